@@ -281,7 +281,8 @@ public abstract class BpfMap implements AutoCloseable {
 
     private void free() {
         onFree();
-        if (!readOnly) {
+        // Only the registered creator owns the file: closing a view opened from it (even writable) keeps it.
+        if (!readOnly && MapRegistry.byId(id) == this) {
             MapRegistry.remove(this);
             if (!pinned) {
                 file.delete();
