@@ -89,6 +89,10 @@ public final class Maps {
 
     static MapFactory factory(MapType type) {
         switch (type) {
+            case HASH:
+            case PERCPU_HASH:
+            case LRU_HASH:
+                return HashFactory.INSTANCE;
             default:
                 throw new SondeException(Errno.EOPNOTSUPP, "map type " + type.bpftoolName()
                         + " is not available in this Sonde build; use array, hash or ringbuf");
