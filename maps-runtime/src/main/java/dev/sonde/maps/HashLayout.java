@@ -43,9 +43,11 @@ package dev.sonde.maps;
  * flight is ordered just before it (its value would be overwritten at once) and returns. A delete meeting a
  * write sets DOOMED and the writer finishes the delete. Typed accessors work on the value words in place.
  *
- * <p><b>LRU</b> is CLOCK (second chance), an approximation like the kernel's: program-side lookups and inserts
- * set the slot's ref word; a full map's insert advances the shared hand, clearing set ref words and evicting the
- * first LIVE slot whose ref is clear.
+ * <p><b>LRU</b> is CLOCK with a two-step reference (GCLOCK), an approximation as the kernel's lists are: an insert
+ * sets the slot's ref word to 1, a program-side lookup ({@code lookupElem}, {@code lookupOrInitElem}) to 2;
+ * syscall-side lookups do not count as a use, as in the kernel. When the map is full an insert advances the
+ * shared hand: each LIVE slot it passes loses one step, and the first found at 0 is evicted. A used element takes
+ * two passes of the hand to go, an unused one a single pass; among unused ones the hand's order decides, not age.
  */
 public final class HashLayout {
     /** The hash function recorded in {@link #HASH_ALGO_OFFSET}: {@link HashFunction}'s mix64, version 1. */
@@ -79,6 +81,9 @@ public final class HashLayout {
     public static final int CTRL_OFFSET = 0;
     /** Ref word of LRU slots, right after ctrl. */
     public static final int REF_OFFSET = 8;
+    /** LRU ref word values: just inserted, used by a program since. */
+    public static final long REF_NEW = 1;
+    public static final long REF_USED = 2;
     /** kernel/bpf/hashtab.c: key_size above MAX_BPF_STACK gives E2BIG. */
     public static final int MAX_KEY_SIZE = 512;
     /** kernel PCPU_MIN_UNIT_SIZE: a per-CPU value rounded to 8 above it gives E2BIG. */

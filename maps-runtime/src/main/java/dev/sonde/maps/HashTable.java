@@ -297,7 +297,7 @@ final class HashTable {
             mem.put(off + valueOff, vb);
         }
         if (lru) {
-            LONG.setOpaque(mem, off + REF_OFFSET, 1L); // a new element counts as just used
+            LONG.setOpaque(mem, off + REF_OFFSET, REF_NEW); // survives one sweep; a used element survives two
         }
         long mine = next(busy, INSERTING);
         // Volatile store then volatile loads in the scan (store-load order): of two concurrent inserts of one key,
@@ -376,14 +376,14 @@ final class HashTable {
 
     // ---- LRU ------------------------------------------------------------------------------------------------
 
-    /** Marks an LRU element as used; read first so that hot keys do not write their line on every lookup. */
+    /** Marks an LRU element as used (ref 2); read first so that hot keys do not write their line on every lookup. */
     void touch(int off) {
-        if (lru && (long) LONG.getOpaque(mem, off + REF_OFFSET) == 0) {
-            LONG.setOpaque(mem, off + REF_OFFSET, 1L); // opaque: a hint for the evictor, no ordering needed
+        if (lru && (long) LONG.getOpaque(mem, off + REF_OFFSET) != REF_USED) {
+            LONG.setOpaque(mem, off + REF_OFFSET, REF_USED); // opaque: a hint for the evictor, no ordering needed
         }
     }
 
-    /** CLOCK: advance the shared hand, give referenced elements a second chance, evict the first unreferenced. */
+    /** CLOCK with a 2-step ref: the shared hand lowers each ref it passes by one and evicts the first at 0. */
     private boolean evictAndReserve() {
         for (long step = 0, steps = 4L * capacity; step < steps; step++) {
             if (reserve()) {
@@ -395,8 +395,9 @@ final class HashTable {
             if ((c & (STATE_MASK | WRITING | DOOMED)) != LIVE) {
                 continue;
             }
-            if ((long) LONG.getOpaque(mem, off + REF_OFFSET) != 0) {
-                LONG.setOpaque(mem, off + REF_OFFSET, 0L);
+            long ref = (long) LONG.getOpaque(mem, off + REF_OFFSET);
+            if (ref != 0) {
+                LONG.setOpaque(mem, off + REF_OFFSET, ref - 1); // racing a touch is harmless: it only ages less
                 continue;
             }
             if (LONG.compareAndSet(mem, off, c, next(c, DEAD))) {
