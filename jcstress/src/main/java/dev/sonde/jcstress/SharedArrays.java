@@ -4,6 +4,9 @@ import dev.sonde.maps.BpfMap;
 import dev.sonde.maps.MapSpec;
 import dev.sonde.maps.MapType;
 import dev.sonde.maps.Maps;
+import dev.sonde.maps.SondeDir;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -17,14 +20,28 @@ final class SharedArrays {
     static final BpfMap PAIRS = create("jcstress_pairs", 16);
     private static final AtomicInteger NEXT = new AtomicInteger();
 
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(SharedArrays::cleanUp));
+    }
+
     private SharedArrays() {
     }
 
     private static BpfMap create(String name, int valueSize) {
-        BpfMap m = Maps.create(MapSpec.builder(MapType.ARRAY).name(name + "_" + ProcessHandle.current().pid())
+        return Maps.create(MapSpec.builder(MapType.ARRAY).name(name + "_" + ProcessHandle.current().pid())
                 .keySize(4).valueSize(valueSize).maxEntries(ELEMENTS).build());
-        Runtime.getRuntime().addShutdownHook(new Thread(m::close));
-        return m;
+    }
+
+    /** Removes the maps and, when nothing else is left in them, this JVM's directories under the Sonde directory. */
+    private static void cleanUp() {
+        LONGS.close();
+        PAIRS.close();
+        try {
+            Files.deleteIfExists(SondeDir.mapsDir());
+            Files.deleteIfExists(SondeDir.processDir());
+        } catch (IOException notEmpty) {
+            // Something else of this JVM lives there: leave it.
+        }
     }
 
     /** The next element index, zeroed in {@code map}. */
