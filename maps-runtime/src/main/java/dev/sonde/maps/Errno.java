@@ -17,6 +17,8 @@ public final class Errno {
     public static final int EINVAL = 22;
     public static final int ENOSPC = 28;
     public static final int EOPNOTSUPP = 95;
+    /** What deleting a struct_ops map that is already being unregistered returns. */
+    public static final int EINPROGRESS = 115;
     /** Kernel-internal "not supported" (not EOPNOTSUPP): what key/value calls on a ringbuf return. */
     public static final int ENOTSUPP = 524;
 
@@ -39,6 +41,7 @@ public final class Errno {
             case EINVAL: return "EINVAL";
             case ENOSPC: return "ENOSPC";
             case EOPNOTSUPP: return "EOPNOTSUPP";
+            case EINPROGRESS: return "EINPROGRESS";
             case ENOTSUPP: return "ENOTSUPP";
             default: return "E" + Math.abs(errno);
         }
