@@ -276,12 +276,25 @@ public final class StructOpsType<S> {
             if (slots.isEmpty()) {
                 throw new SondeException(Errno.EINVAL, "struct_ops " + name + " has no slots; declare at least one");
             }
-            StructOpsType<S> t = new StructOpsType<>(name, slots, assembler);
+            if (TYPES.containsKey(name)) {
+                throw taken();
+            }
+            StructOpsType<S> t;
+            try {
+                t = new StructOpsType<>(name, slots, assembler);
+            } catch (RuntimeException e) {
+                throw new SondeException(Errno.EINVAL, "struct_ops " + name + ": the assembler failed on the defaults ("
+                        + e + "); make it take one callback per slot, in slot order", e);
+            }
             if (TYPES.putIfAbsent(name, t) != null) {
-                throw new SondeException(Errno.EEXIST, "a struct_ops subsystem named '" + name + "' is already "
-                        + "registered; use StructOpsType.byName(\"" + name + "\") or pick another name");
+                throw taken();
             }
             return t;
+        }
+
+        private SondeException taken() {
+            return new SondeException(Errno.EEXIST, "a struct_ops subsystem named '" + name + "' is already "
+                    + "registered; use StructOpsType.byName(\"" + name + "\") or pick another name");
         }
 
         private static boolean isFunctionalInterface(Class<?> type) {
