@@ -137,7 +137,7 @@ class SamplingPolicyTest {
     @Test
     void replacingPoliciesUnderLoadCountsEveryDecisionOnce() throws Exception {
         int callersN = 2;
-        int swaps = 150;
+        int swaps = 100;
         AtomicLong afterTeardown = new AtomicLong();
         Counting[] policies = new Counting[swaps];
         for (int i = 0; i < swaps; i++) {
