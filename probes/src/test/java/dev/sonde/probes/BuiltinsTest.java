@@ -9,7 +9,7 @@ import dev.sonde.maps.SondeException;
 import dev.sonde.probes.builtin.Count;
 import dev.sonde.probes.builtin.Exceptions;
 import dev.sonde.probes.builtin.Latency;
-import dev.sonde.probes.builtin.Log2;
+import dev.sonde.maps.Log2Histogram;
 import dev.sonde.probes.builtin.NameHash;
 import dev.sonde.probes.builtin.NameTableLayout;
 import dev.sonde.probes.testing.FakeMap;
@@ -72,7 +72,7 @@ class BuiltinsTest {
 
     @Test
     void latencyFillsLog2Buckets() {
-        FakeMap lat = map("lat", MapType.PERCPU_ARRAY, 4, 8, Log2.BUCKETS);
+        FakeMap lat = map("lat", MapType.PERCPU_ARRAY, 4, 8, Log2Histogram.BUCKETS);
         try (Latency l = new Latency("l", lat)) {
             ProbeContext ctx = new ProbeContext();
             ctx.set(ADD, ProbeKind.EXIT, 0, 0, 0, 0, 0, 0);
@@ -90,7 +90,7 @@ class BuiltinsTest {
             assertEquals(1, lat.longAt(20, 0)); // 1e6 in [2^19, 2^20)
             assertEquals(1, lat.longAt(63, 0)); // Long.MAX_VALUE
             long total = 0;
-            for (int i = 0; i < Log2.BUCKETS; i++) {
+            for (int i = 0; i < Log2Histogram.BUCKETS; i++) {
                 total += lat.longAt(i, 0);
             }
             assertEquals(durations.length - 1, total, "an untimed call (-1) is not counted");
@@ -111,14 +111,14 @@ class BuiltinsTest {
 
     @Test
     void latencyThroughAnAttachPointMeasuresEntryToExit() {
-        FakeMap lat = map("lat", MapType.PERCPU_ARRAY, 4, 8, Log2.BUCKETS);
+        FakeMap lat = map("lat", MapType.PERCPU_ARRAY, 4, 8, Log2Histogram.BUCKETS);
         try (Latency l = new Latency("l", lat)) {
             AttachPoint ap = new AttachPoint(ADD, new Program[0], new Program[] {l}, new Program[0]);
             long start = ap.enter(0, 0, 0, 0, 0, 0);
             ap.exit(start, 0, null, 0, 0, 0, 0, 0, 0);
             ap.exit(AttachPoint.NO_START, 0, null, 0, 0, 0, 0, 0, 0);
             long total = 0;
-            for (int i = 0; i < Log2.BUCKETS; i++) {
+            for (int i = 0; i < Log2Histogram.BUCKETS; i++) {
                 total += lat.longAt(i, 0);
             }
             assertEquals(1, total);
@@ -164,14 +164,14 @@ class BuiltinsTest {
 
     @Test
     void log2Buckets() {
-        assertEquals(0, Log2.bucket(0));
-        assertEquals(1, Log2.bucket(1));
-        assertEquals(2, Log2.bucket(3));
-        assertEquals(3, Log2.bucket(4));
-        assertEquals(63, Log2.bucket(Long.MAX_VALUE));
+        assertEquals(0, Log2Histogram.bucket(0));
+        assertEquals(1, Log2Histogram.bucket(1));
+        assertEquals(2, Log2Histogram.bucket(3));
+        assertEquals(3, Log2Histogram.bucket(4));
+        assertEquals(63, Log2Histogram.bucket(Long.MAX_VALUE));
         for (int i = 1; i < 63; i++) {
-            assertEquals(i, Log2.bucket(Log2.lowerBound(i)));
-            assertEquals(i, Log2.bucket(Log2.lowerBound(i + 1) - 1));
+            assertEquals(i, Log2Histogram.bucket(Log2Histogram.lowerBound(i)));
+            assertEquals(i, Log2Histogram.bucket(Log2Histogram.lowerBound(i + 1) - 1));
         }
     }
 

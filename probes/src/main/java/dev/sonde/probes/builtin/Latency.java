@@ -1,6 +1,7 @@
 package dev.sonde.probes.builtin;
 
 import dev.sonde.maps.BpfMap;
+import dev.sonde.maps.Log2Histogram;
 import dev.sonde.probes.MapCheck;
 import dev.sonde.probes.ProbeContext;
 import dev.sonde.probes.ProbeKind;
@@ -8,7 +9,7 @@ import dev.sonde.probes.Program;
 
 /**
  * {@code latency}: bpftrace's {@code @ = hist(nsecs - @start[tid])}. An exit program adding 1 to bucket
- * {@link Log2#bucket}(duration) of an array (PERCPU_ARRAY advised: each thread adds to its own shard); durations
+ * {@link Log2Histogram#bucket}(duration) of an array (PERCPU_ARRAY advised: each thread adds to its own shard); durations
  * past the last element land in the last one.
  */
 public final class Latency extends Program {
@@ -21,7 +22,7 @@ public final class Latency extends Program {
             MapCheck.require(name, "histogram", histogram, MapCheck.ARRAYS, 4, 8);
             if (histogram.maxEntries() < 1) {
                 throw refuse("histogram map '" + histogram.name() + "' has no entries; declare maxEntries: "
-                        + Log2.BUCKETS);
+                        + Log2Histogram.BUCKETS);
             }
         } catch (RuntimeException e) {
             close();
@@ -37,7 +38,7 @@ public final class Latency extends Program {
         if (d < 0) {
             return; // entry not timed: programs were swapped between this call's entry and exit
         }
-        long h = map.lookupElem(Math.min(Log2.bucket(d), last));
+        long h = map.lookupElem(Math.min(Log2Histogram.bucket(d), last));
         if (h < 0) {
             stats().mapError();
             return;
