@@ -113,6 +113,17 @@ public final class ProgStats {
 
     // ---- control plane -------------------------------------------------------------------------------------
 
+    /**
+     * The verifier refused the program late (a method matched after load had the wrong parameters): switched
+     * off everywhere, so it is never half-attached, and reported once.
+     */
+    public void refuse(String reason) {
+        if (STATE.compareAndSet(this, ENABLED, DISABLED)) {
+            lastError = reason;
+            System.err.println("sonde: " + reason);
+        }
+    }
+
     public void detach() {
         state = DETACHED;
     }
