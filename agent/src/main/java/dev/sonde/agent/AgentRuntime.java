@@ -24,22 +24,28 @@ public final class AgentRuntime {
     final HookTable hooks = new HookTable();
     final Instrumenter instrumenter;
     private final StatusWriter status;
+    private final ControlServer control;
     private volatile LoadedProbes loaded;
+    private volatile boolean detached;
     volatile String configPath;
 
     private AgentRuntime(Instrumentation inst, boolean attached) {
         this.attached = attached;
         this.instrumenter = new Instrumenter(inst, hooks);
         this.status = new StatusWriter(this);
+        this.control = new ControlServer(this);
     }
 
     /** Called by {@link SondeAgent} once the bootstrap classes are in place. */
     public static synchronized void start(String args, Instrumentation inst, boolean attached) {
-        if (instance != null) {
-            throw new IllegalStateException("a Sonde agent already runs in this JVM; load probes through it with "
-                    + "`sonde load <pid> probes.yaml`");
-        }
         AgentArgs a = AgentArgs.parse(args);
+        if (instance != null) {
+            // Attached again after a detach, or twice: the running agent takes the new probe file.
+            if (a.config() != null && !a.config().isEmpty()) {
+                instance.load(Paths.get(a.config()).toAbsolutePath());
+            }
+            return;
+        }
         SondeDir.ensureDir(SondeDir.processDir());
         AgentRuntime rt = new AgentRuntime(inst, attached);
         LoadedProbes first = null;
@@ -51,6 +57,12 @@ public final class AgentRuntime {
         rt.loaded = first;
         rt.instrumenter.install(first == null ? List.of() : first.bindings());
         instance = rt;
+        try {
+            rt.control.start();
+        } catch (java.io.IOException | RuntimeException e) {
+            System.err.println("sonde: control channel " + rt.control.path() + " unavailable (" + e + "); probes run, "
+                    + "but `sonde load/unload` cannot reach this JVM (use a shorter -Dsonde.dir path)");
+        }
         rt.status.start();
         Runtime.getRuntime().addShutdownHook(new Thread(rt::shutdown, "sonde-shutdown"));
     }
@@ -71,7 +83,63 @@ public final class AgentRuntime {
         return loaded;
     }
 
+    /**
+     * Replaces the programs with those of {@code config}: the new file is loaded and verified in full first (a
+     * refusal leaves the old programs running), then each hook's slot is swapped and only classes with a newly
+     * targeted method are retransformed; the old programs are detached last.
+     */
+    synchronized String load(Path config) {
+        LoadedProbes next = loadFile(config);
+        LoadedProbes prev = loaded;
+        if (detached) {
+            instrumenter.install(next.bindings());
+            detached = false;
+        }
+        int retransformed = instrumenter.replace(next.bindings());
+        loaded = next;
+        configPath = config.toString();
+        if (prev != null) {
+            prev.close();
+        }
+        status.writeNow();
+        return "loaded " + config + ": " + next.bindings().size() + " programs, " + next.maps().size() + " maps, "
+                + retransformed + " classes retransformed";
+    }
+
+    /** Detaches every program; the methods stay instrumented and run the empty fast path. */
+    synchronized String unload() {
+        instrumenter.replace(List.of());
+        LoadedProbes prev = loaded;
+        loaded = null;
+        configPath = null;
+        if (prev != null) {
+            prev.close();
+        }
+        status.writeNow();
+        return "unloaded " + (prev == null ? 0 : prev.bindings().size()) + " programs";
+    }
+
+    /** Unloads, then restores every class's original bytecode. */
+    synchronized String detach() {
+        String u = unload();
+        instrumenter.reset();
+        detached = true;
+        status.writeNow();
+        return u + ", original bytecode restored";
+    }
+
+    boolean detached() {
+        return detached;
+    }
+
+    String summary() {
+        LoadedProbes l = loaded;
+        return (detached ? "detached" : "attached") + ", " + (l == null ? 0 : l.bindings().size()) + " programs, "
+                + hooks.methods().size() + " hooked methods";
+    }
+
     private void shutdown() {
+        control.stop();
         status.stop();
         status.writeNow();
         LoadedProbes l = loaded;

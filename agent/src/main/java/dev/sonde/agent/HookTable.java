@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -20,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class HookTable {
     private final Map<String, TargetMethod> byKey = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> supers = new ConcurrentHashMap<>();
     /** Hook id → the bindings attached there, in load order; guarded by {@code this}. */
     private final Map<Integer, List<Binding>> attached = new LinkedHashMap<>();
     private int nextId = 1;
@@ -29,8 +31,9 @@ final class HookTable {
     }
 
     /** The method's hook id, registering it on first sight. */
-    synchronized TargetMethod register(String className, String method, String descriptor, String[] params,
-            String returnType) {
+    synchronized TargetMethod register(String className, Set<String> superTypes, String method, String descriptor,
+            String[] params, String returnType) {
+        supers.putIfAbsent(className, Set.copyOf(superTypes));
         String k = key(className, method, descriptor);
         TargetMethod m = byKey.get(k);
         if (m == null) {
@@ -71,13 +74,33 @@ final class HookTable {
         }
     }
 
-    /** Detaches every binding not in {@code keep}; hooks left empty fall back to the bridge's fast path. */
-    synchronized void retainOnly(Collection<Binding> keep) {
-        for (Map.Entry<Integer, List<Binding>> e : attached.entrySet()) {
-            if (e.getValue().retainAll(keep)) {
-                publish(method(e.getKey()), e.getValue());
+    /**
+     * Replaces what every registered method has attached with {@code bindingsFor(method)}: one slot write per
+     * hook, no retransformation. Hooks left empty fall back to the bridge's fast path.
+     */
+    synchronized void rebind(java.util.function.Function<TargetMethod, List<Binding>> bindingsFor) {
+        for (TargetMethod m : byKey.values()) {
+            List<Binding> next = new ArrayList<>();
+            for (Binding b : bindingsFor.apply(m)) {
+                try {
+                    b.program().checkTarget(m);
+                    next.add(b);
+                } catch (SondeException e) {
+                    b.program().stats().refuse(e.getMessage());
+                }
             }
+            List<Binding> prev = attached.get(m.hookId());
+            if (next.isEmpty() && prev == null) {
+                continue;
+            }
+            attached.put(m.hookId(), next);
+            publish(m, next);
         }
+    }
+
+    /** The class names a registered class extends or implements (itself included), for {@code Type+} patterns. */
+    Set<String> superTypes(String className) {
+        return supers.getOrDefault(className, Set.of());
     }
 
     private void publish(TargetMethod m, List<Binding> list) {
@@ -90,15 +113,6 @@ final class HookTable {
         }
         Hooks.set(m.hookId(), list.isEmpty() ? null : new AttachPoint(m, en.toArray(new Program[0]),
                 ex.toArray(new Program[0]), th.toArray(new Program[0])));
-    }
-
-    private TargetMethod method(int id) {
-        for (TargetMethod m : byKey.values()) {
-            if (m.hookId() == id) {
-                return m;
-            }
-        }
-        throw new IllegalStateException("no method for hook " + id);
     }
 
     synchronized List<TargetMethod> methods() {

@@ -135,7 +135,8 @@ final class StatusWriter implements Runnable {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("pid", ProcessHandle.current().pid());
         root.put("version", "0.1.0");
-        root.put("state", "running");
+        root.put("state", rt.detached() ? "detached" : "running");
+        root.put("control", SondeDir.processDir().resolve(ControlServer.SOCKET).toString());
         root.put("attach", rt.attached ? "dynamic" : "premain");
         root.put("startedMillis", rt.startedAtMillis);
         root.put("config", rt.configPath);

@@ -6,7 +6,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The application the integration tests instrument: calls its methods a known number of times, prints its
- * results and {@code READY}, then stays alive until stdin closes, so the test reads its maps from outside.
+ * results and {@code READY}, then stays alive until stdin closes, so the test reads its maps from outside; each {@code run} line on
+ * stdin runs the workload again.
  */
 public final class TargetApp {
     private TargetApp() {
@@ -47,6 +48,17 @@ public final class TargetApp {
 
     public static void main(String[] args) throws Exception {
         int n = Integer.parseInt(args[0]);
+        runOnce(n);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.equals("run")) {
+                runOnce(n); // the control tests run the workload again after loading other probes
+            }
+        }
+    }
+
+    private static void runOnce(int n) {
         long sum = 0;
         for (int i = 0; i < n; i++) {
             sum += work(i % 3, i);
@@ -70,9 +82,5 @@ public final class TargetApp {
         System.out.println("RESULT sum=" + sum + " thrown=" + thrown + " area=" + area);
         System.out.println("READY");
         System.out.flush();
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        while (in.readLine() != null) {
-            // wait for the test to close stdin
-        }
     }
 }

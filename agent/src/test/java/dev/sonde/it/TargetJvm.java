@@ -52,7 +52,9 @@ final class TargetJvm implements AutoCloseable {
         cmd.add(Paths.get(javaHome, "bin", "java").toString());
         cmd.add("-Xmx128m");
         cmd.add("-Dsonde.dir=" + sondeDir);
-        cmd.add("-javaagent:" + agentJar() + (agentArgs == null ? "" : "=" + agentArgs));
+        if (agentArgs != null) {
+            cmd.add("-javaagent:" + agentJar() + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
+        }
         cmd.addAll(List.of(jvmArgs));
         cmd.add("-cp");
         cmd.add(Paths.get("target", "test-classes").toAbsolutePath().toString());
@@ -81,8 +83,46 @@ final class TargetJvm implements AutoCloseable {
         throw new IllegalStateException("the target printed no READY in " + seconds + " s; stdout " + out + " stderr " + err);
     }
 
+    /** Runs the workload again and waits for its {@code READY}. */
+    void runAgain() throws Exception {
+        int before = count("READY");
+        process.getOutputStream().write("run\n".getBytes(StandardCharsets.UTF_8));
+        process.getOutputStream().flush();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (count("READY") == before) {
+            if (System.nanoTime() > end || !process.isAlive()) {
+                throw new IllegalStateException("no READY after run; stdout " + out + " stderr " + err);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private int count(String line) {
+        int n = 0;
+        for (String s : out) {
+            if (s.equals(line)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Runs {@code java -jar sonde-agent.jar args...} with this JVM's Sonde directory; returns exit code and output. */
+    static String[] cli(String javaHome, Path sondeDir, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(javaHome, "bin", "java").toString(),
+                "-Dsonde.dir=" + sondeDir, "-jar", agentJar().toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("sonde " + List.of(args) + " hangs");
+        }
+        return new String[] {Integer.toString(p.exitValue()), output};
+    }
+
     String result() {
-        return out.stream().filter(l -> l.startsWith("RESULT")).findFirst().orElse(null);
+        return out.stream().filter(l -> l.startsWith("RESULT")).reduce((a, b) -> b).orElse(null);
     }
 
     /** Sonde's own lines on stderr (the JVM's warnings aside). */
