@@ -71,6 +71,20 @@ class BuiltinsTest {
     }
 
     @Test
+    void countIntoAnArrayElementByArgument() {
+        FakeMap arr = map("arr", MapType.ARRAY, 4, 8, 2);
+        try (Count c = new Count("c", arr, 1)) {
+            AttachPoint add = entry(ADD, c);
+            for (int i = 0; i < 9; i++) {
+                add.enter(0, i % 3, 0, 0, 0, 0); // 0, 1, 2: the array holds keys 0 and 1 only
+            }
+            assertEquals(3, arr.longAt(0, 0));
+            assertEquals(3, arr.longAt(1, 0));
+            assertEquals(3, c.stats().mapErrors());
+        }
+    }
+
+    @Test
     void latencyFillsLog2Buckets() {
         FakeMap lat = map("lat", MapType.PERCPU_ARRAY, 4, 8, Log2Histogram.BUCKETS);
         try (Latency l = new Latency("l", lat)) {
@@ -177,7 +191,7 @@ class BuiltinsTest {
 
     @Test
     void builtinsRefuseWrongMaps() {
-        FakeMap arr = map("arr", MapType.ARRAY, 4, 8, 4);
+        FakeMap arr = map("arr", MapType.ARRAY, 8, 8, 4);
         FakeMap hash = map("h", MapType.HASH, 4, 8, 4);
         FakeMap small = map("small", MapType.HASH, 8, 8, 4);
         assertThrows(SondeException.class, () -> new Count("c", arr, Count.NO_ARG));

@@ -9,8 +9,8 @@ import dev.sonde.probes.TargetMethod;
 
 /**
  * {@code count}: bpftrace's {@code @[probe] = count()} or {@code @[arg0] = count()}. One map, a hash with 8-byte
- * keys: the key is the method id (see progs.json), or the value of integral argument {@code arg}; the value's
- * first long counts calls.
+ * keys or an array: the key is the method id (see progs.json), or the value of integral argument {@code arg}; the
+ * value's first long counts calls. A key an array does not hold is a map error, counted in the stats.
  */
 public final class Count extends Program {
     /** Key by method id instead of an argument. */
@@ -22,7 +22,7 @@ public final class Count extends Program {
     public Count(String name, BpfMap counts, int arg) {
         super(name, "count", ProbeKind.ENTRY, new BpfMap[] {counts});
         try {
-            MapCheck.require(name, "counts", counts, MapCheck.HASHES, 8, 8);
+            MapCheck.require(name, "counts", counts, MapCheck.KEYED, MapCheck.longKeySize(counts.type()), 8);
             if (arg < NO_ARG || arg >= ProbeContext.MAX_ARGS) {
                 throw refuse("option arg: " + arg + " is out of range; use 0 to " + (ProbeContext.MAX_ARGS - 1)
                         + ", or leave it out to count per method");

@@ -23,6 +23,7 @@ class ProbeLoaderTest {
             "  - {name: calls, type: hash, keySize: 8, valueSize: 8, maxEntries: 16}",
             "  - {name: lat, type: percpu_array, keySize: 4, valueSize: 8, maxEntries: 64}",
             "  - {name: sums, type: hash, keySize: 8, valueSize: 16, maxEntries: 16}",
+            "  - {name: k4, type: hash, keySize: 4, valueSize: 8, maxEntries: 4}",
             "");
 
     @TempDir
@@ -64,7 +65,7 @@ class ProbeLoaderTest {
                     : p.bindings().get(3);
             assertEquals("SumArgs.entry", entry.program().name());
             assertTrue(entry.type().matchesName("com.example.Calc"));
-            assertEquals(3, p.maps().size());
+            assertEquals(4, p.maps().size());
             assertEquals(2, maps.get("calls").refCount(), "the creator's reference and the program's");
         }
         for (FakeMap m : maps.created) {
@@ -75,14 +76,14 @@ class ProbeLoaderTest {
     @Test
     void refusesAMissingMapAtTheProbe() {
         ProbeFileException e = refused("  - {class: a.B, program: count, maps: [nope]}\n");
-        assertEquals(6, e.line());
+        assertEquals(7, e.line());
         assertTrue(e.getMessage().contains("map 'nope' is not declared; add it under maps:"), e.getMessage());
     }
 
     @Test
     void refusesMapsOfTheWrongTypeOrSize() {
-        ProbeFileException count = refused("  - {class: a.B, program: count, maps: [lat]}\n");
-        assertTrue(count.getMessage().contains("'lat' is a percpu_array map; declare it as hash"), count.getMessage());
+        ProbeFileException count = refused("  - {class: a.B, program: count, maps: [k4]}\n");
+        assertTrue(count.getMessage().contains("'k4' has keySize 4; declare keySize: 8"), count.getMessage());
         ProbeFileException lat = refused("  - {class: a.B, program: latency, maps: [calls]}\n");
         assertTrue(lat.getMessage().contains("declare it as array or percpu_array"), lat.getMessage());
         ProbeFileException java = refused("  - {program: dev.sonde.probes.load.SamplePrograms$WantsArray}\n");
@@ -112,7 +113,7 @@ class ProbeLoaderTest {
                 "  - {class: a.B, program: count, maps: [calls]}",
                 "  - {class: a.B, program: latency, maps: [missing]}",
                 ""));
-        assertEquals(3, maps.created.size());
+        assertEquals(4, maps.created.size());
     }
 
     @Test
