@@ -14,6 +14,11 @@ package dev.sonde.maps;
 public final class ArrayMap extends BpfMap {
     /** {@code BPF_F_NUMA_NODE}: accepted and ignored (the JVM places the mapping). */
     public static final long F_NUMA_NODE = 1L << 2;
+    /**
+     * {@code BPF_F_INNER_MAP}: on an {@code ARRAY} used as an inner-map template, inner arrays of any
+     * {@code max_entries} fit ({@code array_map_meta_equal}); refused on other types, as the kernel does.
+     */
+    public static final long F_INNER_MAP = 1L << 12;
     static final long F_ACCESS = MapSpec.F_RDONLY | MapSpec.F_WRONLY | MapSpec.F_RDONLY_PROG | MapSpec.F_WRONLY_PROG;
     /** The kernel's {@code PCPU_MIN_UNIT_SIZE}: the largest per-CPU value. */
     static final int PERCPU_MAX_VALUE = 32 * 1024;
@@ -21,7 +26,7 @@ public final class ArrayMap extends BpfMap {
     static final MapFactory FACTORY = new MapFactory() {
         @Override
         public void validate(MapSpec spec) {
-            long allowed = F_NUMA_NODE | F_ACCESS | (spec.type() == MapType.ARRAY ? MapSpec.F_MMAPABLE : 0);
+            long allowed = F_NUMA_NODE | F_ACCESS | (spec.type() == MapType.ARRAY ? MapSpec.F_MMAPABLE | F_INNER_MAP : 0);
             checkArraySpec(spec, allowed);
             if (spec.type().perShard() && MapMemory.roundUp8(spec.valueSize()) > PERCPU_MAX_VALUE) {
                 throw new SondeException(Errno.E2BIG, what(spec) + ": value_size " + spec.valueSize()
@@ -45,9 +50,10 @@ public final class ArrayMap extends BpfMap {
         }
     };
 
+    private static final int BASE = MapHeaderLayout.DATA_OFFSET;
+
     private final int entries;
     private final int elemSize;
-    private final int base;
     private final int shards;
     private final int shardSize;
     private final boolean perShard;
@@ -56,11 +62,10 @@ public final class ArrayMap extends BpfMap {
         super(spec, id, file, readOnly);
         this.entries = spec.maxEntries();
         this.elemSize = ArrayLayout.elemSize(spec.valueSize());
-        this.base = MapHeaderLayout.DATA_OFFSET;
         this.shards = ArrayLayout.shards(spec.type(), spec.numShards());
         this.shardSize = (int) ArrayLayout.shardSize(spec.maxEntries(), spec.valueSize());
         this.perShard = spec.type().perShard();
-        if ((long) base + (long) shards * shardSize > file.buffer().capacity()) {
+        if ((long) BASE + (long) shards * shardSize > file.buffer().capacity()) {
             throw new SondeException(Errno.EINVAL, "map file " + file.path() + " is smaller than its " + shards + " x "
                     + shardSize + " bytes of elements; the file is damaged, recreate the map");
         }
@@ -84,7 +89,7 @@ public final class ArrayMap extends BpfMap {
         if (index >= entries) {
             return -Errno.ENOENT;
         }
-        int at = base + (int) index * elemSize;
+        int at = BASE + (int) index * elemSize;
         if (!perShard) {
             WordCopy.fromMemory(mem, at, value, 0, spec.valueSize());
             return 0;
@@ -107,7 +112,7 @@ public final class ArrayMap extends BpfMap {
         if (err != 0) {
             return err;
         }
-        int at = base + (int) index * elemSize;
+        int at = BASE + (int) index * elemSize;
         if (!perShard) {
             WordCopy.toMemory(mem, at, value, 0, spec.valueSize());
             return 0;
@@ -153,7 +158,7 @@ public final class ArrayMap extends BpfMap {
         if (Long.compareUnsigned(key, entries) >= 0) {
             return -Errno.ENOENT;
         }
-        long h = base + key * elemSize;
+        long h = BASE + key * elemSize;
         return perShard ? h + Shards.current(shards) * shardSize : h;
     }
 
@@ -162,7 +167,7 @@ public final class ArrayMap extends BpfMap {
         if (Long.compareUnsigned(index, entries) >= 0 || shard < 0 || shard >= shards) {
             return -Errno.ENOENT;
         }
-        return base + (long) shard * shardSize + index * elemSize;
+        return BASE + (long) shard * shardSize + index * elemSize;
     }
 
     /** The sum of the 8-byte field at {@code offset} of element {@code index} over all shards. */
@@ -180,8 +185,8 @@ public final class ArrayMap extends BpfMap {
 
     @Override
     public boolean metaEqual(BpfMap candidate) {
-        // array_map_meta_equal: an inner array must also have the template's max_entries.
-        return baseMetaEqual(candidate) && candidate.maxEntries() == maxEntries();
+        // array_map_meta_equal: an inner array must also have the template's max_entries, unless F_INNER_MAP.
+        return baseMetaEqual(candidate) && (spec.hasFlag(F_INNER_MAP) || candidate.maxEntries() == maxEntries());
     }
 
     // ---- shared with ArrayOfMaps ---------------------------------------------------------------------------

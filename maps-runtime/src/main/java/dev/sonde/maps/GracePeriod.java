@@ -14,10 +14,11 @@ import java.lang.invoke.VarHandle;
  * shard's counter, so readers do not contend with each other. {@code synchronize()} flips the epoch and waits
  * until the old epoch's counters all read zero.
  *
- * <p>Why it is enough: a reader increments its counter (a volatile read-modify-write) before it loads the inner
- * map; the swapper stores the new inner map before the volatile epoch flip and the volatile counter reads. If
- * the swapper read the counter as zero before the reader's increment, the reader's later load sees the new map;
- * otherwise the swapper waits for the reader's {@code exit}, which comes after its last write to the old map.
+ * <p>Why it is enough: the reader's increment, its load of the inner map ({@link InnerMaps#get}), the swapper's
+ * store of the new map and its counter reads are all volatile, hence totally ordered consistently with each
+ * thread's program order. If the swapper's read of the counter came before the reader's increment, the reader's
+ * later load comes after the swapper's earlier store and sees the new map; otherwise the swapper waits for the
+ * reader's {@code exit}, whose volatile write happens-after the reader's last add to the old map.
  */
 public final class GracePeriod {
     private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(long[].class);

@@ -89,8 +89,8 @@ public final class InnerMaps {
             return -Errno.EBADF;
         }
         BpfMap old = (BpfMap) REFS.getVolatile(refs, slot);
-        // Release: a program that loads the reference sees the retained, fully built map.
-        REFS.setRelease(refs, slot, c);
+        // Volatile, not just release: GracePeriod's argument needs this store and the counter reads totally ordered.
+        REFS.setVolatile(refs, slot, c);
         // Release: another process that reads the id sees the slot's earlier writes.
         MapMemory.INT.setRelease(mem, idOffset, id);
         if (old != null) {
@@ -105,8 +105,8 @@ public final class InnerMaps {
         if (old == null) {
             return -Errno.ENOENT;
         }
-        // Release: pairs with get()'s acquire, as in put().
-        REFS.setRelease(refs, slot, null);
+        // Volatile: as in put().
+        REFS.setVolatile(refs, slot, null);
         MapMemory.INT.setRelease(mem, idOffset, 0);
         old.release();
         return 0;
@@ -114,8 +114,8 @@ public final class InnerMaps {
 
     /** The map in {@code slot}, or null. Lock-free, allocation-free. */
     public BpfMap get(int slot) {
-        // Acquire: pairs with put()'s release, so the map's fields are seen initialised.
-        return (BpfMap) REFS.getAcquire(refs, slot);
+        // Volatile (a plain load on x86, ldar on ARM, as acquire would be): GracePeriod needs it ordered after enter().
+        return (BpfMap) REFS.getVolatile(refs, slot);
     }
 
     /** Releases every inner map: the outer map is being freed. Ids stay in the file, naming maps now gone. */
@@ -123,7 +123,7 @@ public final class InnerMaps {
         for (int i = 0; i < refs.length; i++) {
             BpfMap old = (BpfMap) REFS.getVolatile(refs, i);
             if (old != null) {
-                REFS.setRelease(refs, i, null);
+                REFS.setVolatile(refs, i, null);
                 old.release();
             }
         }

@@ -129,6 +129,18 @@ class ArrayOfMapsTest {
     }
 
     @Test
+    void innerMapFlagLetsInnerArraysDifferInMaxEntries() {
+        try (BpfMap tmpl = Maps.create(array("tmpl_im", 8, 4).flags(ArrayMap.F_INNER_MAP).build());
+             BpfMap out = Maps.create(outer(tmpl, 2).build());
+             BpfMap big = Maps.create(array("im_big", 8, 1000).flags(ArrayMap.F_INNER_MAP).build());
+             BpfMap plain = Maps.create(array("im_plain", 8, 4).build())) {
+            assertEquals(0, out.update(key(0), ints(big.id()), BpfMap.ANY));
+            assertSame(big, out.lookupMap(0));
+            assertEquals(-Errno.EINVAL, out.update(key(1), ints(plain.id()), BpfMap.ANY), "flags must still match");
+        }
+    }
+
+    @Test
     void updateFlagsOtherThanAnyAreEinval() {
         try (BpfMap tmpl = template(4);
              BpfMap out = Maps.create(outer(tmpl, 2).build());

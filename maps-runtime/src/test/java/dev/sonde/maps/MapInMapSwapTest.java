@@ -26,6 +26,14 @@ class MapInMapSwapTest {
         ArrayOfMaps outer = (ArrayOfMaps) Maps.create(MapSpec.builder(MapType.ARRAY_OF_MAPS).name(name("swap_outer"))
                 .keySize(4).valueSize(4).maxEntries(1).innerMap(tmpl).build());
         tmpl.close();
+        try {
+            swapWhileWriting(outer);
+        } finally {
+            outer.close(); // idempotent; on failure it still removes the files
+        }
+    }
+
+    private static void swapWhileWriting(ArrayOfMaps outer) throws Exception {
         try (BpfMap first = Maps.create(array("swap_in", 8, 1).build())) {
             assertEquals(0, outer.update(key(0), ints(first.id()), BpfMap.ANY));
         }

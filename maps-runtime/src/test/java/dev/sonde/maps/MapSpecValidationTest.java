@@ -73,6 +73,7 @@ class MapSpecValidationTest {
         refused(Errno.EINVAL, "flags 0x40", () -> Maps.create(array("f", 8, 1).flags(MapSpec.F_ZERO_SEED).build()));
         refused(Errno.EINVAL, "flags 0x1 ", () -> Maps.create(array("f", 8, 1).flags(MapSpec.F_NO_PREALLOC).build()));
         refused(Errno.EINVAL, "flags 0x400", () -> Maps.create(percpu("f", 8, 1).flags(MapSpec.F_MMAPABLE).build()));
+        refused(Errno.EINVAL, "flags 0x1000", () -> Maps.create(percpu("f", 8, 1).flags(ArrayMap.F_INNER_MAP).build()));
         refused(Errno.EINVAL, "flags 0x100000",
                 () -> Maps.create(array("f", 8, 1).flags(MapSpec.F_RELAY_OVERWRITE).build()));
         refused(Errno.EINVAL, "F_RDONLY/F_WRONLY",
@@ -84,7 +85,7 @@ class MapSpecValidationTest {
     @Test
     void flagsTheArrayAccepts() {
         long[] ok = {MapSpec.F_MMAPABLE, MapSpec.F_RDONLY, MapSpec.F_WRONLY, MapSpec.F_RDONLY_PROG,
-                MapSpec.F_WRONLY_PROG, ArrayMap.F_NUMA_NODE, MapSpec.F_MMAPABLE | MapSpec.F_RDONLY_PROG};
+                MapSpec.F_WRONLY_PROG, ArrayMap.F_NUMA_NODE, ArrayMap.F_INNER_MAP, MapSpec.F_MMAPABLE | MapSpec.F_RDONLY_PROG};
         for (long f : ok) {
             try (BpfMap m = Maps.create(array("okflags", 8, 1).flags(f).build())) {
                 assertEquals(f, m.flags());
