@@ -21,9 +21,9 @@ import java.nio.charset.StandardCharsets;
  *  4096 +------------+------------+--------------+--------------+-----+---------+
  *       | refcnt u32 | state u32  | prog_id[0]   | prog_id[1]   | ... | pad->8  |
  *       +------------+------------+--------------+--------------+-----+---------+
- *        state: 0 INIT, 1 INUSE, 2 TOBEFREE (the kernel's enum bpf_struct_ops_state)
- *        refcnt: references the subsystem holds on the registration (1 while INUSE); a lookup in the JVM
- *                that owns the map adds the calls inside the subsystem at that moment
+ *        state: 0 INIT, 1 INUSE, 2 TOBEFREE, 3 READY (the kernel's enum bpf_struct_ops_state)
+ *        refcnt: references the subsystem holds on the registration (1 while INUSE or linked); a lookup in
+ *                the JVM that owns the map adds the calls inside the subsystem at that moment
  *        prog_id[i]: the program behind slot i, 0 when the slot has none (an optional slot left to its default)
  * </pre>
  *
@@ -34,6 +34,8 @@ public final class StructOpsLayout {
     public static final int STATE_INIT = 0;
     public static final int STATE_INUSE = 1;
     public static final int STATE_TOBEFREE = 2;
+    /** A {@link StructOpsMap#F_LINK} map after its update: complete, registered only through a {@link StructOpsLink}. */
+    public static final int STATE_READY = 3;
 
     public static final int NAME_LEN_OFFSET = MapHeaderLayout.TYPE_AREA_OFFSET;
     public static final int N_SLOTS_OFFSET = NAME_LEN_OFFSET + 4;
@@ -77,6 +79,7 @@ public final class StructOpsLayout {
             case STATE_INIT: return "init";
             case STATE_INUSE: return "inuse";
             case STATE_TOBEFREE: return "tobefree";
+            case STATE_READY: return "ready";
             default: return "state_" + state;
         }
     }

@@ -24,11 +24,19 @@ import java.util.Arrays;
  *       already unregistered. Like the kernel it ignores the key. A map is registered once in its life.</li>
  *   <li>{@code lookup(0)} shows refcnt, state and the program ids ({@link StructOpsLayout}); all zero in INIT.</li>
  * </ul>
+ * With {@link #F_LINK} the update only validates and makes the map READY; {@link StructOpsLink} registers it,
+ * replaces it atomically and unregisters it, and delete gives -EOPNOTSUPP, as for the kernel's link-based maps.
  * The registration holds a reference on the map, so closing the map does not unregister it; delete does.
  * Opened from its file, the map reads the same value; update and delete give -EPERM there, since the callbacks
  * live in the JVM that made the map.
  */
 public final class StructOpsMap extends BpfMap {
+    /**
+     * {@code BPF_F_LINK}: update only makes the map READY; a {@link StructOpsLink} registers it, and
+     * {@link StructOpsLink#update} replaces it with another READY map without a moment on the defaults.
+     */
+    public static final long F_LINK = 1L << 13;
+
     static final MapFactory FACTORY = new MapFactory() {
         @Override
         public void validate(MapSpec spec) {
@@ -38,9 +46,9 @@ public final class StructOpsMap extends BpfMap {
                 throw new SondeException(Errno.EINVAL, what + ": key_size " + spec.keySize() + " and max_entries "
                         + spec.maxEntries() + " must be 4 and 1; use StructOpsType.mapSpec(name)");
             }
-            if (spec.flags() != 0) {
-                throw new SondeException(Errno.EINVAL, what + ": flags 0x" + Long.toHexString(spec.flags())
-                        + " are not valid for a struct_ops map; pass no flags");
+            if ((spec.flags() & ~F_LINK) != 0) {
+                throw new SondeException(Errno.EINVAL, what + ": flags 0x" + Long.toHexString(spec.flags() & ~F_LINK)
+                        + " are not valid for a struct_ops map; pass no flags, or StructOpsMap.F_LINK");
             }
             if (spec.structOps() == null) {
                 throw new SondeException(Errno.EINVAL, what + " names no subsystem; set MapSpec.Builder.structOps(name)"
@@ -91,6 +99,8 @@ public final class StructOpsMap extends BpfMap {
     /** The attached callbacks and their program ids, per slot; guarded by this. */
     private final Object[] callbacks;
     private final int[] progIds;
+    /** F_LINK: the callbacks the update chose, for the links that register them; guarded by this. */
+    private Object[] ready;
 
     private StructOpsMap(MapSpec spec, int id, MapFile file, boolean readOnly, StructOpsType<?> type) {
         super(spec, id, file, readOnly);
@@ -209,7 +219,7 @@ public final class StructOpsMap extends BpfMap {
         // As the kernel, state and refcnt are read apart: an estimate, not a snapshot of both.
         putInt(value, STATE, state);
         long refs = (int) MapMemory.INT.getAcquire(mem, VALUE + REFCNT);
-        if (type != null && state == STATE_INUSE) {
+        if (type != null && type.registered() == this) {
             refs += type.callsInside();
         }
         putInt(value, REFCNT, (int) Math.min(Integer.MAX_VALUE, refs));
@@ -256,6 +266,18 @@ public final class StructOpsMap extends BpfMap {
                 }
                 chosen[i] = callbacks[i];
             }
+            if (spec.hasFlag(F_LINK)) {
+                // As the kernel: validate now, register later through a link.
+                int err = type.validate(chosen);
+                if (err != 0) {
+                    return err;
+                }
+                ready = chosen;
+                writeProgIds(chosen);
+                // Release: a reader that sees READY sees the program ids.
+                MapMemory.INT.setRelease(mem, VALUE + STATE, STATE_READY);
+                return 0;
+            }
             // The subsystem's reference, taken before callers can reach the callbacks (the kernel's bpf_map_inc).
             retain();
             int err = type.reg(this, chosen);
@@ -263,13 +285,17 @@ public final class StructOpsMap extends BpfMap {
                 release();
                 return err;
             }
-            for (int i = 0; i < nSlots; i++) {
-                MapMemory.INT.setOpaque(mem, VALUE + progIdOffset(i), chosen[i] == null ? 0 : progIds[i]);
-            }
+            writeProgIds(chosen);
             MapMemory.INT.setOpaque(mem, VALUE + REFCNT, 1);
             // Release: a reader (another process too) that sees INUSE sees the program ids and refcnt above.
             MapMemory.INT.setRelease(mem, VALUE + STATE, STATE_INUSE);
             return 0;
+        }
+    }
+
+    private void writeProgIds(Object[] chosen) {
+        for (int i = 0; i < nSlots; i++) {
+            MapMemory.INT.setOpaque(mem, VALUE + progIdOffset(i), chosen[i] == null ? 0 : progIds[i]);
         }
     }
 
@@ -278,6 +304,9 @@ public final class StructOpsMap extends BpfMap {
         checkKey(key);
         if (readOnly || type == null) {
             return -Errno.EPERM;
+        }
+        if (spec.hasFlag(F_LINK)) {
+            return -Errno.EOPNOTSUPP; // a link owns the registration: detach the link
         }
         // bpf_struct_ops_map_delete_elem() ignores the key. CAS: of two deletes, exactly one unregisters.
         int prev = (int) MapMemory.INT.compareAndExchange(mem, VALUE + STATE, STATE_INUSE, STATE_TOBEFREE);
@@ -329,9 +358,26 @@ public final class StructOpsMap extends BpfMap {
         BYTES_INT.set(b, offset, v);
     }
 
+    // ---- for StructOpsLink ------------------------------------------------------------------------------------
+
+    /** bpf_struct_ops_valid_to_reg(): an F_LINK map of this JVM in state READY. */
+    boolean validToReg() {
+        return type != null && spec.hasFlag(F_LINK) && state() == STATE_READY;
+    }
+
+    synchronized Object[] readyCallbacks() {
+        return ready;
+    }
+
+    /** Mirrors in the file whether a link holds the map (its refcnt). */
+    void linked(boolean linked) {
+        MapMemory.INT.setRelease(mem, VALUE + REFCNT, linked ? 1 : 0);
+    }
+
     @Override
     protected synchronized void onFree() {
         // Only reachable unregistered: a registration holds a reference. Drop the callbacks (put_progs).
         Arrays.fill(callbacks, null);
+        ready = null;
     }
 }

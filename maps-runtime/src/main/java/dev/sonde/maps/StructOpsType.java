@@ -80,8 +80,8 @@ public final class StructOpsType<S> {
     private final GracePeriod gracePeriod = new GracePeriod();
     /** The struct callers run: the registered map's, or {@link #defaults}. */
     private volatile S current;
-    /** The map registered now, or null; guarded by this. */
-    private StructOpsMap owner;
+    /** The map registered now, or null; written under this, read without it (a lookup from inside a callback). */
+    private volatile StructOpsMap owner;
 
     private StructOpsType(String name, List<Slot> slots, Assembler<S> assembler) {
         this.name = name;
@@ -141,7 +141,7 @@ public final class StructOpsType<S> {
     }
 
     /** The map whose callbacks are registered now, or null when callers run the defaults. */
-    public synchronized StructOpsMap registered() {
+    public StructOpsMap registered() {
         return owner;
     }
 
@@ -169,27 +169,25 @@ public final class StructOpsType<S> {
 
     // ---- registration, from StructOpsMap --------------------------------------------------------------------
 
+    /** The kernel's {@code st_ops->validate}: 0, or -EINVAL when a mandatory slot is empty. */
+    int validate(Object[] callbacks) {
+        for (int i = 0; i < slots.size(); i++) {
+            if (callbacks[i] == null && slots.get(i).mandatory) {
+                return -Errno.EINVAL;
+            }
+        }
+        return 0;
+    }
+
     /**
-     * The kernel's {@code st_ops->validate} and {@code st_ops->reg}: 0; -EINVAL when a mandatory slot is empty or
-     * the struct cannot be assembled; -EBUSY when another map is registered.
+     * The kernel's {@code st_ops->reg}: 0; -EINVAL when a mandatory slot is empty or the struct cannot be
+     * assembled; -EBUSY when another map is registered.
      */
     synchronized int reg(StructOpsMap map, Object[] callbacks) {
         if (owner != null) {
             return -Errno.EBUSY;
         }
-        Object[] c = new Object[slots.size()];
-        for (int i = 0; i < c.length; i++) {
-            if (callbacks[i] == null && slots.get(i).mandatory) {
-                return -Errno.EINVAL;
-            }
-            c[i] = callbacks[i] != null ? callbacks[i] : slots.get(i).defaultImpl;
-        }
-        S s;
-        try {
-            s = assembler.assemble(c);
-        } catch (RuntimeException e) {
-            return -Errno.EINVAL;
-        }
+        S s = assemble(callbacks);
         if (s == null) {
             return -Errno.EINVAL;
         }
@@ -197,6 +195,42 @@ public final class StructOpsType<S> {
         // Volatile store: publishes the struct's final fields to callers, and orders it before later counter reads.
         current = s;
         return 0;
+    }
+
+    /**
+     * The kernel's {@code st_ops->update} behind {@code bpf_link_update()}: swaps {@code old}'s callbacks for
+     * {@code next}'s with no moment on the defaults in between, and returns once no call can still be inside
+     * {@code old}'s. -EINVAL when {@code old} is not the registered map or {@code next}'s set is incomplete.
+     */
+    synchronized int update(StructOpsMap old, StructOpsMap next, Object[] callbacks) {
+        if (owner != old) {
+            return -Errno.EINVAL;
+        }
+        S s = assemble(callbacks);
+        if (s == null) {
+            return -Errno.EINVAL;
+        }
+        owner = next;
+        // Volatile store, not just release: GracePeriod's argument needs it totally ordered with the counter reads.
+        current = s;
+        gracePeriod.synchronize();
+        return 0;
+    }
+
+    /** The struct for one callback per slot (defaults in empty optional slots), or null when it cannot be built. */
+    private S assemble(Object[] callbacks) {
+        if (validate(callbacks) != 0) {
+            return null;
+        }
+        Object[] c = new Object[slots.size()];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = callbacks[i] != null ? callbacks[i] : slots.get(i).defaultImpl;
+        }
+        try {
+            return assembler.assemble(c);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /**
