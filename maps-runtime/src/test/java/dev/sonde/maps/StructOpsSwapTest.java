@@ -167,6 +167,69 @@ class StructOpsSwapTest {
     }
 
     @Test
+    void linkReplacementsUnderLoadNeverFallBackToTheDefault() throws Exception {
+        int replacements = 300;
+        List<Impl> impls = new ArrayList<>();
+        impls.add(DEFAULT);
+        for (int i = 1; i <= replacements + 1; i++) {
+            impls.add(new Impl(i, AFTER_TEARDOWN));
+        }
+        long[][] seen = new long[CALLERS][replacements + 2];
+        AtomicBoolean done = new AtomicBoolean();
+        StructOpsMap first = readyLinkMap(impls.get(1), 1);
+        StructOpsLink link = StructOpsLink.create(first);
+        first.close(); // the link holds it now
+        Thread[] callers = new Thread[CALLERS];
+        for (int c = 0; c < CALLERS; c++) {
+            int me = c;
+            callers[c] = new Thread(() -> {
+                long n = 0;
+                while (!done.get()) {
+                    seen[me][call(n++)]++;
+                }
+            }, "caller-" + c);
+            callers[c].start();
+        }
+        try {
+            for (int i = 2; i <= replacements + 1; i++) {
+                Impl old = impls.get(i - 1);
+                StructOpsMap next = readyLinkMap(impls.get(i), i);
+                while (old.calls.get() < 10) {
+                    Thread.yield(); // let the callers reach the one in place
+                }
+                assertEquals(0, link.update(next));
+                old.tornDown = true; // update returned: nobody is inside the old one any more
+                next.close();
+            }
+        } finally {
+            done.set(true);
+            for (Thread t : callers) {
+                t.join();
+            }
+            assertEquals(0, link.detach());
+        }
+        assertEquals(0, AFTER_TEARDOWN.get(), "a call ran inside an implementation after it was replaced");
+        for (int i = 0; i <= replacements + 1; i++) {
+            long sum = 0;
+            for (int c = 0; c < CALLERS; c++) {
+                sum += seen[c][i];
+            }
+            if (i == 0) {
+                assertEquals(0, sum, "a replacement through the link never shows the default");
+            } else {
+                assertEquals(impls.get(i).calls.get(), sum, "calls that landed on implementation " + i);
+            }
+        }
+    }
+
+    private static StructOpsMap readyLinkMap(Impl impl, int progId) {
+        StructOpsMap m = (StructOpsMap) Maps.create(TYPE.mapSpec(TestMaps.name("swap_link")).flags(StructOpsMap.F_LINK).build());
+        m.setCallback("work", impl, progId);
+        assertEquals(0, m.attach());
+        return m;
+    }
+
+    @Test
     void deleteWaitsForTheCallsInside() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch leave = new CountDownLatch(1);
