@@ -7,6 +7,7 @@ import dev.sonde.maps.Errno;
 import dev.sonde.maps.Maps;
 import dev.sonde.maps.SondeException;
 import dev.sonde.maps.StructOpsLayout;
+import dev.sonde.maps.StructOpsLink;
 import dev.sonde.maps.StructOpsMap;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -87,6 +88,33 @@ class SamplingPolicyTest {
             assertEquals(StructOpsLayout.STATE_INIT, m.state());
             assertTrue(SamplingPolicy.shouldSample(1, 1, 1));
         }
+    }
+
+    @Test
+    void aLinkSwitchesPoliciesWithoutSamplingEverythingInBetween() {
+        StructOpsMap one = (StructOpsMap) Maps.create(SamplingPolicy.mapSpec("one_in_100_" + SEQ.incrementAndGet())
+                .flags(StructOpsMap.F_LINK).build());
+        one.setCallback(SamplingOps.SHOULD_SAMPLE, (SamplingOps.ShouldSample) (m, t, n) -> false, 201);
+        assertEquals(0, one.attach());
+        assertEquals(StructOpsLayout.STATE_READY, one.state());
+        assertTrue(SamplingPolicy.shouldSample(1, 1, 1), "READY alone registers nothing");
+        try (StructOpsLink link = StructOpsLink.create(one)) {
+            one.close();
+            assertFalse(SamplingPolicy.shouldSample(1, 1, 1));
+            StructOpsMap two = (StructOpsMap) Maps.create(SamplingPolicy.mapSpec("one_in_50_" + SEQ.incrementAndGet())
+                    .flags(StructOpsMap.F_LINK).build());
+            two.setCallback(SamplingOps.SHOULD_SAMPLE, (SamplingOps.ShouldSample) (m, t, n) -> m == 7, 202);
+            assertEquals(0, two.attach());
+            assertEquals(0, link.update(two));
+            assertTrue(one.isFreed(), "the replaced policy's map is gone");
+            two.close();
+            assertTrue(SamplingPolicy.shouldSample(7, 1, 1));
+            assertFalse(SamplingPolicy.shouldSample(8, 1, 1));
+            assertEquals(-Errno.EOPNOTSUPP, two.delete(new byte[4]), "the link owns the registration");
+            assertEquals(0, link.detach());
+            assertTrue(two.isFreed());
+        }
+        assertTrue(SamplingPolicy.shouldSample(8, 1, 1), "the default again");
     }
 
     @Test
