@@ -218,6 +218,7 @@ public final class StructOpsMap extends BpfMap {
         WordCopy.fromMemory(mem, VALUE, value, 0, valueSize());
         // As the kernel, state and refcnt are read apart: an estimate, not a snapshot of both.
         putInt(value, STATE, state);
+        // Acquire: pairs with delete's release of 0, so refcnt 0 comes with TOBEFREE.
         long refs = (int) MapMemory.INT.getAcquire(mem, VALUE + REFCNT);
         if (type != null && type.registered() == this) {
             refs += type.callsInside();
@@ -286,6 +287,7 @@ public final class StructOpsMap extends BpfMap {
                 return err;
             }
             writeProgIds(chosen);
+            // Opaque: the state's release store below publishes it.
             MapMemory.INT.setOpaque(mem, VALUE + REFCNT, 1);
             // Release: a reader (another process too) that sees INUSE sees the program ids and refcnt above.
             MapMemory.INT.setRelease(mem, VALUE + STATE, STATE_INUSE);
@@ -295,6 +297,7 @@ public final class StructOpsMap extends BpfMap {
 
     private void writeProgIds(Object[] chosen) {
         for (int i = 0; i < nSlots; i++) {
+            // Opaque: whole words; the release store of the state that follows orders them for readers.
             MapMemory.INT.setOpaque(mem, VALUE + progIdOffset(i), chosen[i] == null ? 0 : progIds[i]);
         }
     }
@@ -347,6 +350,7 @@ public final class StructOpsMap extends BpfMap {
             throw new SondeException(Errno.EINVAL, "map '" + name() + "' has slots 0.." + (nSlots - 1) + ", not " + i
                     + "; use slotIndex(name)");
         }
+        // Opaque after state()'s acquire: the id is the one written before the state was published.
         return state() == STATE_INIT ? 0 : (int) MapMemory.INT.getOpaque(mem, VALUE + progIdOffset(i));
     }
 
@@ -371,6 +375,7 @@ public final class StructOpsMap extends BpfMap {
 
     /** Mirrors in the file whether a link holds the map (its refcnt). */
     void linked(boolean linked) {
+        // Release: as every refcnt store, so lookup's acquire read pairs with it.
         MapMemory.INT.setRelease(mem, VALUE + REFCNT, linked ? 1 : 0);
     }
 
