@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  */
 class StructOpsSwapTest {
     private static final int CALLERS = 3;
-    private static final int SWAPS = 400;
+    private static final int SWAPS = 300;
 
     @FunctionalInterface
     interface Work {
