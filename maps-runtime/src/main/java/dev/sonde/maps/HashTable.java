@@ -54,15 +54,14 @@ final class HashTable {
 
     /** Writes the control words of a freshly created, zeroed file. */
     static void format(ByteBuffer mem, MapSpec spec, long seed) {
-        boolean lru = spec.type() == MapType.LRU_HASH;
         int stride = MapMemory.roundUp8(spec.valueSize());
         int slots = spec.type().perShard() ? spec.numShards() : 1;
         mem.putInt(HASH_ALGO_OFFSET, HASH_ALGO_MIX64_V1);
         mem.putInt(CAPACITY_OFFSET, (int) HashLayout.capacity(spec.maxEntries()));
         mem.putLong(SEED_OFFSET, seed);
-        mem.putInt(SLOT_SIZE_OFFSET, (int) slotSize(lru, spec.keySize(), stride, slots));
-        mem.putInt(KEY_OFFSET_OFFSET, keyOffset(lru));
-        mem.putInt(VALUE_OFFSET_OFFSET, HashLayout.valueOffset(lru, spec.keySize()));
+        mem.putInt(SLOT_SIZE_OFFSET, (int) slotSize(spec.keySize(), stride, slots));
+        mem.putInt(KEY_OFFSET_OFFSET, KEY_OFFSET);
+        mem.putInt(VALUE_OFFSET_OFFSET, HashLayout.valueOffset(spec.keySize()));
         mem.putInt(VALUE_STRIDE_OFFSET, stride);
     }
 
@@ -88,9 +87,9 @@ final class HashTable {
     int findLong(long key) {
         long k = key & keyMask;
         int idx = (int) HashFunction.hashChunk(start, k) & mask;
-        // Acquire: an insert raises max_probe before it publishes, so a later-published key is never out of reach.
-        long limit = (long) LONG.getAcquire(mem, MAX_PROBE_OFFSET);
-        for (long n = 0; n <= limit;) {
+        // Acquire: an insert raises its home's bound before it publishes, so a published key is within reach.
+        int limit = (int) INT.getAcquire(mem, BASE + idx * slotSize + BOUND_OFFSET) & BOUND_MASK;
+        for (int n = 0; n <= limit;) {
             int off = BASE + idx * slotSize;
             long c = (long) LONG.getAcquire(mem, off);
             if ((c & (STATE_MASK | DOOMED)) == LIVE && keyAt(off) == k) {
@@ -112,8 +111,9 @@ final class HashTable {
     /** The slot of the LIVE element with this key, NOT_FOUND, or PENDING while another thread inserts it. */
     int find(long h, byte[] kb, long kl) {
         int idx = (int) h & mask;
-        long limit = (long) LONG.getAcquire(mem, MAX_PROBE_OFFSET); // acquire: as in findLong
-        for (long n = 0; n <= limit;) {
+        // Acquire: as in findLong.
+        int limit = (int) INT.getAcquire(mem, BASE + idx * slotSize + BOUND_OFFSET) & BOUND_MASK;
+        for (int n = 0; n <= limit;) {
             int off = BASE + idx * slotSize;
             long c = (long) LONG.getAcquire(mem, off);
             long st = c & STATE_MASK;
@@ -254,8 +254,10 @@ final class HashTable {
             long d = (long) LONG.getVolatile(mem, off);
             // CAS publishes the value bytes (release) before the generation readers re-check.
             if ((d & DOOMED) != 0) {
+                long h = storedHash(off); // still ours: no reuse before DEAD
                 if (LONG.compareAndSet(mem, off, d, next(d, DEAD))) {
                     release();
+                    removed(off, h);
                     return;
                 }
             } else if (LONG.compareAndSet(mem, off, d, next(d, LIVE))) {
@@ -287,7 +289,8 @@ final class HashTable {
                 break;
             }
         }
-        raiseMaxProbe(i);
+        int homeOff = slotOffset(home);
+        raiseBound(homeOff, i);
         writeKey(off, kb, kl);
         if (vb == null) {
             for (int b = 0; b < valueBytes; b += 8) {
@@ -297,14 +300,14 @@ final class HashTable {
             mem.put(off + valueOff, vb);
         }
         if (lru) {
-            LONG.setOpaque(mem, off + REF_OFFSET, REF_NEW); // survives one sweep; a used element survives two
+            INT.setOpaque(mem, off + REF_OFFSET, REF_NEW); // survives one sweep; a used element survives two
         }
         long mine = next(busy, INSERTING);
         // Volatile store then volatile loads in the scan (store-load order): of two concurrent inserts of one key,
         // at least one sees the other.
         LONG.setVolatile(mem, off, mine);
         int result = 0;
-        long limit = (long) LONG.getVolatile(mem, MAX_PROBE_OFFSET);
+        int limit = (int) INT.getVolatile(mem, homeOff + BOUND_OFFSET) & BOUND_MASK;
         for (int j = 0; j <= limit && result == 0;) {
             if (j == i) {
                 j++;
@@ -369,6 +372,7 @@ final class HashTable {
                 }
             } else if (LONG.compareAndSet(mem, off, c, next(c, DEAD))) {
                 release();
+                removed(off, h);
                 return 0;
             }
         }
@@ -378,8 +382,8 @@ final class HashTable {
 
     /** Marks an LRU element as used (ref 2); read first so that hot keys do not write their line on every lookup. */
     void touch(int off) {
-        if (lru && (long) LONG.getOpaque(mem, off + REF_OFFSET) != REF_USED) {
-            LONG.setOpaque(mem, off + REF_OFFSET, REF_USED); // opaque: a hint for the evictor, no ordering needed
+        if (lru && (int) INT.getOpaque(mem, off + REF_OFFSET) != REF_USED) {
+            INT.setOpaque(mem, off + REF_OFFSET, REF_USED); // opaque: a hint for the evictor, no ordering needed
         }
     }
 
@@ -395,13 +399,16 @@ final class HashTable {
             if ((c & (STATE_MASK | WRITING | DOOMED)) != LIVE) {
                 continue;
             }
-            long ref = (long) LONG.getOpaque(mem, off + REF_OFFSET);
+            int ref = (int) INT.getOpaque(mem, off + REF_OFFSET);
             if (ref != 0) {
-                LONG.setOpaque(mem, off + REF_OFFSET, ref - 1); // racing a touch is harmless: it only ages less
+                INT.setOpaque(mem, off + REF_OFFSET, ref - 1); // racing a touch is harmless: it only ages less
                 continue;
             }
+            long h = storedHash(off);
+            VarHandle.acquireFence(); // the key was read before the CAS proves the element unchanged
             if (LONG.compareAndSet(mem, off, c, next(c, DEAD))) {
                 release();
+                removed(off, h);
             }
         }
         return reserve();
@@ -426,13 +433,50 @@ final class HashTable {
         LONG.getAndAdd(mem, COUNT_OFFSET, -1L);
     }
 
-    private void raiseMaxProbe(int distance) {
+    /** Before publishing: a raise always clears SCANNING, so a lowering that began before it cannot land. */
+    private void raiseBound(int homeOff, int distance) {
         for (;;) {
-            long m = (long) LONG.getVolatile(mem, MAX_PROBE_OFFSET);
-            if (m >= distance || LONG.compareAndSet(mem, MAX_PROBE_OFFSET, m, (long) distance)) {
+            int w = (int) INT.getVolatile(mem, homeOff + BOUND_OFFSET);
+            int b = w & BOUND_MASK;
+            if ((b >= distance && (w & SCANNING) == 0)
+                    || INT.compareAndSet(mem, homeOff + BOUND_OFFSET, w, Math.max(b, distance))) {
                 return;
             }
         }
+    }
+
+    /** After an element at {@code off} went DEAD: if it was its home's farthest, shrink the home's bound. */
+    private void removed(int off, long h) {
+        int idx = (off - BASE) / slotSize;
+        int home = (int) h & mask;
+        int homeOff = slotOffset(home);
+        int w = (int) INT.getVolatile(mem, homeOff + BOUND_OFFSET);
+        if (w == 0 || w != ((idx - home) & mask) || !INT.compareAndSet(mem, homeOff + BOUND_OFFSET, w, w | SCANNING)) {
+            return;
+        }
+        int nb = w; // from the freed slot itself: it may already hold a new key of this home
+        for (; nb > 0; nb--) {
+            int o = slotOffset((home + nb) & mask);
+            long c = (long) LONG.getVolatile(mem, o);
+            long s = c & STATE_MASK;
+            if (s == BUSY) {
+                break; // a claim whose key is not written yet may be of this home: keep it in reach
+            }
+            if (s == LIVE || s == INSERTING) {
+                long kh = storedHash(o);
+                VarHandle.acquireFence(); // the key was read before the re-check
+                if ((long) LONG.getVolatile(mem, o) != c || ((int) kh & mask) == home) {
+                    break;
+                }
+            }
+        }
+        // Fails if an insert raised the bound meanwhile (SCANNING cleared): its bound stands.
+        INT.compareAndSet(mem, homeOff + BOUND_OFFSET, w | SCANNING, nb);
+    }
+
+    private long storedHash(int off) {
+        return keySize == 8 || keySize == 4 ? HashFunction.hashChunk(start, keyAt(off))
+                : HashFunction.hash(start, mem, off + keyOff, keySize);
     }
 
     private long keyAt(int off) {
