@@ -40,6 +40,9 @@ package dev.sonde.maps;
  * single insert settles: the only place a thread can spin on another, and only for the same new key at the
  * same instant.
  *
+ * <p>A slot that never settles (only a writer that died mid-write leaves one) makes the calls that would wait on
+ * it give up with -EBUSY after a bounded number of retries instead of spinning forever.
+ *
  * <p><b>Torn values.</b> {@code ctrl} doubles as a sequence lock for {@code byte[]} values: a writer CASes
  * WRITING on, copies, and clears it with a new generation; readers copy between two reads of {@code ctrl} and
  * retry if it changed. Writers never wait on readers; a writer that finds another write of the same element in

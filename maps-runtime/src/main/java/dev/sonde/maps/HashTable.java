@@ -19,6 +19,12 @@ final class HashTable {
     /** insert(): the insert lost to an earlier copy of the key; run the whole operation again. */
     static final int RETRY = Integer.MIN_VALUE + 1;
 
+    /**
+     * Retries before a call gives up with -EBUSY on a slot that never settles: only a writer that died mid-write
+     * (another process killed while it held the file writable) leaves one.
+     */
+    private static final int MAX_SPINS = 1 << 22;
+
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
     private static final int BASE = MapHeaderLayout.DATA_OFFSET;
@@ -87,10 +93,9 @@ final class HashTable {
     int findLong(long key) {
         long k = key & keyMask;
         int idx = (int) HashFunction.hashChunk(start, k) & mask;
-        // Acquire: an insert raises its home's bound before it publishes, so a published key is within reach.
-        int limit = (int) INT.getAcquire(mem, BASE + idx * slotSize + BOUND_OFFSET) & BOUND_MASK;
-        for (int n = 0; n <= limit;) {
-            int off = BASE + idx * slotSize;
+        int homeOff = BASE + idx * slotSize;
+        int off = homeOff;
+        for (int n = 0;;) {
             long c = (long) LONG.getAcquire(mem, off);
             if ((c & (STATE_MASK | DOOMED)) == LIVE && keyAt(off) == k) {
                 VarHandle.acquireFence(); // the key was read before this re-check: same ctrl, same element
@@ -99,13 +104,14 @@ final class HashTable {
                 }
                 continue;
             }
-            if ((c & STATE_MASK) == EMPTY) {
+            // The bound is read only past the home slot, so a hit there costs two loads of one cache line.
+            // Acquire: an insert raises its home's bound before it publishes, so a published key is within reach.
+            if ((c & STATE_MASK) == EMPTY || ++n > ((int) INT.getAcquire(mem, homeOff + BOUND_OFFSET) & BOUND_MASK)) {
                 return NOT_FOUND;
             }
-            n++;
             idx = (idx + 1) & mask;
+            off = BASE + idx * slotSize;
         }
-        return NOT_FOUND;
     }
 
     /** The slot of the LIVE element with this key, NOT_FOUND, or PENDING while another thread inserts it. */
@@ -136,7 +142,7 @@ final class HashTable {
     /** Copies the value of {@code kb} into {@code out}: 0 or -ENOENT. A value being rewritten is re-read. */
     int lookup(byte[] kb, byte[] out) {
         long h = hash(kb, 0);
-        for (;;) {
+        for (int spins = 0; spins < MAX_SPINS; spins++) {
             int off = find(h, kb, 0);
             if (off < 0) {
                 return -Errno.ENOENT;
@@ -156,6 +162,7 @@ final class HashTable {
                 return 0;
             }
         }
+        return -Errno.EBUSY;
     }
 
     /**
@@ -194,7 +201,7 @@ final class HashTable {
      */
     int update(byte[] kb, long kl, byte[] vb, long flags) {
         long h = hash(kb, kl);
-        for (;;) {
+        for (int spins = 0; spins < MAX_SPINS; spins++) {
             int off = find(h, kb, kl);
             if (off == PENDING) {
                 Thread.onSpinWait(); // another thread's insert of this very key is settling
@@ -222,6 +229,7 @@ final class HashTable {
             }
             return r;
         }
+        return -Errno.EBUSY;
     }
 
     /** Rewrites a LIVE element's value under the ctrl sequence lock; false when the element changed (look again). */
@@ -281,6 +289,10 @@ final class HashTable {
         int off;
         long busy;
         for (;; i++) {
+            if (i == capacity) {
+                release(); // only slots leaked by a writer that died mid-insert can fill the table
+                return -Errno.E2BIG;
+            }
             off = slotOffset((home + i) & mask);
             long c = (long) LONG.getVolatile(mem, off);
             long st = c & STATE_MASK;
@@ -349,7 +361,7 @@ final class HashTable {
     /** Deletes the key, copying its last value into {@code out} first when not null: 0 or -ENOENT. */
     int delete(byte[] kb, long kl, byte[] out) {
         long h = hash(kb, kl);
-        for (;;) {
+        for (int spins = 0; spins < MAX_SPINS; spins++) {
             int off = find(h, kb, kl);
             if (off < 0) {
                 return -Errno.ENOENT; // PENDING too: that insert has not happened yet
@@ -376,6 +388,7 @@ final class HashTable {
                 return 0;
             }
         }
+        return -Errno.EBUSY;
     }
 
     // ---- LRU ------------------------------------------------------------------------------------------------
