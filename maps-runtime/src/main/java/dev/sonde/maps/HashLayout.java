@@ -23,6 +23,7 @@ package dev.sonde.maps;
  *  ctrl: bits 0-2 state, bit 3 WRITING, bit 4 DOOMED, bits 5-63 generation (+1 on every change)
  *    EMPTY(0) --claim CAS--> BUSY(1) --key+value written--> INSERTING(2) --no duplicate--> LIVE(3)
  *    LIVE --delete/evict CAS--> DEAD(4) --claim CAS--> BUSY ...      INSERTING --lost a race--> DEAD
+ *    LIVE --lookupAndDelete CAS--> TAKING(5) --value copied out--> DEAD
  * </pre>
  *
  * <p><b>No locks.</b> Every transition is one CAS on {@code ctrl}; no thread waits for a word another thread
@@ -75,6 +76,8 @@ public final class HashLayout {
     public static final int INSERTING = 2;
     public static final int LIVE = 3;
     public static final int DEAD = 4;
+    /** lookupAndDelete copying the value out of an element already deleted; then DEAD. */
+    public static final int TAKING = 5;
     public static final long STATE_MASK = 7;
     /** A byte[] value write is in progress. */
     public static final long WRITING = 8;

@@ -370,14 +370,23 @@ final class HashTable {
             if ((c & (STATE_MASK | DOOMED)) != LIVE || !matches(off, kb, kl)) {
                 continue;
             }
+            VarHandle.acquireFence(); // the key was read before the CAS that proves the element unchanged
             if (out != null) {
                 if ((c & WRITING) != 0) {
-                    Thread.onSpinWait();
+                    Thread.onSpinWait(); // let the write land: the value taken must be a whole one
                     continue;
                 }
-                mem.get(off + valueOff, out);
+                long taking = next(c, TAKING);
+                if (LONG.compareAndSet(mem, off, c, taking)) {
+                    // TAKING: deleted for everyone, yet no claim can reuse the slot while the value is copied out.
+                    mem.get(off + valueOff, out);
+                    LONG.setRelease(mem, off, next(taking, DEAD)); // release: the copy is done before any reuse
+                    release();
+                    removed(off, h);
+                    return 0;
+                }
+                continue;
             }
-            VarHandle.acquireFence(); // key and value read before the CAS that proves nothing changed meanwhile
             if ((c & WRITING) != 0) {
                 if (LONG.compareAndSet(mem, off, c, c | DOOMED)) {
                     return 0; // the writer finishes the delete
