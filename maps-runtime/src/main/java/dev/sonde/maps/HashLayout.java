@@ -10,7 +10,7 @@ package dev.sonde.maps;
  *  512 hash_algo u32 (1 = mix64 v1)   516 capacity u32 (power of two, >= 2 x max_entries)
  *  520 seed u64 (0 with F_ZERO_SEED)  528 slot_size u32  532 key_offset u32  536 value_offset u32
  *  540 value_stride u32 (one value rounded up to 8; a per-shard map holds num_shards of them)
- *  640 count u64       elements held plus inserts in flight, never above max_entries (own cache line)
+ *  640 count u64       elements held plus winning inserts about to publish, never above max_entries
  *  704 lru_hand u64    LRU_HASH: the CLOCK hand, a slot index counter (own cache line)
  *
  *  4096: capacity slots of slot_size bytes, slot i at 4096 + i * slot_size; a key lives at or after its home
@@ -36,10 +36,11 @@ package dev.sonde.maps;
  * <p><b>Inserting a new key</b> (as in Purcell and Harris's open-addressing table): claim the first EMPTY or DEAD
  * slot from the home, write key and value while BUSY, publish INSERTING, then scan the probe run for the same
  * key. A LIVE copy wins (EEXIST, or the update goes there); of two INSERTING copies the one nearer the home wins
- * and kills the other with a CAS. Both the publish and the scan (with its read of the home's bound) are volatile, so of two concurrent inserts of
- * one key at least one sees the other. A thread that meets the winner's INSERTING copy retries until that
- * single insert settles: the only place a thread can spin on another, and only for the same new key at the
- * same instant.
+ * and kills the other with a CAS. Both the publish and the scan (with its read of the home's bound) are
+ * volatile, so of two concurrent inserts of one key at least one sees the other. Only the winner then takes a
+ * unit of {@code count} (none left: E2BIG, or an LRU eviction), so racing inserts of one key never make each
+ * other fail. A thread that meets the winner's INSERTING copy retries until that single insert settles: the only
+ * place a thread can spin on another, and only for the same new key at the same instant.
  *
  * <p>A slot that never settles (only a writer that died mid-write leaves one) makes the calls that would wait on
  * it give up with -EBUSY after a bounded number of retries instead of spinning forever.

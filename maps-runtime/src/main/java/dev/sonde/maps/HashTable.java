@@ -74,7 +74,7 @@ final class HashTable {
     int capacity() { return capacity; }
     int valueOffset() { return valueOff; }
 
-    /** Elements held (plus inserts in flight). */
+    /** Elements held (plus winning inserts about to publish). */
     long count() {
         return (long) LONG.getAcquire(mem, COUNT_OFFSET);
     }
@@ -276,27 +276,18 @@ final class HashTable {
 
     /** Claims a free slot, fills it, publishes INSERTING and settles races with other inserts of the same key. */
     private int insert(long h, byte[] kb, long kl, byte[] vb) {
-        if (!reserve()) {
-            if (!lru) {
-                return -Errno.E2BIG;
-            }
-            if (!evictAndReserve()) {
-                return -Errno.ENOMEM; // as the kernel's prealloc_lru_pop failing
-            }
-        }
         int home = (int) h & mask;
         int i = 0;
         int off;
         long busy;
         for (;; i++) {
             if (i == capacity) {
-                release(); // only slots leaked by a writer that died mid-insert can fill the table
-                return -Errno.E2BIG;
+                return -Errno.E2BIG; // only slots leaked by writers that died mid-insert can fill the table
             }
             off = slotOffset((home + i) & mask);
             long c = (long) LONG.getVolatile(mem, off);
             long st = c & STATE_MASK;
-            // Held elements never exceed max_entries <= capacity / 2, so a free slot is always ahead.
+            // Held elements never exceed max_entries <= capacity / 2, so a free slot is near.
             if ((st == EMPTY || st == DEAD) && LONG.compareAndSet(mem, off, c, busy = next(c, BUSY))) {
                 break;
             }
@@ -341,20 +332,31 @@ final class HashTable {
                 } else if (j < i) {
                     result = RETRY; // the copy nearer the home wins
                 } else if (!LONG.compareAndSet(mem, o, d, next(d, DEAD))) {
-                    continue; // kill the later copy (its owner releases its count); if it moved, look again
+                    continue; // kill the later copy (its owner cleans up); if it moved, look again
                 }
             }
             j++;
         }
         if (result == 0) {
-            if (LONG.compareAndSet(mem, off, mine, next(mine, LIVE))) {
-                return off;
+            // The count is taken only by the copy that won, so two inserts of one key never take two units
+            // and cannot make each other fail with E2BIG.
+            if (!reserve()) {
+                if (!lru) {
+                    result = -Errno.E2BIG;
+                } else if (!evictAndReserve()) {
+                    result = -Errno.ENOMEM; // as the kernel's prealloc_lru_pop failing
+                }
             }
-            result = RETRY; // killed by a copy nearer the home
-        } else {
-            LONG.compareAndSet(mem, off, mine, next(mine, DEAD)); // fails only if already killed: same end
+            if (result == 0) {
+                if (LONG.compareAndSet(mem, off, mine, next(mine, LIVE))) {
+                    return off;
+                }
+                release();
+                result = RETRY; // killed by a copy nearer the home
+            }
         }
-        release();
+        LONG.compareAndSet(mem, off, mine, next(mine, DEAD)); // fails only if already killed: same end
+        removed(off, h);
         return result;
     }
 
