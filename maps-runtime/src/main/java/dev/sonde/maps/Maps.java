@@ -89,6 +89,11 @@ public final class Maps {
 
     static MapFactory factory(MapType type) {
         switch (type) {
+            case ARRAY:
+            case PERCPU_ARRAY:
+                return ArrayMap.FACTORY;
+            case ARRAY_OF_MAPS:
+                return ArrayOfMaps.FACTORY;
             case HASH:
             case PERCPU_HASH:
             case LRU_HASH:
