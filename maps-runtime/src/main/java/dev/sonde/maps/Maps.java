@@ -98,6 +98,8 @@ public final class Maps {
             case PERCPU_HASH:
             case LRU_HASH:
                 return HashFactory.INSTANCE;
+            case HASH_OF_MAPS:
+                return HashOfMaps.FACTORY;
             default:
                 throw new SondeException(Errno.EOPNOTSUPP, "map type " + type.bpftoolName()
                         + " is not available in this Sonde build; use array, hash or ringbuf");
