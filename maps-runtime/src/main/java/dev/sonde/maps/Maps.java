@@ -100,6 +100,8 @@ public final class Maps {
                 return HashFactory.INSTANCE;
             case STRUCT_OPS:
                 return StructOpsMap.FACTORY;
+            case HASH_OF_MAPS:
+                return HashOfMaps.FACTORY;
             default:
                 throw new SondeException(Errno.EOPNOTSUPP, "map type " + type.bpftoolName()
                         + " is not available in this Sonde build; use array, hash or ringbuf");
