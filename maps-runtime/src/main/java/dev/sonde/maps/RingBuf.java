@@ -126,7 +126,9 @@ public final class RingBuf extends BpfMap {
         }
         int r = (int) (p & mask);
         int hdr = DATA_OFFSET + r;
-        MapMemory.LONG.setOpaque(mem, hdr, ((size | BUSY_BIT) & 0xFFFF_FFFFL) | ((long) pageOffset(r) << 32));
+        // Release (a plain store on x86): an overwrite-mode consumer that reads this header also sees the
+        // overwrite position that let us reuse the space, and so knows the old record it was reading is gone.
+        MapMemory.LONG.setRelease(mem, hdr, ((size | BUSY_BIT) & 0xFFFF_FFFFL) | ((long) pageOffset(r) << 32));
         // Release: whoever sees the stamp sees the BUSY header written above.
         MapMemory.LONG.setRelease(mem, seqOffset + (r >>> 3) * 8, p + 1);
         return hdr + HEADER_SIZE;

@@ -93,25 +93,32 @@ final class RingBufReader {
                 break;
             }
             int len = lenWord & LEN_MASK;
+            boolean discarded = (lenWord & DISCARD_BIT) != 0;
+            int start = DATA_OFFSET + (int) (c & mask) + HEADER_SIZE;
+            if (ring.overwrite) {
+                // Producers may reuse a record under us: copy it, then validate, as StampedLock.validate does:
+                // an acquire fence, then the overwrite position. Unmoved past c means nothing read was overwritten,
+                // the length included (a torn length must not move us off the record boundaries).
+                boolean fits = len <= ring.size - HEADER_SIZE;
+                if (!discarded && fits) {
+                    scratch.put(0, mem, start, len);
+                }
+                VarHandle.acquireFence();
+                if (ring.overwritePos() > c) {
+                    continue; // overwritten while we read: skip to the overwrite position
+                }
+                if (!fits) {
+                    break; // cannot happen for a record that stayed put; never trust it
+                }
+            }
             int recLen = recordLength(len);
-            if ((lenWord & DISCARD_BIT) != 0) {
+            if (discarded) {
                 c += recLen;
                 MapMemory.LONG.setRelease(consBuf, consOffset, c);
                 continue;
             }
-            int start = DATA_OFFSET + (int) (c & mask) + HEADER_SIZE;
             ByteBuffer rec;
             if (ring.overwrite) {
-                if (len > ring.size - HEADER_SIZE) {
-                    break; // torn by an overwrite: the next call skips to the overwrite position
-                }
-                scratch.put(0, mem, start, len);
-                // Acquire fence, then the overwrite position (StampedLock.validate's pattern): if no producer has
-                // moved it past us, nothing we copied was overwritten.
-                VarHandle.acquireFence();
-                if (ring.overwritePos() > c) {
-                    continue;
-                }
                 scratchView.clear();
                 scratchView.limit(len);
                 rec = scratchView;
