@@ -113,7 +113,8 @@ class RingBufTest {
                 assertEquals(2, samples.getAndSet(0));
 
                 // background poll with a long time-out; notifications off
-                CompletableFuture<Integer> bg = CompletableFuture.supplyAsync(() -> consumer.poll(10_000));
+                // the poll's time-out is far beyond the test's wait: only a wake-up can end it in time
+                CompletableFuture<Integer> bg = CompletableFuture.supplyAsync(() -> consumer.poll(60_000));
                 prog.flags = RingBuf.NO_WAKEUP;
                 Thread.sleep(50);
                 prog.trigger(rb);
@@ -135,7 +136,7 @@ class RingBufTest {
                 prog.flags = RingBuf.FORCE_WAKEUP;
                 prog.run(rb, 777); // seq 9: output + discard, both forced
                 assertEquals(wakeups + 2, rb.wakeups(), "FORCE_WAKEUP wakes whatever the consumer position");
-                int r = bg.get(10, TimeUnit.SECONDS);
+                int r = bg.get(5, TimeUnit.SECONDS);
                 assertEquals(-EDONE, r, "woken, and stopped at the first 777 sample");
                 for (int i = 0; i < 3 && samples.get() < 6; i++) {
                     consumer.poll(0);
@@ -167,7 +168,7 @@ class RingBufTest {
     }
 
     @Test
-    void kernelSelftestRingbufMulti() {
+    void kernelSelftestRingbufMulti() throws Exception {
         try (RingBuf rb1 = ring("rb_multi1", 4096); RingBuf rb2 = ring("rb_multi2", 8192)) {
             List<String> seen = new ArrayList<>();
             try (RingBufConsumer consumer = RingBufConsumer.create(rb1, rec -> {
@@ -185,10 +186,10 @@ class RingBufTest {
                 assertEquals(2, consumer.poll(-1));
                 assertEquals(List.of("1:333", "2:777"), seen);
                 // a commit on the second ring wakes the one poller
-                CompletableFuture<Integer> bg = CompletableFuture.supplyAsync(() -> consumer.poll(10_000));
+                CompletableFuture<Integer> bg = CompletableFuture.supplyAsync(() -> consumer.poll(60_000));
                 sleepQuietly(30);
                 assertEquals(0, rb2.output(longBytes(555), 0));
-                assertEquals(1, bg.join());
+                assertEquals(1, bg.get(5, TimeUnit.SECONDS), "woken by the commit, long before the time-out");
                 assertEquals("2:555", seen.get(2));
                 assertEquals(2, rb2.wakeups());
                 assertEquals(1, rb1.wakeups());
@@ -323,6 +324,32 @@ class RingBufTest {
             assertEquals(1, c2.consume());
             assertEquals(25 * 1000 + 300, sum[0]);
             Maps.byName("rb_wrap2b").close();
+        }
+    }
+
+    @Test
+    void selfPacingWakesOnlyACaughtUpConsumer() throws Exception {
+        try (RingBuf rb = ring("rb_pacing", 4096); RingBufConsumer consumer = RingBufConsumer.create(rb, rec -> 0)) {
+            assertEquals(0, rb.output(new byte[8], 0));
+            assertEquals(1, rb.wakeups(), "consumer at 0, record at 0");
+            assertEquals(0, rb.output(new byte[8], 0));
+            assertEquals(1, rb.wakeups(), "consumer behind: the first record already woke it");
+            assertEquals(0, rb.output(new byte[8], RingBuf.FORCE_WAKEUP));
+            assertEquals(2, rb.wakeups());
+            assertEquals(3, consumer.consume());
+            assertEquals(0, rb.output(new byte[8], RingBuf.NO_WAKEUP));
+            assertEquals(2, rb.wakeups(), "NO_WAKEUP even for a caught-up consumer");
+            assertEquals(1, consumer.consume());
+            // a reserved record that commits after later ones still wakes: it is the one the consumer waits at
+            long first = rb.reserve(8);
+            long second = rb.reserve(8);
+            rb.commit(second, 0);
+            assertEquals(2, rb.wakeups());
+            CompletableFuture<Integer> bg = CompletableFuture.supplyAsync(() -> consumer.poll(60_000));
+            sleepQuietly(30);
+            rb.commit(first, 0);
+            assertEquals(3, rb.wakeups());
+            assertEquals(2, bg.get(5, TimeUnit.SECONDS), "woken, both records delivered in order");
         }
     }
 
