@@ -120,6 +120,7 @@ public final class RingBuf extends BpfMap {
                 // Acquire on the consumer position: its reads of the freed space happened before we reuse it.
                 return drop();
             }
+            // CAS where the kernel takes a spin lock: a loser retries at once, nobody waits for a descheduled holder.
             if (MapMemory.LONG.compareAndSet(mem, PRODUCER_POS_OFFSET, p, newP)) {
                 break;
             }
@@ -155,6 +156,7 @@ public final class RingBuf extends BpfMap {
             int len = recordLength(lenWord & LEN_MASK);
             // The CAS validates what we read: had another walker passed o, the record might be new data.
             if (MapMemory.LONG.compareAndSet(mem, OVERWRITE_POS_OFFSET, o, o + len)) {
+                // Unread bytes lost; approximate while a consumer runs, which may be reading this record now.
                 if (o >= (long) MapMemory.LONG.getAcquire(mem, CONSUMER_POS_OFFSET)) {
                     MapMemory.LONG.getAndAdd(mem, OVERWRITTEN_BYTES_OFFSET, (long) len);
                 }
@@ -163,6 +165,7 @@ public final class RingBuf extends BpfMap {
     }
 
     private int drop() {
+        // Atomic add, no ordering needed: a statistic, read by whoever asks.
         MapMemory.LONG.getAndAdd(mem, DROPPED_RECORDS_OFFSET, 1L);
         return -Errno.EAGAIN;
     }
@@ -224,6 +227,7 @@ public final class RingBuf extends BpfMap {
         if (readOnly || hdr < DATA_OFFSET || hdr >= DATA_OFFSET + size || (hdr & 7) != 0) {
             return -1;
         }
+        // Opaque: the calling producer wrote this header itself when it reserved.
         int lenWord = (int) MapMemory.INT.getOpaque(mem, (int) hdr);
         return (lenWord & BUSY_BIT) == 0 ? -1 : lenWord & LEN_MASK;
     }
@@ -255,7 +259,8 @@ public final class RingBuf extends BpfMap {
         } else if ((flags & NO_WAKEUP) != 0) {
             wake = false;
         } else {
-            // Self-pacing: only a consumer that has caught up to this very record is waiting for it.
+            // Self-pacing: only a consumer that has caught up to this very record is waiting for it. Volatile,
+            // to pair with the consumer's volatile store of its position before it announces that it sleeps.
             wake = ((long) MapMemory.LONG.getVolatile(mem, CONSUMER_POS_OFFSET) & mask) == r;
         }
         if (wake) {
@@ -291,6 +296,7 @@ public final class RingBuf extends BpfMap {
         }
     }
 
+    /** Positions and counters are read with acquire, as {@code bpf_ringbuf_query}'s {@code smp_load_acquire}. */
     long consumerPos() {
         return (long) MapMemory.LONG.getAcquire(consBuf, consOffset);
     }
