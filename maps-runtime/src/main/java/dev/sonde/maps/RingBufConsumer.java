@@ -1,5 +1,6 @@
 package dev.sonde.maps;
 
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
@@ -144,6 +145,9 @@ public final class RingBufConsumer implements AutoCloseable {
             readers[i].publishPositionVolatile();
             rings[i].waiter = me;
         }
+        // Full fence: the re-check's acquire loads must not move above these stores (store-buffering, as in
+        // Dekker's protocol; the producer's side is the commit's exchange).
+        VarHandle.fullFence();
     }
 
     private boolean anyReady() {
