@@ -353,6 +353,25 @@ class RingBufTest {
         }
     }
 
+    @Test
+    void consumerPositionIsReleasedAfterEachRecord() {
+        try (RingBuf rb = ring("rb_release", 4096)) {
+            for (int i = 0; i < 4; i++) {
+                rb.output(longBytes(i), 0);
+            }
+            List<Long> consAtCallback = new ArrayList<>();
+            try (RingBufConsumer c = RingBufConsumer.create(rb, rec -> {
+                consAtCallback.add(rb.query(RingBuf.CONS_POS));
+                return 0;
+            })) {
+                assertEquals(4, c.consume());
+            }
+            // each callback sees the space of the records before it already given back to producers
+            assertEquals(List.of(0L, 16L, 32L, 48L), consAtCallback);
+            assertEquals(64, rb.query(RingBuf.CONS_POS));
+        }
+    }
+
     static byte[] longBytes(long v) {
         return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, v).array();
     }
