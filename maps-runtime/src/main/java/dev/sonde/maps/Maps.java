@@ -102,6 +102,8 @@ public final class Maps {
                 return StructOpsMap.FACTORY;
             case HASH_OF_MAPS:
                 return HashOfMaps.FACTORY;
+            case RINGBUF:
+                return new RingBufFactory();
             default:
                 throw new SondeException(Errno.EOPNOTSUPP, "map type " + type.bpftoolName()
                         + " is not available in this Sonde build; use array, hash or ringbuf");
