@@ -89,6 +89,8 @@ public final class Maps {
 
     static MapFactory factory(MapType type) {
         switch (type) {
+            case RELAY:
+                return new RelayFactory();
             default:
                 throw new SondeException(Errno.EOPNOTSUPP, "map type " + type.bpftoolName()
                         + " is not available in this Sonde build; use array, hash or ringbuf");
