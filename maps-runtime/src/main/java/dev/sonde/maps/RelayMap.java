@@ -206,6 +206,14 @@ public final class RelayMap extends BpfMap {
                 long next = lap + 1;
                 int err = checkStart(b, next);
                 if (err != 0) {
+                    if (err == -Errno.EAGAIN && off < subbufSize) {
+                        // As relay.c marks a full buffer: the tail is closed before we report the refusal, so
+                        // smaller records cannot slip in after it and the buffer keeps exactly the first records.
+                        if (!LONG.compareAndSet(b, POS_OFFSET, p, (lap << subbufShift) + subbufSize)) {
+                            continue;
+                        }
+                        pad(b, lap, off);
+                    }
                     LONG.getAndAdd(b, DROPPED_OFFSET, 1L);
                     return err;
                 }
@@ -241,6 +249,19 @@ public final class RelayMap extends BpfMap {
 
     /** Closes lap {@code lap} at {@code off} with zero padding and starts lap {@code next}; the caller won the CAS. */
     private void switchSubbuf(ByteBuffer b, long lap, int off, long next, long now) {
+        pad(b, lap, off);
+        int nw = slotBase(next);
+        INT.set(b, nw + SB_PADDING_OFFSET, 0);
+        LONG.set(b, nw + SB_START_OFFSET, now);
+        // Release: a reader that sees the new seq sees the padding reset and start time.
+        LONG.setRelease(b, nw + SB_SEQ_OFFSET, next + 1);
+        if (next >= nSubbufs && overwrite) {
+            LONG.getAndAdd(b, OVERWRITTEN_OFFSET, 1L);
+        }
+    }
+
+    /** Closes lap {@code lap} from {@code off} on: zero bytes, their count in the header, counted as committed. */
+    private void pad(ByteBuffer b, long lap, int off) {
         int old = slotBase(lap);
         int pad = subbufSize - off;
         if (pad > 0) {
@@ -249,14 +270,6 @@ public final class RelayMap extends BpfMap {
             }
             INT.set(b, old + SB_PADDING_OFFSET, pad);
             LONG.getAndAdd(b, old + SB_COMMIT_OFFSET, (long) pad);
-        }
-        int nw = slotBase(next);
-        INT.set(b, nw + SB_PADDING_OFFSET, 0);
-        LONG.set(b, nw + SB_START_OFFSET, now);
-        // Release: a reader that sees the new seq sees the padding reset and start time.
-        LONG.setRelease(b, nw + SB_SEQ_OFFSET, next + 1);
-        if (next >= nSubbufs && overwrite) {
-            LONG.getAndAdd(b, OVERWRITTEN_OFFSET, 1L);
         }
     }
 

@@ -161,14 +161,10 @@ public final class RelayReader {
             }
             int base = (int) subbufOffset((int) (lap & (n - 1)), sbs);
             long seq = b.getLong(base + SB_SEQ_OFFSET);
-            if (seq == 0) {
-                // Never started here (its writer is just switching), or left out of a snapshot.
+            if (seq == 0 || seq > lap + 1) {
+                // Left out of a snapshot, or already holding a newer lap. A seq below lap + 1 is only a switch
+                // still under way (or cut short by a kill): the record stamps still tell this lap's bytes.
                 s.leftOut++;
-                continue;
-            }
-            if (seq != lap + 1 && lap != current) {
-                // The slot holds another lap than the position says: a damaged file.
-                s.corruptSubbufs++;
                 continue;
             }
             int padding = b.getInt(base + SB_PADDING_OFFSET);
@@ -176,20 +172,26 @@ public final class RelayReader {
                 s.corruptSubbufs++;
                 continue;
             }
-            int end = lap == current ? currentEnd : sbs - padding;
-            parseSubbuf(b, base, lap, end, shardNo, clockBase, s);
+            // Records are bounded by the sub-buffer, not by the padding word, which a switch writes after
+            // the new lap began; the padding only says where an unparsable claim counts as skipped.
+            int end = lap == current ? currentEnd : sbs;
+            int dataEnd = lap == current ? currentEnd : sbs - padding;
+            parseSubbuf(b, base, lap, end, dataEnd, shardNo, clockBase, s);
         }
         return s;
     }
 
-    private static void parseSubbuf(ByteBuffer b, int base, long lap, int end, int shardNo, long clockBase, Shard s) {
+    private static void parseSubbuf(ByteBuffer b, int base, long lap, int end, int dataEnd, int shardNo, long clockBase,
+            Shard s) {
         int o = SUBBUF_HEADER_SIZE;
         List<RelayRecord> found = new ArrayList<>();
         while (o + RECORD_HEADER_SIZE <= end) {
             if (b.getInt(base + o + REC_STAMP_OFFSET) != stamp(lap, o)) {
-                // A claim whose header was never written (a writer inside, or killed right after its CAS): the
-                // length is unknown, so the rest of the sub-buffer cannot be parsed.
-                s.skipped++;
+                // Padding, or a claim whose header was never written (a writer inside, or killed right after its
+                // CAS): its length is unknown, so the rest of the sub-buffer cannot be parsed.
+                if (o < dataEnd) {
+                    s.skipped++;
+                }
                 break;
             }
             int h = b.getInt(base + o + REC_LEN_OFFSET);
