@@ -282,7 +282,9 @@ public abstract class BpfMap implements AutoCloseable {
 
     private void free() {
         onFree();
-        if (!readOnly) {
+        // Only the JVM that created the map owns its file; a map opened from a file (another process, the CLI)
+        // is never in this registry and never deletes what it did not make.
+        if (MapRegistry.byId(id) == this) {
             MapRegistry.remove(this);
             if (!pinned) {
                 file.delete();
