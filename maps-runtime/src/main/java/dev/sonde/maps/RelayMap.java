@@ -36,6 +36,8 @@ public final class RelayMap extends BpfMap {
     private final int lapBytes;
     private final int maxPayload;
     private final boolean overwrite;
+    /** Only the JVM that made the files deletes them; a relay opened from its map file never does. */
+    private final boolean owner;
 
     /** A new relay: creates and zero-fills one file per shard. */
     RelayMap(MapSpec spec, int id, MapFile file) {
@@ -48,6 +50,7 @@ public final class RelayMap extends BpfMap {
         this.lapBytes = RelayLayout.lapBytes(subbufSize);
         this.maxPayload = lapBytes - RECORD_HEADER_SIZE;
         this.overwrite = spec.hasFlag(MapSpec.F_RELAY_OVERWRITE);
+        this.owner = true;
         this.names = new RelayNames(this, file, SondeDir.relayDir());
         names.writeBase(spec.name(), 0);
         this.shards = new ByteBuffer[numShards];
@@ -75,6 +78,7 @@ public final class RelayMap extends BpfMap {
         this.lapBytes = RelayLayout.lapBytes(subbufSize);
         this.maxPayload = lapBytes - RECORD_HEADER_SIZE;
         this.overwrite = spec.hasFlag(MapSpec.F_RELAY_OVERWRITE);
+        this.owner = false;
         this.names = new RelayNames(this, file, file.path().toAbsolutePath().getParent().resolveSibling("relay"));
         this.shards = new ByteBuffer[numShards];
         for (int i = 0; i < numShards; i++) {
@@ -482,7 +486,7 @@ public final class RelayMap extends BpfMap {
 
     @Override
     protected void onFree() {
-        if (!readOnly && !pinned()) {
+        if (owner && !pinned()) {
             names.deleteFiles();
         }
     }

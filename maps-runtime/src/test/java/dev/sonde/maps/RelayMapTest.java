@@ -290,6 +290,11 @@ class RelayMapTest {
             assertEquals(1, RelayReader.read(r).records().size());
             r.close();
             assertTrue(Files.exists(m.shardPath(0)), "closing a map opened from a file leaves the files alone");
+            BpfMap w = Maps.open(m.path(), true);
+            assertEquals(0, ((RelayMap) w).output("from the CLI\n".getBytes(StandardCharsets.UTF_8)));
+            w.close();
+            assertTrue(Files.exists(m.shardPath(0)), "also when opened writable");
+            assertEquals(2, RelayReader.read(m).records().size());
         }
     }
 
