@@ -4,7 +4,7 @@ import static dev.sonde.maps.RelayLayout.*;
 
 /** The relay's rules: the proposal's one-element key/value for the file name, geometry in {@code map_extra}. */
 final class RelayFactory implements MapFactory {
-    private static final long FLAGS = MapSpec.F_RELAY_OVERWRITE;
+    private static final long FLAGS = MapSpec.F_RELAY_OVERWRITE | MapSpec.F_RELAY_COARSE_CLOCK;
 
     @Override
     public void validate(MapSpec spec) {
@@ -20,7 +20,7 @@ final class RelayFactory implements MapFactory {
         }
         if ((spec.flags() & ~FLAGS) != 0) {
             throw new SondeException(Errno.EINVAL, what + ": flags 0x" + Long.toHexString(spec.flags())
-                    + " are not supported; a relay accepts only F_RELAY_OVERWRITE");
+                    + " are not supported; a relay accepts only F_RELAY_OVERWRITE and F_RELAY_COARSE_CLOCK");
         }
         int sbs = spec.subbufSize();
         int n = spec.nSubbufs();

@@ -18,7 +18,7 @@ final class RelayFile {
     }
 
     /** Creates {@code path} (0600, must not exist), zero-filled so a full disk fails here and not on a write. */
-    static MappedByteBuffer create(Path path, int subbufSize, int nSubbufs, int shard, int numShards, boolean overwrite,
+    static MappedByteBuffer create(Path path, int subbufSize, int nSubbufs, int shard, int numShards, int flags,
             int mapId, long clockBase) {
         long size = fileSize(subbufSize, nSubbufs);
         SondeDir.ensureDir(path.getParent());
@@ -40,7 +40,7 @@ final class RelayFile {
             b.putInt(N_SUBBUFS_OFFSET, nSubbufs);
             b.putInt(SHARD_OFFSET, shard);
             b.putInt(NUM_SHARDS_OFFSET, numShards);
-            b.putInt(FLAGS_OFFSET, overwrite ? FLAG_OVERWRITE : 0);
+            b.putInt(FLAGS_OFFSET, flags);
             b.putInt(SUBBUF_HEADER_SIZE_OFFSET, SUBBUF_HEADER_SIZE);
             b.putLong(PID_OFFSET, ProcessHandle.current().pid());
             b.putLong(CLOCK_BASE_OFFSET, clockBase);

@@ -10,7 +10,7 @@ package dev.sonde.maps;
  *  file header
  *   0 magic "SONDERLY" u64 | 8 version u32 | 12 header_size u32 (128)
  *  16 subbuf_size u32      | 20 n_subbufs u32 | 24 shard u32 | 28 num_shards u32
- *  32 flags u32 (bit 0: overwrite) | 36 subbuf_header_size u32 (32) | 40 pid u64
+ *  32 flags u32 (bit 0: overwrite, bit 1: coarse clock) | 36 subbuf_header_size u32 (32) | 40 pid u64
  *  48 clock_base u64: epoch ns minus the writer's System.nanoTime() when the file was made
  *  56 consumed u64: sub-buffers a reader released (no-overwrite mode reuses only those)
  *  64 pos u64: write position, a logical byte count; lap = pos / subbuf_size, slot = lap % n_subbufs
@@ -20,11 +20,10 @@ package dev.sonde.maps;
  *
  *  sub-buffer (subbuf_size bytes, a power of two)
  *  +---------------------------------------------------------------------------------+
- *  | 0 seq u64: lap + 1 (0: never used) | 8 commit u64: bytes committed in this slot, |
- *  |   all laps summed (records + padding); a lap is complete when it reaches           |
- *  |   (lap / n_subbufs + 1) * (subbuf_size - 32)                                       |
- *  | 16 padding u32: zero bytes closing this lap (0 while open) | 20 reserved u32      |
- *  | 24 start u64: nanoTime when the lap began                                        |
+ *  | 0 seq u64: lap + 1 (0: never used), set when the lap starts | 8 reserved u64      |
+ *  | 16 padding u32: zero bytes closing the lap | 20 closed u32: (lap + 1) as u32, set   |
+ *  |   with padding in one 8-byte store when the lap closes; padding counts only then  |
+ *  | 24 start u64: nanoTime (or the coarse clock) when the lap began                   |
  *  +------------------+--------------+------------------+--------------+-------------+
  *  | record header 16 | payload ...  | record header 16 | payload ...  | 0 0 0 (pad) |
  *  +------------------+--------------+------------------+--------------+-------------+
@@ -33,7 +32,8 @@ package dev.sonde.maps;
  *   0 u32 length of the payload (bits 0..29) | bit 30 DISCARD | bit 31 BUSY (reserved, not committed)
  *   4 u32 stamp: a hash of (lap, offset in the sub-buffer) with bit 0 set, see stamp(); a header whose
  *     stamp differs is stale bytes from an older lap or a claim whose writer has not written it yet
- *   8 u64 timestamp: the writer's System.nanoTime(); add clock_base for epoch ns
+ *   8 u64 timestamp: the writer's System.nanoTime() (flag bit 1: a clock cached every ~50 us); add
+ *     clock_base for epoch ns
  *  16 payload, then zero bytes up to the next multiple of 8
  * </pre>
  *
@@ -65,11 +65,14 @@ public final class RelayLayout {
     public static final int MAP_ID_OFFSET = 88;
     public static final int RECORD_HEADER_SIZE_OFFSET = 92;
     public static final int FLAG_OVERWRITE = 1;
+    public static final int FLAG_COARSE_CLOCK = 2;
 
     public static final int SUBBUF_HEADER_SIZE = 32;
     public static final int SB_SEQ_OFFSET = 0;
-    public static final int SB_COMMIT_OFFSET = 8;
     public static final int SB_PADDING_OFFSET = 16;
+    /** padding (low half) and closed (high half) as one u64, written together with release. */
+    public static final int SB_CLOSE_OFFSET = 16;
+    public static final int SB_CLOSED_OFFSET = 20;
     public static final int SB_START_OFFSET = 24;
 
     public static final int RECORD_HEADER_SIZE = 16;
@@ -135,9 +138,9 @@ public final class RelayLayout {
         return RECORD_HEADER_SIZE + ((size + 7) & ~7);
     }
 
-    /** Bytes a lap puts into a slot's commit word once complete. */
-    public static int lapBytes(int subbufSize) {
-        return subbufSize - SUBBUF_HEADER_SIZE;
+    /** The close word of lap {@code lap}: its padding and its tag. */
+    public static long closeWord(long lap, int padding) {
+        return (lap + 1) << 32 | (padding & 0xFFFF_FFFFL);
     }
 
     public static long fileSize(int subbufSize, int nSubbufs) {

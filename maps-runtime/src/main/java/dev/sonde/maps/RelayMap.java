@@ -32,10 +32,9 @@ public final class RelayMap extends BpfMap {
     private final int subbufSize;
     private final int subbufShift;
     private final int nSubbufs;
-    private final int nShift;
-    private final int lapBytes;
     private final int maxPayload;
     private final boolean overwrite;
+    private final boolean coarseClock;
     /** Only the JVM that made the files deletes them; a relay opened from its map file never does. */
     private final boolean owner;
 
@@ -46,20 +45,22 @@ public final class RelayMap extends BpfMap {
         this.subbufSize = spec.subbufSize();
         this.subbufShift = Integer.numberOfTrailingZeros(subbufSize);
         this.nSubbufs = spec.nSubbufs();
-        this.nShift = Integer.numberOfTrailingZeros(nSubbufs);
-        this.lapBytes = RelayLayout.lapBytes(subbufSize);
-        this.maxPayload = lapBytes - RECORD_HEADER_SIZE;
+        this.maxPayload = subbufSize - SUBBUF_HEADER_SIZE - RECORD_HEADER_SIZE;
         this.overwrite = spec.hasFlag(MapSpec.F_RELAY_OVERWRITE);
+        this.coarseClock = spec.hasFlag(MapSpec.F_RELAY_COARSE_CLOCK);
         this.owner = true;
         this.names = new RelayNames(this, file, SondeDir.relayDir());
+        if (coarseClock) {
+            RelayClock.start();
+        }
         names.writeBase(spec.name(), 0);
         this.shards = new ByteBuffer[numShards];
         // One clock base for all shards, so their timestamps compare exactly when merged.
         long clockBase = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
         try {
             for (int i = 0; i < numShards; i++) {
-                shards[i] = RelayFile.create(names.shardPath(i), subbufSize, nSubbufs, i, numShards, overwrite, id,
-                        clockBase);
+                shards[i] = RelayFile.create(names.shardPath(i), subbufSize, nSubbufs, i, numShards,
+                        (overwrite ? FLAG_OVERWRITE : 0) | (coarseClock ? FLAG_COARSE_CLOCK : 0), id, clockBase);
             }
         } catch (RuntimeException e) {
             names.deleteFiles();
@@ -74,15 +75,17 @@ public final class RelayMap extends BpfMap {
         this.subbufSize = spec.subbufSize();
         this.subbufShift = Integer.numberOfTrailingZeros(subbufSize);
         this.nSubbufs = spec.nSubbufs();
-        this.nShift = Integer.numberOfTrailingZeros(nSubbufs);
-        this.lapBytes = RelayLayout.lapBytes(subbufSize);
-        this.maxPayload = lapBytes - RECORD_HEADER_SIZE;
+        this.maxPayload = subbufSize - SUBBUF_HEADER_SIZE - RECORD_HEADER_SIZE;
         this.overwrite = spec.hasFlag(MapSpec.F_RELAY_OVERWRITE);
+        this.coarseClock = spec.hasFlag(MapSpec.F_RELAY_COARSE_CLOCK);
         this.owner = false;
         this.names = new RelayNames(this, file, file.path().toAbsolutePath().getParent().resolveSibling("relay"));
         this.shards = new ByteBuffer[numShards];
         for (int i = 0; i < numShards; i++) {
             shards[i] = RelayFile.open(names.shardPath(i), !readOnly);
+        }
+        if (coarseClock && !readOnly) {
+            RelayClock.start();
         }
     }
 
@@ -192,7 +195,7 @@ public final class RelayMap extends BpfMap {
      */
     private int claim(ByteBuffer b, int size) {
         int need = recordSize(size);
-        long now = System.nanoTime();
+        long now = coarseClock ? RelayClock.now() : System.nanoTime();
         for (;;) {
             // Acquire: the lap we may start next must be seen after whatever made this position.
             long p = (long) LONG.getAcquire(b, POS_OFFSET);
@@ -247,15 +250,41 @@ public final class RelayMap extends BpfMap {
         if (!overwrite && prev >= (long) LONG.getAcquire(b, CONSUMED_OFFSET)) {
             return -Errno.EAGAIN;
         }
-        long committed = (long) LONG.getAcquire(b, slotBase(next) + SB_COMMIT_OFFSET);
-        return committed < ((prev >>> nShift) + 1) * lapBytes ? -Errno.EBUSY : 0;
+        return lapDone(b, prev) ? 0 : -Errno.EBUSY;
+    }
+
+    /**
+     * Whether every claim of closed lap {@code lap} is committed or discarded, so its slot may be reused: a walk
+     * over its record headers on each switch (amortised, one header read per record) instead of an atomic
+     * counter on each commit, which keeps commit a plain release store.
+     */
+    private boolean lapDone(ByteBuffer b, long lap) {
+        int base = slotBase(lap);
+        // Acquire: the padding zeroed before the close word was set is in place.
+        long close = (long) LONG.getAcquire(b, base + SB_CLOSE_OFFSET);
+        if ((int) (close >>> 32) != (int) (lap + 1)) {
+            return false;
+        }
+        int end = subbufSize - (int) close;
+        int o = SUBBUF_HEADER_SIZE;
+        while (o < end) {
+            // Acquire on both words: each writer's payload stores happen before we overwrite its bytes.
+            if ((int) INT.getAcquire(b, base + o + REC_STAMP_OFFSET) != stamp(lap, o)) {
+                return false;
+            }
+            int h = (int) INT.getAcquire(b, base + o + REC_LEN_OFFSET);
+            if ((h & BUSY) != 0) {
+                return false;
+            }
+            o += recordSize(h & LEN_MASK);
+        }
+        return o == end;
     }
 
     /** Closes lap {@code lap} at {@code off} with zero padding and starts lap {@code next}; the caller won the CAS. */
     private void switchSubbuf(ByteBuffer b, long lap, int off, long next, long now) {
         pad(b, lap, off);
         int nw = slotBase(next);
-        INT.set(b, nw + SB_PADDING_OFFSET, 0);
         LONG.set(b, nw + SB_START_OFFSET, now);
         // Release: a reader that sees the new seq sees the padding reset and start time.
         LONG.setRelease(b, nw + SB_SEQ_OFFSET, next + 1);
@@ -264,17 +293,15 @@ public final class RelayMap extends BpfMap {
         }
     }
 
-    /** Closes lap {@code lap} from {@code off} on: zero bytes, their count in the header, counted as committed. */
+    /** Closes lap {@code lap} from {@code off} on: zero bytes, then their count and the lap's tag in one word. */
     private void pad(ByteBuffer b, long lap, int off) {
         int old = slotBase(lap);
         int pad = subbufSize - off;
-        if (pad > 0) {
-            if (lap >= nSubbufs) {
-                zero(b, old + off, pad);
-            }
-            INT.set(b, old + SB_PADDING_OFFSET, pad);
-            LONG.getAndAdd(b, old + SB_COMMIT_OFFSET, (long) pad);
+        if (pad > 0 && lap >= nSubbufs) {
+            zero(b, old + off, pad);
         }
+        // Release: whoever sees this lap's tag sees the zeroed padding (lapDone, readers of the padding).
+        LONG.setRelease(b, old + SB_CLOSE_OFFSET, closeWord(lap, pad));
     }
 
     private int finish(long handle, int flag) {
@@ -296,8 +323,6 @@ public final class RelayMap extends BpfMap {
     private void publish(ByteBuffer b, int at, int len, int flag) {
         // Release: the payload is visible before the length without BUSY says it is complete.
         INT.setRelease(b, at + REC_LEN_OFFSET, len | flag);
-        int slot = FILE_HEADER_SIZE + (((at - FILE_HEADER_SIZE) >>> subbufShift) << subbufShift);
-        LONG.getAndAdd(b, slot + SB_COMMIT_OFFSET, (long) recordSize(len));
     }
 
     private int slotBase(long lap) {

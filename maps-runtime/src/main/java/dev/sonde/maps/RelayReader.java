@@ -167,15 +167,16 @@ public final class RelayReader {
                 s.leftOut++;
                 continue;
             }
-            int padding = b.getInt(base + SB_PADDING_OFFSET);
+            // The padding counts once the close word carries this lap's tag; before that (a switch under way,
+            // or cut short by a kill) the records are bounded by the sub-buffer and their stamps alone.
+            boolean closed = b.getInt(base + SB_CLOSED_OFFSET) == (int) (lap + 1);
+            int padding = closed ? b.getInt(base + SB_PADDING_OFFSET) : 0;
             if (padding < 0 || padding > sbs - SUBBUF_HEADER_SIZE) {
                 s.corruptSubbufs++;
                 continue;
             }
-            // Records are bounded by the sub-buffer, not by the padding word, which a switch writes after
-            // the new lap began; the padding only says where an unparsable claim counts as skipped.
             int end = lap == current ? currentEnd : sbs;
-            int dataEnd = lap == current ? currentEnd : sbs - padding;
+            int dataEnd = lap == current ? currentEnd : closed ? sbs - padding : SUBBUF_HEADER_SIZE;
             parseSubbuf(b, base, lap, end, dataEnd, shardNo, clockBase, s);
         }
         return s;

@@ -128,6 +128,43 @@ class RelayMapTest {
     }
 
     @Test
+    void aWriterStillInsideASubbufferKeepsItFromBeingReused() {
+        try (RelayMap m = create(512, 2, 1, true)) {
+            long pending = m.reserve(40);
+            m.putLong(pending, 0, 0x5555_5555_5555_5555L);
+            int ok = 0;
+            int r;
+            while ((r = m.output(new byte[100])) == 0) {
+                ok++;
+            }
+            assertEquals(-Errno.EBUSY, r, "the wrap stops at the sub-buffer the pending record is in");
+            assertEquals(-Errno.EBUSY, m.output(new byte[100]));
+            assertEquals(2, m.dropped());
+            assertEquals(0, m.overwritten());
+            m.putLong(pending, 32, 0x6666_6666_6666_6666L);
+            assertEquals(0, m.commit(pending));
+            assertEquals(0, m.output(new byte[100]), "once committed, the slot is reused");
+            assertEquals(1, m.overwritten());
+            assertTrue(ok >= 4);
+        }
+    }
+
+    @Test
+    void theCoarseClockStampsRecordsCloseToNanoTime() throws Exception {
+        MapSpec spec = spec(4096, 4, 1, false).flags(MapSpec.F_RELAY_COARSE_CLOCK).build();
+        try (RelayMap m = (RelayMap) Maps.create(spec)) {
+            Thread.sleep(5);
+            long before = System.nanoTime();
+            assertEquals(0, m.output(new byte[8]));
+            Thread.sleep(50);
+            assertEquals(0, m.output(new byte[8]));
+            List<RelayRecord> r = RelayReader.read(m).records();
+            assertTrue(r.get(0).timestamp() <= before + 1_000_000 && r.get(0).timestamp() >= before - 1_000_000_000L);
+            assertTrue(r.get(1).timestamp() > r.get(0).timestamp(), "the ticker moved on while we slept");
+        }
+    }
+
+    @Test
     void noOverwriteKeepsExactlyTheFirstRecordsAndCountsDrops() {
         int sbs = 512;
         int n = 4;
@@ -180,7 +217,7 @@ class RelayMapTest {
             ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
             int slot0 = RelayLayout.FILE_HEADER_SIZE;
             assertEquals(1024 - 32 - 16 - 8, b.getInt(slot0 + RelayLayout.SB_PADDING_OFFSET));
-            assertEquals(1024 - 32, b.getLong(slot0 + RelayLayout.SB_COMMIT_OFFSET), "lap 0 complete");
+            assertEquals(1, b.getInt(slot0 + RelayLayout.SB_CLOSED_OFFSET), "lap 0 is closed");
             assertEquals(2, b.getLong(slot0 + 1024 + RelayLayout.SB_SEQ_OFFSET), "lap 1 started in slot 1");
             assertEquals(0, m.output("world\n".getBytes(StandardCharsets.UTF_8)));
             List<RelayRecord> r = RelayReader.read(m).records();
