@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -21,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One thread writing 32-byte records: into an overwriting relay (its own shard, no consumer needed) with
- * reserve/put/commit and with output. Run with {@code -prof gc} to see the 0 B/op.
+ * reserve/put/commit and with output, with either clock. Run with {@code -prof gc} to see the 0 B/op.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -30,6 +31,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 @State(Scope.Thread)
 public class RelayBenchmark {
+    /** precise: System.nanoTime() per record; coarse: F_RELAY_COARSE_CLOCK's cached clock. */
+    @Param({"precise", "coarse"})
+    public String clock;
+
     private RelayMap relay;
     private final byte[] record = new byte[32];
     private long value;
@@ -40,7 +45,8 @@ public class RelayBenchmark {
             System.setProperty("sonde.dir", Files.createTempDirectory("sonde-bench").toString());
         }
         relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("bench_relay").keySize(4).valueSize(64)
-                .subbufSize(1 << 16).nSubbufs(16).numShards(1).flags(MapSpec.F_RELAY_OVERWRITE).build());
+                .subbufSize(1 << 16).nSubbufs(16).numShards(1).flags(MapSpec.F_RELAY_OVERWRITE
+                        | (clock.equals("coarse") ? MapSpec.F_RELAY_COARSE_CLOCK : 0)).build());
     }
 
     @TearDown(Level.Trial)
@@ -62,6 +68,7 @@ public class RelayBenchmark {
         return relay.commit(h);
     }
 
+    /** What one System.nanoTime() costs on this machine: the precise clock's share of a write. */
     @Benchmark
     public long nanoTimeBaseline() {
         return System.nanoTime();

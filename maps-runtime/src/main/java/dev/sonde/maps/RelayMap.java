@@ -232,10 +232,10 @@ public final class RelayMap extends BpfMap {
                 off = SUBBUF_HEADER_SIZE;
                 at = slotBase(next) + off;
             }
-            INT.set(b, at + REC_LEN_OFFSET, size | BUSY);
             LONG.set(b, at + REC_TIME_OFFSET, now);
-            // Release: a reader that sees this lap's stamp sees the BUSY length above, never an old lap's length.
-            INT.setRelease(b, at + REC_STAMP_OFFSET, stamp(recLap, off));
+            // Length (BUSY) and stamp in one 8-byte store: a reader never pairs this lap's stamp with an old
+            // lap's length. Release: the timestamp is in place before the header names the record.
+            LONG.setRelease(b, at + REC_LEN_OFFSET, (long) stamp(recLap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
             return at;
         }
     }
