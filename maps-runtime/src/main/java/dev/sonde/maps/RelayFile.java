@@ -79,6 +79,10 @@ final class RelayFile {
             }
             MappedByteBuffer b = ch.map(writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY, 0, size);
             b.order(ByteOrder.LITTLE_ENDIAN);
+            // Acquire: a header whose magic we see is complete (the creator stores the magic last, with release).
+            if (size >= FILE_HEADER_SIZE && (long) MapMemory.LONG.getAcquire(b, MAGIC_OFFSET) != MAGIC) {
+                throw bad(path, "it does not start with the SONDERLY magic");
+            }
             validate(path, b, size);
             return b;
         } catch (NoSuchFileException e) {
@@ -89,9 +93,12 @@ final class RelayFile {
         }
     }
 
-    /** Checks the header of a shard file image of {@code size} bytes; throws {@link SondeException} on any mismatch. */
+    /**
+     * Checks the header of a shard file, mapped or a heap copy, of {@code size} bytes (plain reads: heap buffers
+     * allow no atomic access on JDK 25); throws {@link SondeException} on any mismatch.
+     */
     static void validate(Path path, ByteBuffer b, long size) {
-        if (size < FILE_HEADER_SIZE || (long) MapMemory.LONG.getAcquire(b, MAGIC_OFFSET) != MAGIC) {
+        if (size < FILE_HEADER_SIZE || b.getLong(MAGIC_OFFSET) != MAGIC) {
             throw bad(path, "it does not start with the SONDERLY magic");
         }
         int version = b.getInt(VERSION_OFFSET);
@@ -113,7 +120,7 @@ final class RelayFile {
             throw bad(path, "it is truncated: " + n + " sub-buffers of " + sbs + " bytes need " + fileSize(sbs, n)
                     + " bytes, the file has " + size);
         }
-        long pos = (long) MapMemory.LONG.getAcquire(b, POS_OFFSET);
+        long pos = b.getLong(POS_OFFSET);
         if (pos <= 0 || offsetOf(pos, sbs) < SUBBUF_HEADER_SIZE) {
             throw bad(path, "its write position " + pos + " is not inside a sub-buffer");
         }
