@@ -94,12 +94,20 @@ public final class RelayLayout {
     public static final int HANDLE_TAG = 1 << 30;
 
     /**
-     * The map file ({@code maps/<name>}) points to its shard files through the base name kept in its type area:
-     * {@code 512 base_len u32 | 516 base name, 64 bytes UTF-8, zero padded | 580 renames u32}.
+     * The map file ({@code maps/<name>}, no data area) points to its shard files through the base name kept in
+     * its type area, and holds the shards' counters as of the last flush or snapshot (the live counters stay in
+     * each shard file's header, off every other thread's cache line):
+     * <pre>
+     *  512 base_len u32 | 516 base name, 64 bytes UTF-8, zero padded | 580 renames u32
+     *  584 overwritten u64 | 592 dropped u64 | 600 bytes claimed u64 (sum of the write positions)
+     * </pre>
      */
     public static final int MAP_BASE_LEN_OFFSET = MapHeaderLayout.TYPE_AREA_OFFSET;
     public static final int MAP_BASE_OFFSET = MAP_BASE_LEN_OFFSET + 4;
     public static final int MAP_RENAMES_OFFSET = MAP_BASE_OFFSET + 64;
+    public static final int MAP_OVERWRITTEN_OFFSET = MAP_RENAMES_OFFSET + 4;
+    public static final int MAP_DROPPED_OFFSET = MAP_OVERWRITTEN_OFFSET + 8;
+    public static final int MAP_BYTES_OFFSET = MAP_DROPPED_OFFSET + 8;
     /** The rename update's key (4 bytes, index 0) and value (the base name, UTF-8, zero padded) sizes. */
     public static final int KEY_SIZE = 4;
     public static final int NAME_VALUE_SIZE = 64;

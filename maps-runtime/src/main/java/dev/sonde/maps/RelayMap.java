@@ -197,7 +197,7 @@ public final class RelayMap extends BpfMap {
         int need = recordSize(size);
         long now = coarseClock ? RelayClock.now() : System.nanoTime();
         for (;;) {
-            // Acquire: the lap we may start next must be seen after whatever made this position.
+            // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
             long p = (long) LONG.getAcquire(b, POS_OFFSET);
             long lap = (p - 1) >>> subbufShift;
             int off = (int) (p - (lap << subbufShift));
@@ -246,7 +246,7 @@ public final class RelayMap extends BpfMap {
         if (prev < 0) {
             return 0;
         }
-        // Acquire, with the commit below: the old lap's last writes happen before we reuse its bytes.
+        // Acquire: the reader's release of these sub-buffers happens before we write into them.
         if (!overwrite && prev >= (long) LONG.getAcquire(b, CONSUMED_OFFSET)) {
             return -Errno.EAGAIN;
         }
@@ -286,7 +286,7 @@ public final class RelayMap extends BpfMap {
         pad(b, lap, off);
         int nw = slotBase(next);
         LONG.set(b, nw + SB_START_OFFSET, now);
-        // Release: a reader that sees the new seq sees the padding reset and start time.
+        // Release: a reader that sees the new seq sees the lap's start time.
         LONG.setRelease(b, nw + SB_SEQ_OFFSET, next + 1);
         if (next >= nSubbufs && overwrite) {
             LONG.getAndAdd(b, OVERWRITTEN_OFFSET, 1L);
@@ -349,14 +349,27 @@ public final class RelayMap extends BpfMap {
             return -Errno.EPERM;
         }
         int err = 0;
-        long now = System.nanoTime();
+        long now = coarseClock ? RelayClock.now() : System.nanoTime();
         for (ByteBuffer b : shards) {
             int r = flushShard(b, now);
             if (r < 0 && err == 0) {
                 err = r;
             }
         }
+        publishTotals();
         return err;
+    }
+
+    /** Copies the shards' counters into the map file, for tools that read only {@code maps/<name>}. */
+    private void publishTotals() {
+        long bytes = 0;
+        for (ByteBuffer b : shards) {
+            bytes += (long) LONG.getAcquire(b, POS_OFFSET);
+        }
+        // Release: a tool that reads the byte count sees counters at least as new.
+        LONG.setRelease(mem, MAP_OVERWRITTEN_OFFSET, overwritten());
+        LONG.setRelease(mem, MAP_DROPPED_OFFSET, dropped());
+        LONG.setRelease(mem, MAP_BYTES_OFFSET, bytes);
     }
 
     private int flushShard(ByteBuffer b, long now) {
@@ -408,6 +421,9 @@ public final class RelayMap extends BpfMap {
      */
     public void snapshot(Path dir) {
         SondeDir.ensureDir(dir);
+        if (!readOnly) {
+            publishTotals();
+        }
         String base = names.base();
         for (int i = 0; i < numShards; i++) {
             RelaySnapshot.copy(shards[i], dir.resolve(fileName(base, i)));

@@ -199,6 +199,9 @@ class RelayMapTest {
             assertEquals(count, ok + failed);
             assertEquals(0, m.overwritten());
             assertEquals(-Errno.EAGAIN, m.relayFlush(), "a full relay cannot start the sub-buffer a flush needs");
+            ByteBuffer mapFile = ByteBuffer.wrap(Files.readAllBytes(m.path())).order(ByteOrder.LITTLE_ENDIAN);
+            assertEquals(failed, mapFile.getLong(RelayLayout.MAP_DROPPED_OFFSET), "flush publishes the counters");
+            assertEquals(4L * sbs, mapFile.getLong(RelayLayout.MAP_BYTES_OFFSET));
 
             // relay_subbufs_consumed(): releasing two sub-buffers lets writes in again.
             assertEquals(-Errno.EINVAL, m.subbufsConsumed(0, n + 1));
