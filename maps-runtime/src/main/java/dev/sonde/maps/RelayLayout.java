@@ -40,6 +40,17 @@ package dev.sonde.maps;
  * A record never straddles sub-buffers: a record that does not fit closes the sub-buffer, whose tail becomes
  * zero padding. So {@code cat} prints text records as written, with a 32-byte header per sub-buffer, a 16-byte
  * header per record and NUL bytes (invisible on a terminal) between them.
+ *
+ * <p>Writing: a CAS moves {@code pos} past the record (or to the next lap's first record, and the winner then
+ * closes the old lap: padding zeroed, then the close word); the header's length with BUSY and the stamp go in
+ * one u64 store; then the payload; commit stores the length without BUSY (release). A slot is reused only when
+ * every record of the lap it holds is committed (a walk over that lap's headers), so a writer stalled inside a
+ * record is never overwritten: the write that would need its slot fails with EBUSY instead.
+ *
+ * <p>Reading: a record counts when its stamp matches its (lap, offset) and BUSY is clear. A live file is copied
+ * between two reads of {@code pos}; laps at or below {@code lap(pos after) - n_subbufs} may have been reused
+ * during the copy and are left out. After a SIGKILL, a BUSY record or a claim without a header is skipped and
+ * counted; everything committed before it is read.
  */
 public final class RelayLayout {
     /** "SONDERLY" read as a little-endian u64. */

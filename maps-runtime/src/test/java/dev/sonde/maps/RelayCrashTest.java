@@ -40,7 +40,7 @@ class RelayCrashTest {
                 String[] f = line.split(" ");
                 if (f[0].equals("C")) {
                     reported[Integer.parseInt(f[1])] = Long.parseLong(f[2]);
-                    if (reported[0] >= 3000 && reported[1] >= 3000) {
+                    if (reported[0] >= 20_000 && reported[1] >= 20_000) {
                         break;
                     }
                 } else if (!f[0].equals("READY")) {

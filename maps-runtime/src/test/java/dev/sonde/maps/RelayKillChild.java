@@ -15,7 +15,7 @@ public final class RelayKillChild {
 
     public static void main(String[] args) {
         RelayMap m = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name(args[0]).keySize(4).valueSize(64)
-                .subbufSize(4096).nSubbufs(32).numShards(2).flags(MapSpec.F_RELAY_OVERWRITE).build());
+                .subbufSize(4096).nSubbufs(256).numShards(2).flags(MapSpec.F_RELAY_OVERWRITE).build());
         Thread[] writers = new Thread[2];
         while (writers[0] == null || writers[1] == null) {
             int[] tid = new int[1];

@@ -165,7 +165,7 @@ class RelayMapTest {
     }
 
     @Test
-    void noOverwriteKeepsExactlyTheFirstRecordsAndCountsDrops() {
+    void noOverwriteKeepsExactlyTheFirstRecordsAndCountsDrops() throws Exception {
         int sbs = 512;
         int n = 4;
         int count = 5_000;
