@@ -297,6 +297,9 @@ public final class RelayMap extends BpfMap {
     private void pad(ByteBuffer b, long lap, int off) {
         int old = slotBase(lap);
         int pad = subbufSize - off;
+        if (pad == 0 && (int) ((long) LONG.getAcquire(b, old + SB_CLOSE_OFFSET) >>> 32) == (int) (lap + 1)) {
+            return; // closed already when a refused write marked it full: keep the padding it recorded
+        }
         if (pad > 0 && lap >= nSubbufs) {
             zero(b, old + off, pad);
         }

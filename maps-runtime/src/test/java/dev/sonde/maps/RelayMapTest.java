@@ -211,6 +211,49 @@ class RelayMapTest {
     }
 
     @Test
+    void aConsumingReaderKeepsANoOverwriteRelayGoingForEver() {
+        int sbs = 512;
+        try (RelayMap m = create(sbs, 4, 1, false)) {
+            long next = 0;
+            long released = 0;
+            long refused = 0;
+            byte[] buf = new byte[256];
+            for (int round = 0; round < 50; round++) {
+                int r;
+                while (true) {
+                    int size = sizeOf(next, 150);
+                    fill(buf, size, 3, next);
+                    r = m.output(Arrays.copyOf(buf, size));
+                    if (r != 0) {
+                        break;
+                    }
+                    next++;
+                }
+                assertEquals(-Errno.EAGAIN, r, "round " + round + ": full, never stuck");
+                refused++;
+                if (round % 3 == 0) {
+                    assertEquals(-Errno.EAGAIN, m.relayFlush());
+                }
+                // The reader takes everything present, checks it, and releases the closed sub-buffers.
+                List<RelayRecord> recs = RelayReader.read(m).records();
+                long lastLap = recs.get(recs.size() - 1).lap();
+                for (RelayRecord rec : recs) {
+                    assertTrue(valid(rec.data()));
+                }
+                assertEquals(next - 1, seq(recs.get(recs.size() - 1).data()), "the newest record is present");
+                // The newest lap is still the open one (full, but not switched away from): it cannot be released.
+                long closed = lastLap;
+                assertEquals(-Errno.EINVAL, m.subbufsConsumed(0, closed + 1 - released));
+                assertEquals(0, m.subbufsConsumed(0, closed - released));
+                released = closed;
+            }
+            assertEquals(refused, m.dropped());
+            assertEquals(0, m.overwritten());
+            assertTrue(next > 50 * 4);
+        }
+    }
+
+    @Test
     void flushClosesTheOpenSubbufferWithRecordedPadding() throws Exception {
         try (RelayMap m = create(1024, 4, 1, false)) {
             assertEquals(0, m.output("hello\n".getBytes(StandardCharsets.UTF_8)));
