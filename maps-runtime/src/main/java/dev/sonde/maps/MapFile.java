@@ -88,6 +88,9 @@ public final class MapFile {
      * a Sonde map gives a {@link SondeException}, never a buffer exception.
      */
     public static MapFile open(Path path, boolean writable) {
+        if (Files.isDirectory(path)) {
+            throw notAMap(path, "it is a directory");
+        }
         try (FileChannel ch = writable
                 ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)
                 : FileChannel.open(path, StandardOpenOption.READ)) {

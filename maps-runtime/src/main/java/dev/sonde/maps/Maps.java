@@ -89,8 +89,17 @@ public final class Maps {
 
     static MapFactory factory(MapType type) {
         switch (type) {
+            case ARRAY:
+            case PERCPU_ARRAY:
+                return ArrayMap.FACTORY;
+            case ARRAY_OF_MAPS:
+                return ArrayOfMaps.FACTORY;
+            case HASH:
+            case PERCPU_HASH:
+            case LRU_HASH:
+                return HashFactory.INSTANCE;
             case RELAY:
-                return new RelayFactory();
+                return RelayFactory.INSTANCE;
             default:
                 throw new SondeException(Errno.EOPNOTSUPP, "map type " + type.bpftoolName()
                         + " is not available in this Sonde build; use array, hash or ringbuf");

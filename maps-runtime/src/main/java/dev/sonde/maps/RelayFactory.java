@@ -4,7 +4,11 @@ import static dev.sonde.maps.RelayLayout.*;
 
 /** The relay's rules: the proposal's one-element key/value for the file name, geometry in {@code map_extra}. */
 final class RelayFactory implements MapFactory {
+    static final RelayFactory INSTANCE = new RelayFactory();
     private static final long FLAGS = MapSpec.F_RELAY_OVERWRITE | MapSpec.F_RELAY_COARSE_CLOCK;
+
+    private RelayFactory() {
+    }
 
     @Override
     public void validate(MapSpec spec) {

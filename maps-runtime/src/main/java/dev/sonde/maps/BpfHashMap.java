@@ -1,0 +1,147 @@
+package dev.sonde.maps;
+
+/**
+ * {@code HASH}, {@code PERCPU_HASH} and {@code LRU_HASH}: the semantics of {@code kernel/bpf/hashtab.c} over the
+ * lock-free table of {@link HashTable} ({@link HashLayout} has the memory). Per-shard values follow the kernel's
+ * per-CPU hash: a {@code byte[]} value holds one 8-byte-rounded value per shard, a typed handle points into the
+ * calling thread's shard.
+ */
+final class BpfHashMap extends BpfMap {
+    private final HashTable table;
+    private final boolean perShard;
+    private final int shards;
+    private final int valueStride;
+    private final boolean typedKeys;
+    private final boolean sysRead;
+    private final boolean sysWrite;
+
+    BpfHashMap(MapSpec spec, int id, MapFile file, boolean readOnly) {
+        super(spec, id, file, readOnly);
+        this.table = new HashTable(mem, spec.keySize(), spec.maxEntries(), spec.type() == MapType.LRU_HASH);
+        this.perShard = spec.type().perShard();
+        this.shards = perShard ? spec.numShards() : 1;
+        this.valueStride = MapMemory.roundUp8(spec.valueSize());
+        this.typedKeys = spec.keySize() == 8 || spec.keySize() == 4;
+        // As map_get_sys_perms(): BPF_F_RDONLY / BPF_F_WRONLY restrict the syscall side only.
+        this.sysRead = !spec.hasFlag(MapSpec.F_WRONLY);
+        this.sysWrite = !spec.hasFlag(MapSpec.F_RDONLY) && !readOnly;
+    }
+
+    /** Elements the map holds now. */
+    long count() {
+        return table.count();
+    }
+
+    // ---- syscall-style calls -------------------------------------------------------------------------------
+
+    @Override
+    public int lookup(byte[] key, byte[] value) {
+        checkKey(key);
+        checkValue(value);
+        if (!sysRead) {
+            return -Errno.EPERM;
+        }
+        return table.lookup(key, value);
+    }
+
+    @Override
+    public int update(byte[] key, byte[] value, long flags) {
+        checkKey(key);
+        checkValue(value);
+        if (!sysWrite) {
+            return -Errno.EPERM;
+        }
+        // As htab_map_update_elem: (flags & ~BPF_F_LOCK) > BPF_EXIST, unsigned; F_LOCK needs a spin lock in the
+        // value, which Sonde values never have (map_update_elem's EINVAL).
+        long f = flags & ~F_LOCK;
+        if (f < 0 || f > EXIST || (flags & F_LOCK) != 0) {
+            return -Errno.EINVAL;
+        }
+        int r = table.update(key, 0, value, f);
+        return r < 0 ? r : 0;
+    }
+
+    @Override
+    public int delete(byte[] key) {
+        checkKey(key);
+        if (!sysWrite) {
+            return -Errno.EPERM;
+        }
+        return table.delete(key, 0, null);
+    }
+
+    @Override
+    public int getNextKey(byte[] keyOrNull, byte[] nextKey) {
+        checkNextKey(keyOrNull, nextKey);
+        if (!sysRead) {
+            return -Errno.EPERM;
+        }
+        return table.getNextKey(keyOrNull, nextKey);
+    }
+
+    @Override
+    public int lookupAndDelete(byte[] key, byte[] value) {
+        checkKey(key);
+        checkValue(value);
+        if (!sysRead || !sysWrite) {
+            return -Errno.EPERM;
+        }
+        return table.delete(key, 0, value);
+    }
+
+    // ---- typed accessors -------------------------------------------------------------------------------------
+
+    @Override
+    public long lookupElem(long key) {
+        if (!typedKeys) {
+            return -Errno.EINVAL;
+        }
+        int off = table.findLong(key);
+        if (off < 0) {
+            return -Errno.ENOENT;
+        }
+        table.touch(off);
+        return handle(off);
+    }
+
+    @Override
+    public long lookupOrInitElem(long key) {
+        if (!typedKeys) {
+            return -Errno.EINVAL;
+        }
+        int off = table.findLong(key);
+        if (off >= 0) {
+            table.touch(off);
+            return handle(off);
+        }
+        if (readOnly) {
+            return -Errno.EPERM;
+        }
+        off = table.update(null, key, null, ANY);
+        return off < 0 ? off : handle(off);
+    }
+
+    /** Deletes an element by its 4- or 8-byte key: 0 or -ENOENT. */
+    public int deleteElem(long key) {
+        if (!typedKeys) {
+            return -Errno.EINVAL;
+        }
+        if (readOnly) {
+            return -Errno.EPERM;
+        }
+        return table.delete(null, key, null);
+    }
+
+    private long handle(int off) {
+        long h = off + table.valueOffset();
+        return perShard ? h + (long) Shards.current(shards) * valueStride : h;
+    }
+
+    // ---- map-in-map -----------------------------------------------------------------------------------------
+
+    /** As the kernel's: type, key and value size and flags must match; max_entries may differ. */
+    @Override
+    public boolean metaEqual(BpfMap candidate) {
+        return baseMetaEqual(candidate);
+    }
+}

@@ -1,0 +1,119 @@
+package dev.sonde.maps;
+
+/**
+ * The memory of {@code HASH}, {@code PERCPU_HASH} and {@code LRU_HASH} maps: a lock-free open-addressing table,
+ * all of it preallocated in the map file. Everything a reader in another process needs (hash function, seed,
+ * capacity, slot geometry) is in the control words, so {@link Maps#open} rebuilds the table from the file alone.
+ *
+ * <pre>
+ *  header page (MapHeaderLayout), then the type's control words from byte 512:
+ *  512 hash_algo u32 (1 = mix64 v1)   516 capacity u32 (power of two, >= 2 x max_entries)
+ *  520 seed u64 (0 with F_ZERO_SEED)  528 slot_size u32  532 key_offset u32  536 value_offset u32
+ *  540 value_stride u32 (one value rounded up to 8; a per-shard map holds num_shards of them)
+ *  576 max_probe u64   longest probe distance any insert used; lookups stop there (own cache line)
+ *  640 count u64       elements held plus inserts in flight, never above max_entries (own cache line)
+ *  704 lru_hand u64    LRU_HASH: the CLOCK hand, a slot index counter (own cache line)
+ *
+ *  4096: capacity slots of slot_size bytes, slot i at 4096 + i * slot_size; a key lives at or after
+ *  slot[hash & (capacity - 1)], at most max_probe slots further (linear probing, wrapping around)
+ *  +-----------+-------------------+------------------+----------------------------------------+
+ *  | ctrl u64  | ref u64 (LRU only)| key, padded to 8 | value (x num_shards for PERCPU_HASH)   |
+ *  +-----------+-------------------+------------------+----------------------------------------+
+ *
+ *  ctrl: bits 0-2 state, bit 3 WRITING, bit 4 DOOMED, bits 5-63 generation (+1 on every change)
+ *    EMPTY(0) --claim CAS--> BUSY(1) --key+value written--> INSERTING(2) --no duplicate--> LIVE(3)
+ *    LIVE --delete/evict CAS--> DEAD(4) --claim CAS--> BUSY ...      INSERTING --lost a race--> DEAD
+ * </pre>
+ *
+ * <p><b>No locks.</b> Every transition is one CAS on {@code ctrl}; no thread waits for a word another thread
+ * holds. A slot never returns to EMPTY, so every slot between a key's home and the key stays occupied and a probe
+ * may stop at the first EMPTY slot (or after {@code max_probe} slots, once deletes have left only DEAD ones).
+ *
+ * <p><b>Inserting a new key</b> (as in Purcell and Harris's open-addressing table): claim the first EMPTY or DEAD
+ * slot from the home, write key and value while BUSY, publish INSERTING, then scan the probe run for the same
+ * key. A LIVE copy wins (EEXIST, or the update goes there); of two INSERTING copies the one nearer the home wins
+ * and kills the other with a CAS. Both the publish and the scan are volatile, so of two concurrent inserts of
+ * one key at least one sees the other. A thread that meets the winner's INSERTING copy retries until that
+ * single insert settles: the only place a thread can spin on another, and only for the same new key at the
+ * same instant.
+ *
+ * <p><b>Torn values.</b> {@code ctrl} doubles as a sequence lock for {@code byte[]} values: a writer CASes
+ * WRITING on, copies, and clears it with a new generation; readers copy between two reads of {@code ctrl} and
+ * retry if it changed. Writers never wait on readers; a writer that finds another write of the same element in
+ * flight is ordered just before it (its value would be overwritten at once) and returns. A delete meeting a
+ * write sets DOOMED and the writer finishes the delete. Typed accessors work on the value words in place.
+ *
+ * <p><b>LRU</b> is CLOCK with a two-step reference (GCLOCK), an approximation as the kernel's lists are: an insert
+ * sets the slot's ref word to 1, a program-side lookup ({@code lookupElem}, {@code lookupOrInitElem}) to 2;
+ * syscall-side lookups do not count as a use, as in the kernel. When the map is full an insert advances the
+ * shared hand: each LIVE slot it passes loses one step, and the first found at 0 is evicted. A used element takes
+ * two passes of the hand to go, an unused one a single pass; among unused ones the hand's order decides, not age.
+ */
+public final class HashLayout {
+    /** The hash function recorded in {@link #HASH_ALGO_OFFSET}: {@link HashFunction}'s mix64, version 1. */
+    public static final int HASH_ALGO_MIX64_V1 = 1;
+
+    public static final int HASH_ALGO_OFFSET = MapHeaderLayout.TYPE_AREA_OFFSET;
+    public static final int CAPACITY_OFFSET = HASH_ALGO_OFFSET + 4;
+    public static final int SEED_OFFSET = HASH_ALGO_OFFSET + 8;
+    public static final int SLOT_SIZE_OFFSET = HASH_ALGO_OFFSET + 16;
+    public static final int KEY_OFFSET_OFFSET = HASH_ALGO_OFFSET + 20;
+    public static final int VALUE_OFFSET_OFFSET = HASH_ALGO_OFFSET + 24;
+    public static final int VALUE_STRIDE_OFFSET = HASH_ALGO_OFFSET + 28;
+    public static final int MAX_PROBE_OFFSET = HASH_ALGO_OFFSET + 64;
+    public static final int COUNT_OFFSET = HASH_ALGO_OFFSET + 128;
+    public static final int LRU_HAND_OFFSET = HASH_ALGO_OFFSET + 192;
+
+    /** Slot states, bits 0-2 of ctrl. */
+    public static final int EMPTY = 0;
+    public static final int BUSY = 1;
+    public static final int INSERTING = 2;
+    public static final int LIVE = 3;
+    public static final int DEAD = 4;
+    public static final long STATE_MASK = 7;
+    /** A byte[] value write is in progress. */
+    public static final long WRITING = 8;
+    /** Deleted while WRITING: the writer completes the delete. */
+    public static final long DOOMED = 16;
+    /** One generation step: every change of ctrl adds it. */
+    public static final long GEN_ONE = 32;
+
+    public static final int CTRL_OFFSET = 0;
+    /** Ref word of LRU slots, right after ctrl. */
+    public static final int REF_OFFSET = 8;
+    /** LRU ref word values: just inserted, used by a program since. */
+    public static final long REF_NEW = 1;
+    public static final long REF_USED = 2;
+    /** kernel/bpf/hashtab.c: key_size above MAX_BPF_STACK gives E2BIG. */
+    public static final int MAX_KEY_SIZE = 512;
+    /** kernel PCPU_MIN_UNIT_SIZE: a per-CPU value rounded to 8 above it gives E2BIG. */
+    public static final int MAX_PERCPU_VALUE_SIZE = 32768;
+    /** Largest capacity: one file maps at most 2 GiB. */
+    public static final long MAX_CAPACITY = 1L << 30;
+
+    private HashLayout() {
+    }
+
+    /** Capacity for {@code maxEntries}: a power of two at least twice as large, so probe runs stay short. */
+    public static long capacity(int maxEntries) {
+        long want = Math.max(8L, 2L * maxEntries);
+        return Long.highestOneBit(want - 1) << 1;
+    }
+
+    public static int keyOffset(boolean lru) {
+        return lru ? 16 : 8;
+    }
+
+    public static int valueOffset(boolean lru, int keySize) {
+        return keyOffset(lru) + MapMemory.roundUp8(keySize);
+    }
+
+    public static long slotSize(boolean lru, int keySize, int valueStride, int valueSlots) {
+        return valueOffset(lru, keySize) + (long) valueStride * valueSlots;
+    }
+
+    /** A new ctrl word: the next generation, in {@code state}, WRITING and DOOMED cleared. */
+    public static long next(long ctrl, int state) {
+        return ((ctrl & ~(GEN_ONE - 1)) + GEN_ONE) | state;
+    }
+}

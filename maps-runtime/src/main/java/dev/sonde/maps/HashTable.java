@@ -1,0 +1,470 @@
+package dev.sonde.maps;
+
+import static dev.sonde.maps.HashLayout.*;
+
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+
+/**
+ * The lock-free open-addressing table behind the hash maps, over the slots described in {@link HashLayout}. A
+ * key is passed either as bytes ({@code kb}) or, for 4- and 8-byte keys on the typed path, as a {@code long}
+ * ({@code kl}, used when {@code kb} is null), so both paths share one protocol and the typed one allocates nothing.
+ * Results are slot offsets (≥ 0), negative errnos, or the sentinels below.
+ */
+final class HashTable {
+    /** find(): no LIVE element holds the key. */
+    static final int NOT_FOUND = -1;
+    /** find(): another thread is inserting the key right now and has not settled yet. */
+    static final int PENDING = Integer.MIN_VALUE;
+    /** insert(): the insert lost to an earlier copy of the key; run the whole operation again. */
+    static final int RETRY = Integer.MIN_VALUE + 1;
+
+    private static final VarHandle LONG = MapMemory.LONG;
+    private static final VarHandle INT = MapMemory.INT;
+    private static final int BASE = MapHeaderLayout.DATA_OFFSET;
+
+    private final ByteBuffer mem;
+    private final int capacity;
+    private final int mask;
+    private final int slotSize;
+    private final int keyOff;
+    private final int valueOff;
+    private final int valueBytes;
+    private final int keySize;
+    private final long keyMask;
+    private final int maxEntries;
+    private final long start;
+    private final boolean lru;
+
+    /** A table over a map file whose control words are written ({@link #format}) and checked. */
+    HashTable(ByteBuffer mem, int keySize, int maxEntries, boolean lru) {
+        this.mem = mem;
+        this.capacity = mem.getInt(CAPACITY_OFFSET);
+        this.mask = capacity - 1;
+        this.slotSize = mem.getInt(SLOT_SIZE_OFFSET);
+        this.keyOff = mem.getInt(KEY_OFFSET_OFFSET);
+        this.valueOff = mem.getInt(VALUE_OFFSET_OFFSET);
+        this.valueBytes = slotSize - valueOff;
+        this.keySize = keySize;
+        this.keyMask = keySize >= 8 ? -1L : (1L << (8 * keySize)) - 1;
+        this.maxEntries = maxEntries;
+        this.start = HashFunction.start(mem.getLong(SEED_OFFSET), keySize);
+        this.lru = lru;
+    }
+
+    /** Writes the control words of a freshly created, zeroed file. */
+    static void format(ByteBuffer mem, MapSpec spec, long seed) {
+        boolean lru = spec.type() == MapType.LRU_HASH;
+        int stride = MapMemory.roundUp8(spec.valueSize());
+        int slots = spec.type().perShard() ? spec.numShards() : 1;
+        mem.putInt(HASH_ALGO_OFFSET, HASH_ALGO_MIX64_V1);
+        mem.putInt(CAPACITY_OFFSET, (int) HashLayout.capacity(spec.maxEntries()));
+        mem.putLong(SEED_OFFSET, seed);
+        mem.putInt(SLOT_SIZE_OFFSET, (int) slotSize(lru, spec.keySize(), stride, slots));
+        mem.putInt(KEY_OFFSET_OFFSET, keyOffset(lru));
+        mem.putInt(VALUE_OFFSET_OFFSET, HashLayout.valueOffset(lru, spec.keySize()));
+        mem.putInt(VALUE_STRIDE_OFFSET, stride);
+    }
+
+    int capacity() { return capacity; }
+    int valueOffset() { return valueOff; }
+
+    /** Elements held (plus inserts in flight). */
+    long count() {
+        return (long) LONG.getAcquire(mem, COUNT_OFFSET);
+    }
+
+    int slotOffset(int index) {
+        return BASE + index * slotSize;
+    }
+
+    long hash(byte[] kb, long kl) {
+        return kb == null ? HashFunction.hashChunk(start, kl & keyMask) : HashFunction.hash(start, kb);
+    }
+
+    // ---- lookups: no CAS, no store; they only retry --------------------------------------------------------
+
+    /** The typed hot path: the slot of the LIVE element with this 4- or 8-byte key, or NOT_FOUND. */
+    int findLong(long key) {
+        long k = key & keyMask;
+        int idx = (int) HashFunction.hashChunk(start, k) & mask;
+        // Acquire: an insert raises max_probe before it publishes, so a later-published key is never out of reach.
+        long limit = (long) LONG.getAcquire(mem, MAX_PROBE_OFFSET);
+        for (long n = 0; n <= limit;) {
+            int off = BASE + idx * slotSize;
+            long c = (long) LONG.getAcquire(mem, off);
+            if ((c & (STATE_MASK | DOOMED)) == LIVE && keyAt(off) == k) {
+                VarHandle.acquireFence(); // the key was read before this re-check: same ctrl, same element
+                if ((long) LONG.getAcquire(mem, off) == c) {
+                    return off;
+                }
+                continue;
+            }
+            if ((c & STATE_MASK) == EMPTY) {
+                return NOT_FOUND;
+            }
+            n++;
+            idx = (idx + 1) & mask;
+        }
+        return NOT_FOUND;
+    }
+
+    /** The slot of the LIVE element with this key, NOT_FOUND, or PENDING while another thread inserts it. */
+    int find(long h, byte[] kb, long kl) {
+        int idx = (int) h & mask;
+        long limit = (long) LONG.getAcquire(mem, MAX_PROBE_OFFSET); // acquire: as in findLong
+        for (long n = 0; n <= limit;) {
+            int off = BASE + idx * slotSize;
+            long c = (long) LONG.getAcquire(mem, off);
+            long st = c & STATE_MASK;
+            if (st == EMPTY) {
+                return NOT_FOUND;
+            }
+            if ((st == LIVE || st == INSERTING) && (c & DOOMED) == 0 && matches(off, kb, kl)) {
+                VarHandle.acquireFence(); // the key was read before this re-check
+                if ((long) LONG.getAcquire(mem, off) == c) {
+                    return st == LIVE ? off : PENDING;
+                }
+                continue;
+            }
+            n++;
+            idx = (idx + 1) & mask;
+        }
+        return NOT_FOUND;
+    }
+
+    /** Copies the value of {@code kb} into {@code out}: 0 or -ENOENT. A value being rewritten is re-read. */
+    int lookup(byte[] kb, byte[] out) {
+        long h = hash(kb, 0);
+        for (;;) {
+            int off = find(h, kb, 0);
+            if (off < 0) {
+                return -Errno.ENOENT;
+            }
+            long c = (long) LONG.getAcquire(mem, off);
+            if ((c & (STATE_MASK | DOOMED)) != LIVE) {
+                continue;
+            }
+            if ((c & WRITING) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            boolean same = matches(off, kb, 0);
+            mem.get(off + valueOff, out);
+            VarHandle.acquireFence(); // the copies above happen before the re-check: unchanged ctrl, untorn value
+            if ((long) LONG.getAcquire(mem, off) == c && same) {
+                return 0;
+            }
+        }
+    }
+
+    /**
+     * The key after {@code kbOrNull} in slot order into {@code out}: the first key for null or for a key that is
+     * gone (as htab_map_get_next_key restarts), -ENOENT after the last.
+     */
+    int getNextKey(byte[] kbOrNull, byte[] out) {
+        int idx = 0;
+        if (kbOrNull != null) {
+            int off = find(hash(kbOrNull, 0), kbOrNull, 0);
+            if (off >= 0) {
+                idx = (off - BASE) / slotSize + 1;
+            }
+        }
+        while (idx < capacity) {
+            int off = slotOffset(idx);
+            long c = (long) LONG.getAcquire(mem, off);
+            if ((c & (STATE_MASK | DOOMED)) == LIVE) {
+                mem.get(off + keyOff, out);
+                VarHandle.acquireFence(); // the key copy happens before the re-check
+                if ((long) LONG.getAcquire(mem, off) == c) {
+                    return 0;
+                }
+                continue;
+            }
+            idx++;
+        }
+        return -Errno.ENOENT;
+    }
+
+    // ---- writes ---------------------------------------------------------------------------------------------
+
+    /**
+     * Inserts or replaces per {@code flags} (ANY, NOEXIST, EXIST); {@code vb} null inserts a zeroed value and
+     * leaves a present one alone (lookupOrInit). Returns the element's slot or -EEXIST / -ENOENT / -E2BIG / -ENOMEM.
+     */
+    int update(byte[] kb, long kl, byte[] vb, long flags) {
+        long h = hash(kb, kl);
+        for (;;) {
+            int off = find(h, kb, kl);
+            if (off == PENDING) {
+                Thread.onSpinWait(); // another thread's insert of this very key is settling
+                continue;
+            }
+            if (off >= 0) {
+                if (flags == BpfMap.NOEXIST) {
+                    return -Errno.EEXIST;
+                }
+                if (vb == null) {
+                    touch(off);
+                    return off;
+                }
+                if (write(off, kb, kl, vb)) {
+                    return off;
+                }
+                continue;
+            }
+            if (flags == BpfMap.EXIST) {
+                return -Errno.ENOENT;
+            }
+            int r = insert(h, kb, kl, vb);
+            if (r == RETRY || (r == -Errno.EEXIST && flags != BpfMap.NOEXIST)) {
+                continue;
+            }
+            return r;
+        }
+    }
+
+    /** Rewrites a LIVE element's value under the ctrl sequence lock; false when the element changed (look again). */
+    private boolean write(int off, byte[] kb, long kl, byte[] vb) {
+        long c = (long) LONG.getVolatile(mem, off);
+        if ((c & (STATE_MASK | DOOMED)) != LIVE) {
+            return false;
+        }
+        if ((c & WRITING) != 0) {
+            // Another write of this element is in flight: ours is ordered just before it, so it is overwritten.
+            boolean same = matches(off, kb, kl);
+            VarHandle.acquireFence(); // the key was read before the re-check
+            return same && (long) LONG.getVolatile(mem, off) == c;
+        }
+        // CAS (full fence): readers that copy after this see WRITING or a new generation when they re-check.
+        if (!LONG.compareAndSet(mem, off, c, c | WRITING)) {
+            return false;
+        }
+        boolean same = matches(off, kb, kl);
+        if (same) {
+            mem.put(off + valueOff, vb);
+        }
+        finishWrite(off);
+        return same;
+    }
+
+    /** Clears WRITING with a new generation, or completes a delete that arrived meanwhile (DOOMED). */
+    private void finishWrite(int off) {
+        for (;;) {
+            long d = (long) LONG.getVolatile(mem, off);
+            // CAS publishes the value bytes (release) before the generation readers re-check.
+            if ((d & DOOMED) != 0) {
+                if (LONG.compareAndSet(mem, off, d, next(d, DEAD))) {
+                    release();
+                    return;
+                }
+            } else if (LONG.compareAndSet(mem, off, d, next(d, LIVE))) {
+                return;
+            }
+        }
+    }
+
+    /** Claims a free slot, fills it, publishes INSERTING and settles races with other inserts of the same key. */
+    private int insert(long h, byte[] kb, long kl, byte[] vb) {
+        if (!reserve()) {
+            if (!lru) {
+                return -Errno.E2BIG;
+            }
+            if (!evictAndReserve()) {
+                return -Errno.ENOMEM; // as the kernel's prealloc_lru_pop failing
+            }
+        }
+        int home = (int) h & mask;
+        int i = 0;
+        int off;
+        long busy;
+        for (;; i++) {
+            off = slotOffset((home + i) & mask);
+            long c = (long) LONG.getVolatile(mem, off);
+            long st = c & STATE_MASK;
+            // Held elements never exceed max_entries <= capacity / 2, so a free slot is always ahead.
+            if ((st == EMPTY || st == DEAD) && LONG.compareAndSet(mem, off, c, busy = next(c, BUSY))) {
+                break;
+            }
+        }
+        raiseMaxProbe(i);
+        writeKey(off, kb, kl);
+        if (vb == null) {
+            for (int b = 0; b < valueBytes; b += 8) {
+                LONG.set(mem, off + valueOff + b, 0L);
+            }
+        } else {
+            mem.put(off + valueOff, vb);
+        }
+        if (lru) {
+            LONG.setOpaque(mem, off + REF_OFFSET, REF_NEW); // survives one sweep; a used element survives two
+        }
+        long mine = next(busy, INSERTING);
+        // Volatile store then volatile loads in the scan (store-load order): of two concurrent inserts of one key,
+        // at least one sees the other.
+        LONG.setVolatile(mem, off, mine);
+        int result = 0;
+        long limit = (long) LONG.getVolatile(mem, MAX_PROBE_OFFSET);
+        for (int j = 0; j <= limit && result == 0;) {
+            if (j == i) {
+                j++;
+                continue;
+            }
+            int o = slotOffset((home + j) & mask);
+            long d = (long) LONG.getVolatile(mem, o);
+            long s = d & STATE_MASK;
+            if (s == EMPTY) {
+                break;
+            }
+            if ((s == LIVE || s == INSERTING) && (d & DOOMED) == 0 && matches(o, kb, kl)) {
+                VarHandle.acquireFence(); // the key was read before the re-check
+                if ((long) LONG.getVolatile(mem, o) != d) {
+                    continue;
+                }
+                if (s == LIVE) {
+                    result = -Errno.EEXIST;
+                } else if (j < i) {
+                    result = RETRY; // the copy nearer the home wins
+                } else if (!LONG.compareAndSet(mem, o, d, next(d, DEAD))) {
+                    continue; // kill the later copy (its owner releases its count); if it moved, look again
+                }
+            }
+            j++;
+        }
+        if (result == 0) {
+            if (LONG.compareAndSet(mem, off, mine, next(mine, LIVE))) {
+                return off;
+            }
+            result = RETRY; // killed by a copy nearer the home
+        } else {
+            LONG.compareAndSet(mem, off, mine, next(mine, DEAD)); // fails only if already killed: same end
+        }
+        release();
+        return result;
+    }
+
+    /** Deletes the key, copying its last value into {@code out} first when not null: 0 or -ENOENT. */
+    int delete(byte[] kb, long kl, byte[] out) {
+        long h = hash(kb, kl);
+        for (;;) {
+            int off = find(h, kb, kl);
+            if (off < 0) {
+                return -Errno.ENOENT; // PENDING too: that insert has not happened yet
+            }
+            long c = (long) LONG.getVolatile(mem, off);
+            if ((c & (STATE_MASK | DOOMED)) != LIVE || !matches(off, kb, kl)) {
+                continue;
+            }
+            if (out != null) {
+                if ((c & WRITING) != 0) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                mem.get(off + valueOff, out);
+            }
+            VarHandle.acquireFence(); // key and value read before the CAS that proves nothing changed meanwhile
+            if ((c & WRITING) != 0) {
+                if (LONG.compareAndSet(mem, off, c, c | DOOMED)) {
+                    return 0; // the writer finishes the delete
+                }
+            } else if (LONG.compareAndSet(mem, off, c, next(c, DEAD))) {
+                release();
+                return 0;
+            }
+        }
+    }
+
+    // ---- LRU ------------------------------------------------------------------------------------------------
+
+    /** Marks an LRU element as used (ref 2); read first so that hot keys do not write their line on every lookup. */
+    void touch(int off) {
+        if (lru && (long) LONG.getOpaque(mem, off + REF_OFFSET) != REF_USED) {
+            LONG.setOpaque(mem, off + REF_OFFSET, REF_USED); // opaque: a hint for the evictor, no ordering needed
+        }
+    }
+
+    /** CLOCK with a 2-step ref: the shared hand lowers each ref it passes by one and evicts the first at 0. */
+    private boolean evictAndReserve() {
+        for (long step = 0, steps = 4L * capacity; step < steps; step++) {
+            if (reserve()) {
+                return true;
+            }
+            long hand = (long) LONG.getAndAdd(mem, LRU_HAND_OFFSET, 1L);
+            int off = slotOffset((int) hand & mask);
+            long c = (long) LONG.getVolatile(mem, off);
+            if ((c & (STATE_MASK | WRITING | DOOMED)) != LIVE) {
+                continue;
+            }
+            long ref = (long) LONG.getOpaque(mem, off + REF_OFFSET);
+            if (ref != 0) {
+                LONG.setOpaque(mem, off + REF_OFFSET, ref - 1); // racing a touch is harmless: it only ages less
+                continue;
+            }
+            if (LONG.compareAndSet(mem, off, c, next(c, DEAD))) {
+                release();
+            }
+        }
+        return reserve();
+    }
+
+    // ---- count, probe bound, keys ---------------------------------------------------------------------------
+
+    private boolean reserve() {
+        for (;;) {
+            long n = (long) LONG.getVolatile(mem, COUNT_OFFSET);
+            if (n >= maxEntries) {
+                return false;
+            }
+            // CAS, not getAndAdd: the count must never pass max_entries, even for a moment.
+            if (LONG.compareAndSet(mem, COUNT_OFFSET, n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    private void release() {
+        LONG.getAndAdd(mem, COUNT_OFFSET, -1L);
+    }
+
+    private void raiseMaxProbe(int distance) {
+        for (;;) {
+            long m = (long) LONG.getVolatile(mem, MAX_PROBE_OFFSET);
+            if (m >= distance || LONG.compareAndSet(mem, MAX_PROBE_OFFSET, m, (long) distance)) {
+                return;
+            }
+        }
+    }
+
+    private long keyAt(int off) {
+        return keySize == 8 ? (long) LONG.get(mem, off + keyOff) : (int) INT.get(mem, off + keyOff) & keyMask;
+    }
+
+    private boolean matches(int off, byte[] kb, long kl) {
+        if (kb == null) {
+            return keyAt(off) == (kl & keyMask);
+        }
+        int base = off + keyOff;
+        int i = 0;
+        for (; i + 8 <= keySize; i += 8) {
+            if ((long) LONG.get(mem, base + i) != HashFunction.leLong(kb, i)) {
+                return false;
+            }
+        }
+        for (; i < keySize; i++) {
+            if (mem.get(base + i) != kb[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void writeKey(int off, byte[] kb, long kl) {
+        if (kb != null) {
+            mem.put(off + keyOff, kb);
+        } else if (keySize == 8) {
+            LONG.set(mem, off + keyOff, kl);
+        } else {
+            INT.set(mem, off + keyOff, (int) kl);
+        }
+    }
+}
