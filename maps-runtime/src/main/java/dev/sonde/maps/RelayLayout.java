@@ -48,8 +48,9 @@ package dev.sonde.maps;
  * record is never overwritten: the write that would need its slot fails with EBUSY instead.
  *
  * <p>Reading: a record counts when its stamp matches its (lap, offset) and BUSY is clear. A live file is copied
- * between two reads of {@code pos}; laps at or below {@code lap(pos after) - n_subbufs} may have been reused
- * during the copy and are left out. After a SIGKILL, a BUSY record or a claim without a header is skipped and
+ * 8 bytes at a time, oldest sub-buffer first, reading {@code pos} before and again after each sub-buffer (a
+ * seqlock per sub-buffer); a lap at or below {@code lap(pos after its copy) - n_subbufs} may have been reused
+ * during its copy and is left out. After a SIGKILL, a BUSY record or a claim without a header is skipped and
  * counted; everything committed before it is read.
  */
 public final class RelayLayout {

@@ -5,6 +5,7 @@ import static dev.sonde.maps.RelayLayout.*;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The relay map: the kernel's relay channels as the {@code BPF_MAP_TYPE_RELAY} proposal wraps them. Each shard
@@ -27,6 +28,12 @@ public final class RelayMap extends BpfMap {
     private static final byte[] ZEROS = new byte[4096];
 
     private final ByteBuffer[] shards;
+    /**
+     * Per shard, how far a walk of {@link #lapDone} got: {@code (lap + 1) << 32 | offset}. Records before that
+     * offset were committed and stay so until the slot is reused, so a retry resumes there instead of walking a
+     * whole sub-buffer again on every write refused while a writer is still inside.
+     */
+    private final AtomicLongArray walked;
     private final RelayNames names;
     private final int numShards;
     private final int subbufSize;
@@ -55,6 +62,7 @@ public final class RelayMap extends BpfMap {
         }
         names.writeBase(spec.name(), 0);
         this.shards = new ByteBuffer[numShards];
+        this.walked = new AtomicLongArray(numShards);
         // One clock base for all shards, so their timestamps compare exactly when merged.
         long clockBase = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
         try {
@@ -81,6 +89,7 @@ public final class RelayMap extends BpfMap {
         this.owner = false;
         this.names = new RelayNames(this, file, file.path().toAbsolutePath().getParent().resolveSibling("relay"));
         this.shards = new ByteBuffer[numShards];
+        this.walked = new AtomicLongArray(numShards);
         for (int i = 0; i < numShards; i++) {
             shards[i] = RelayFile.open(names.shardPath(i), !readOnly);
         }
@@ -250,7 +259,7 @@ public final class RelayMap extends BpfMap {
         if (!overwrite && prev >= (long) LONG.getAcquire(b, CONSUMED_OFFSET)) {
             return -Errno.EAGAIN;
         }
-        return lapDone(b, prev) ? 0 : -Errno.EBUSY;
+        return lapDone(b, shardOf(b), prev) ? 0 : -Errno.EBUSY;
     }
 
     /**
@@ -258,7 +267,7 @@ public final class RelayMap extends BpfMap {
      * over its record headers on each switch (amortised, one header read per record) instead of an atomic
      * counter on each commit, which keeps commit a plain release store.
      */
-    private boolean lapDone(ByteBuffer b, long lap) {
+    private boolean lapDone(ByteBuffer b, int shard, long lap) {
         int base = slotBase(lap);
         // Acquire: the padding zeroed before the close word was set is in place.
         long close = (long) LONG.getAcquire(b, base + SB_CLOSE_OFFSET);
@@ -266,19 +275,24 @@ public final class RelayMap extends BpfMap {
             return false;
         }
         int end = subbufSize - (int) close;
-        int o = SUBBUF_HEADER_SIZE;
+        long hint = walked.get(shard);
+        int o = (int) (hint >>> 32) == (int) (lap + 1) ? (int) hint : SUBBUF_HEADER_SIZE;
         while (o < end) {
-            // Acquire on both words: each writer's payload stores happen before we overwrite its bytes.
-            if ((int) INT.getAcquire(b, base + o + REC_STAMP_OFFSET) != stamp(lap, o)) {
-                return false;
-            }
-            int h = (int) INT.getAcquire(b, base + o + REC_LEN_OFFSET);
-            if ((h & BUSY) != 0) {
+            // One 8-byte read, so length and stamp come from the same store. Acquire: each writer's payload
+            // stores happen before we overwrite its bytes.
+            long header = (long) LONG.getAcquire(b, base + o + REC_LEN_OFFSET);
+            int h = (int) header;
+            if ((int) (header >>> 32) != stamp(lap, o) || (h & BUSY) != 0) {
+                walked.lazySet(shard, (lap + 1) << 32 | o);
                 return false;
             }
             o += recordSize(h & LEN_MASK);
         }
         return o == end;
+    }
+
+    private int shardOf(ByteBuffer b) {
+        return b.getInt(SHARD_OFFSET);
     }
 
     /** Closes lap {@code lap} at {@code off} with zero padding and starts lap {@code next}; the caller won the CAS. */

@@ -3,9 +3,7 @@ package dev.sonde.maps;
 import static dev.sonde.maps.RelayLayout.*;
 
 import java.io.IOException;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,11 +16,10 @@ import java.util.PriorityQueue;
  * Reads relay shard files ({@link RelayLayout}): one file, or all of a map's files merged in time order, oldest
  * record first. Works on the files of a running JVM, of a dead one and on snapshots.
  *
- * <p>A live shard is copied as a seqlock does: read the write position, copy the file, read the position again.
- * Writers claim space with a CAS on that position before they touch a byte, so a sub-buffer whose slot a lap
- * started after the first read could have reused is left out; the per-sub-buffer {@code seq} and each record's
- * stamp then tell which bytes belong to which lap. A record still marked BUSY (a writer inside it, or killed
- * inside it) is skipped and counted, never returned.
+ * <p>A live shard is copied as a seqlock reads ({@link RelayImage}): a sub-buffer that a newer lap could have
+ * written into while it was copied is left out; the per-sub-buffer {@code seq} and each record's stamp then
+ * tell which bytes belong to which lap. A record still marked BUSY (a writer inside it, or killed inside it) is
+ * skipped and counted, never returned.
  */
 public final class RelayReader {
     private RelayReader() {
@@ -111,41 +108,16 @@ public final class RelayReader {
         return out;
     }
 
-    /** A consistent copy of a shard: position before, bytes, position after. */
-    static final class Image {
-        final byte[] bytes;
-        final long pos;
-        final long posAfter;
-
-        Image(byte[] bytes, long pos, long posAfter) {
-            this.bytes = bytes;
-            this.pos = pos;
-            this.posAfter = posAfter;
-        }
-    }
-
-    static Image copy(ByteBuffer live) {
-        int sbs = live.getInt(SUBBUF_SIZE_OFFSET);
-        int n = live.getInt(N_SUBBUFS_OFFSET);
-        byte[] img = new byte[(int) fileSize(sbs, n)];
-        // Acquire: the bytes copied below are at least as new as this position.
-        long before = (long) MapMemory.LONG.getAcquire(live, POS_OFFSET);
-        live.get(0, img);
-        // The copy's loads complete before the position is read again: the seqlock's second read.
-        VarHandle.loadLoadFence();
-        long after = (long) MapMemory.LONG.getAcquire(live, POS_OFFSET);
-        return new Image(img, before, after);
-    }
-
     private static Shard readShard(ByteBuffer live, Path path) {
-        Image im = copy(live);
-        ByteBuffer b = ByteBuffer.wrap(im.bytes).order(ByteOrder.LITTLE_ENDIAN);
-        RelayFile.validate(path, b, im.bytes.length);
-        return parse(b, im.pos, im.posAfter);
+        RelayImage im = RelayImage.copy(live);
+        RelayFile.validate(path, im.buffer, im.bytes.length);
+        return parse(im);
     }
 
-    /** The records of one shard image, oldest first; {@code posAfter} marks the laps that may have been reused. */
-    static Shard parse(ByteBuffer b, long pos, long posAfter) {
+    /** The records of one shard image, oldest first. */
+    static Shard parse(RelayImage im) {
+        ByteBuffer b = im.buffer;
+        long pos = im.pos;
         int sbs = b.getInt(SUBBUF_SIZE_OFFSET);
         int n = b.getInt(N_SUBBUFS_OFFSET);
         int shardNo = b.getInt(SHARD_OFFSET);
@@ -153,9 +125,8 @@ public final class RelayReader {
         Shard s = new Shard(b.getLong(OVERWRITTEN_OFFSET), b.getLong(DROPPED_OFFSET));
         long current = lapOf(pos, sbs);
         int currentEnd = offsetOf(pos, sbs);
-        long reusedBelow = lapOf(posAfter, sbs) - n;
         for (long lap = Math.max(0, current - n + 1); lap <= current; lap++) {
-            if (lap <= reusedBelow) {
+            if (im.reused(lap)) {
                 s.leftOut++;
                 continue;
             }

@@ -4,7 +4,6 @@ import static dev.sonde.maps.RelayLayout.*;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,15 +17,14 @@ final class RelaySnapshot {
     }
 
     static void copy(ByteBuffer live, Path target) {
-        RelayReader.Image im = RelayReader.copy(live);
-        ByteBuffer b = ByteBuffer.wrap(im.bytes).order(ByteOrder.LITTLE_ENDIAN);
+        RelayImage im = RelayImage.copy(live);
+        ByteBuffer b = im.buffer;
         int sbs = b.getInt(SUBBUF_SIZE_OFFSET);
         int n = b.getInt(N_SUBBUFS_OFFSET);
         long current = lapOf(im.pos, sbs);
-        long reusedBelow = lapOf(im.posAfter, sbs) - n;
         for (long lap = Math.max(0, current - n + 1); lap <= current; lap++) {
             int base = (int) subbufOffset((int) (lap & (n - 1)), sbs);
-            if (lap <= reusedBelow) {
+            if (im.reused(lap)) {
                 // A newer lap began writing here during the copy: leave the slot out rather than mix laps.
                 java.util.Arrays.fill(im.bytes, base, base + sbs, (byte) 0);
             } else if (lap == current) {

@@ -176,15 +176,16 @@ class RelayConcurrencyTest {
         try (RelayMap m = create(4096, 8, 2, true)) {
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicLong snaps = new AtomicLong();
+            AtomicLong nonEmpty = new AtomicLong();
             write(m, () -> {
                 Path dir = tmp.resolve("snap" + snaps.incrementAndGet());
                 m.snapshot(dir);
                 RelayReader.Result r = RelayReader.readAll(dir, m.baseName());
                 checkOrder(r.records());
                 assertEquals(0, r.corruptSubbufs());
-                assertFalse(r.records().isEmpty());
+                nonEmpty.addAndGet(r.records().isEmpty() ? 0 : 1);
             }, writing);
-            assertTrue(snaps.get() > 0);
+            assertTrue(nonEmpty.get() > 0, snaps.get() + " snapshots, none with a record");
 
             // Quiescent: the snapshot holds exactly what the live files hold.
             m.snapshot(tmp.resolve("final"));
