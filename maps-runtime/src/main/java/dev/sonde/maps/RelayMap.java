@@ -465,6 +465,10 @@ public final class RelayMap extends BpfMap {
     public int update(byte[] key, byte[] value, long flags) {
         checkKey(key);
         checkValue(value);
+        // The order of arraymap.c behind the syscall's write-permission check.
+        if (readOnly) {
+            return -Errno.EPERM;
+        }
         if (flags > EXIST) {
             return -Errno.EINVAL;
         }
@@ -473,9 +477,6 @@ public final class RelayMap extends BpfMap {
         }
         if (flags == NOEXIST) {
             return -Errno.EEXIST;
-        }
-        if (readOnly) {
-            return -Errno.EPERM;
         }
         return names.rename(value);
     }
