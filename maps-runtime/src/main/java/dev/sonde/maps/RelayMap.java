@@ -91,7 +91,13 @@ public final class RelayMap extends BpfMap {
         this.shards = new ByteBuffer[numShards];
         this.walked = new AtomicLongArray(numShards);
         for (int i = 0; i < numShards; i++) {
-            shards[i] = RelayFile.open(names.shardPath(i), !readOnly);
+            Path p = names.shardPath(i);
+            shards[i] = RelayFile.open(p, !readOnly);
+            if (shards[i].getInt(SUBBUF_SIZE_OFFSET) != subbufSize || shards[i].getInt(N_SUBBUFS_OFFSET) != nSubbufs
+                    || shards[i].getInt(SHARD_OFFSET) != i) {
+                throw new SondeException(Errno.EINVAL, "relay file " + p + " does not belong to map '" + name()
+                        + "' (its geometry or shard number differs from the map file's); remove the stray file");
+            }
         }
         if (coarseClock && !readOnly) {
             RelayClock.start();
