@@ -206,7 +206,8 @@ public final class RelayMap extends BpfMap {
 
     /**
      * Claims {@code recordSize(size)} bytes in shard {@code b} and writes the record header (BUSY); returns the
-     * header's offset in the file or a negative errno.
+     * header's offset in the file or a negative errno. Only the common case, a record that fits the open
+     * sub-buffer, is here, small enough to inline into every writer.
      */
     private int claim(ByteBuffer b, int size) {
         int need = recordSize(size);
@@ -216,43 +217,57 @@ public final class RelayMap extends BpfMap {
             long p = (long) LONG.getAcquire(b, POS_OFFSET);
             long lap = (p - 1) >>> subbufShift;
             int off = (int) (p - (lap << subbufShift));
-            long recLap;
-            int at;
-            if (off + need <= subbufSize) {
-                if (!LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
-                    continue;
-                }
-                recLap = lap;
-                at = slotBase(lap) + off;
-            } else {
-                long next = lap + 1;
-                int err = checkStart(b, next);
-                if (err != 0) {
-                    if (err == -Errno.EAGAIN && off < subbufSize) {
-                        // As relay.c marks a full buffer: the tail is closed before we report the refusal, so
-                        // smaller records cannot slip in after it and the buffer keeps exactly the first records.
-                        if (!LONG.compareAndSet(b, POS_OFFSET, p, (lap << subbufShift) + subbufSize)) {
-                            continue;
-                        }
-                        pad(b, lap, off);
-                    }
-                    LONG.getAndAdd(b, DROPPED_OFFSET, 1L);
-                    return err;
-                }
-                if (!LONG.compareAndSet(b, POS_OFFSET, p, (next << subbufShift) + SUBBUF_HEADER_SIZE + need)) {
-                    continue;
-                }
-                switchSubbuf(b, lap, off, next, now);
-                recLap = next;
-                off = SUBBUF_HEADER_SIZE;
-                at = slotBase(next) + off;
+            if (off + need > subbufSize) {
+                return claimNext(b, size, need, now);
             }
-            LONG.set(b, at + REC_TIME_OFFSET, now);
-            // Length (BUSY) and stamp in one 8-byte store: a reader never pairs this lap's stamp with an old
-            // lap's length. Release: the timestamp is in place before the header names the record.
-            LONG.setRelease(b, at + REC_LEN_OFFSET, (long) stamp(recLap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
-            return at;
+            if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
+                return header(b, lap, off, size, now);
+            }
         }
+    }
+
+    /** The record does not fit the open sub-buffer: start the next one (or refuse), as relay_switch_subbuf(). */
+    private int claimNext(ByteBuffer b, int size, int need, long now) {
+        for (;;) {
+            long p = (long) LONG.getAcquire(b, POS_OFFSET);
+            long lap = (p - 1) >>> subbufShift;
+            int off = (int) (p - (lap << subbufShift));
+            if (off + need <= subbufSize) {
+                // Someone else switched meanwhile and the record fits the new sub-buffer.
+                if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
+                    return header(b, lap, off, size, now);
+                }
+                continue;
+            }
+            long next = lap + 1;
+            int err = checkStart(b, next);
+            if (err != 0) {
+                if (err == -Errno.EAGAIN && off < subbufSize) {
+                    // As relay.c marks a full buffer: the tail is closed before we report the refusal, so
+                    // smaller records cannot slip in after it and the buffer keeps exactly the first records.
+                    if (!LONG.compareAndSet(b, POS_OFFSET, p, (lap << subbufShift) + subbufSize)) {
+                        continue;
+                    }
+                    pad(b, lap, off);
+                }
+                LONG.getAndAdd(b, DROPPED_OFFSET, 1L);
+                return err;
+            }
+            if (LONG.compareAndSet(b, POS_OFFSET, p, (next << subbufShift) + SUBBUF_HEADER_SIZE + need)) {
+                switchSubbuf(b, lap, off, next, now);
+                return header(b, next, SUBBUF_HEADER_SIZE, size, now);
+            }
+        }
+    }
+
+    /** Writes the header of a record just claimed at {@code off} in lap {@code lap}; returns its file offset. */
+    private int header(ByteBuffer b, long lap, int off, int size, long now) {
+        int at = slotBase(lap) + off;
+        LONG.set(b, at + REC_TIME_OFFSET, now);
+        // Length (BUSY) and stamp in one 8-byte store: a reader never pairs this lap's stamp with an old
+        // lap's length. Release: the timestamp is in place before the header names the record.
+        LONG.setRelease(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
+        return at;
     }
 
     /** Whether lap {@code next} may start: 0, -EAGAIN (no-overwrite and not consumed) or -EBUSY (writer inside). */
