@@ -104,6 +104,8 @@ public final class Maps {
                 return HashOfMaps.FACTORY;
             case RINGBUF:
                 return new RingBufFactory();
+            case RELAY:
+                return RelayFactory.INSTANCE;
             default:
                 throw new SondeException(Errno.EOPNOTSUPP, "map type " + type.bpftoolName()
                         + " is not available in this Sonde build; use array, hash or ringbuf");
