@@ -301,6 +301,29 @@ class HashMapTest {
         }
     }
 
+    /** Probe bounds shrink back as keys go, so misses stay short however long the map has churned. */
+    @Test
+    void probeBoundsShrinkWhenKeysGo() {
+        try (BpfMap m = hash(MapType.HASH, 8, 8, 1000, 0)) {
+            for (int round = 0; round < 20; round++) {
+                for (long k = 0; k < 1000; k++) {
+                    assertEquals(0, m.update(k8(round * 1000L + k), k8(k), NOEXIST));
+                }
+                for (long k = 0; k < 1000; k++) {
+                    assertEquals(0, m.delete(k8(round * 1000L + k)));
+                }
+            }
+            ByteBuffer mem = m.mem;
+            int capacity = mem.getInt(HashLayout.CAPACITY_OFFSET);
+            int slotSize = mem.getInt(HashLayout.SLOT_SIZE_OFFSET);
+            for (int i = 0; i < capacity; i++) {
+                int off = MapHeaderLayout.DATA_OFFSET + i * slotSize;
+                assertEquals(0, mem.getInt(off + HashLayout.BOUND_OFFSET), "bound of slot " + i);
+                assertNotEquals(HashLayout.LIVE, mem.getLong(off) & HashLayout.STATE_MASK);
+            }
+        }
+    }
+
     @Test
     void fourByteKeysWorkTyped() {
         try (BpfMap m = hash(MapType.HASH, 4, 8, 16, 0)) {
