@@ -23,7 +23,7 @@ final class HashTable {
      * Retries before a call gives up with -EBUSY on a slot that never settles: only a writer that died mid-write
      * (another process killed while it held the file writable) leaves one.
      */
-    private static final int MAX_SPINS = 1 << 22;
+    private static final int MAX_SPINS = 1 << 20;
 
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;

@@ -324,6 +324,21 @@ class HashMapTest {
         }
     }
 
+    /** A writer that died mid-write (its WRITING bit stays set) makes waiting calls give up, never hang. */
+    @Test
+    void aSlotThatNeverSettlesGivesEbusy() {
+        try (BpfMap m = hash(MapType.HASH, 8, 8, 4, 0)) {
+            assertEquals(0, m.update(k8(5), k8(50), ANY));
+            long h = m.lookupElem(5);
+            int off = (int) h - HashLayout.valueOffset(8);
+            m.mem.putLong(off, m.mem.getLong(off) | HashLayout.WRITING); // as a crashed process would leave it
+            assertEquals(-Errno.EBUSY, m.lookup(k8(5), new byte[8]));
+            assertEquals(-Errno.EBUSY, m.lookupAndDelete(k8(5), new byte[8]));
+            assertEquals(h, m.lookupElem(5), "typed lookups do not wait on byte[] writers");
+            assertEquals(0, m.update(k8(6), k8(60), ANY), "other keys are unaffected");
+        }
+    }
+
     @Test
     void fourByteKeysWorkTyped() {
         try (BpfMap m = hash(MapType.HASH, 4, 8, 16, 0)) {
