@@ -185,23 +185,48 @@ public final class RelayMap extends BpfMap {
         return (int) INT.get(shards[(int) (handle >>> 32)], ((int) handle & OFFSET_MASK) + offset);
     }
 
-    // Plain stores: commit()'s release store publishes them.
+    /**
+     * Plain stores: commit()'s release store publishes them. A store outside the reserved record is ignored, as
+     * the kernel's verifier would refuse it: it would otherwise break the next record's header.
+     */
     @Override
     public void putLong(long handle, int offset, long value) {
-        LONG.set(shards[(int) (handle >>> 32)], ((int) handle & OFFSET_MASK) + offset, value);
+        ByteBuffer b = shards[(int) (handle >>> 32)];
+        int at = (int) handle & OFFSET_MASK;
+        if (inRecord(b, at, offset, 8)) {
+            LONG.set(b, at + offset, value);
+        }
     }
 
     @Override
     public void putInt(long handle, int offset, int value) {
-        INT.set(shards[(int) (handle >>> 32)], ((int) handle & OFFSET_MASK) + offset, value);
+        ByteBuffer b = shards[(int) (handle >>> 32)];
+        int at = (int) handle & OFFSET_MASK;
+        if (inRecord(b, at, offset, 4)) {
+            INT.set(b, at + offset, value);
+        }
     }
 
-    public void putBytes(long handle, int offset, byte[] src) {
-        putBytes(handle, offset, src, 0, src.length);
+    /** Copies {@code src} into the reserved record at {@code offset}: 0, or -EINVAL outside the record. */
+    public int putBytes(long handle, int offset, byte[] src) {
+        return putBytes(handle, offset, src, 0, src.length);
     }
 
-    public void putBytes(long handle, int offset, byte[] src, int srcOff, int len) {
-        shards[(int) (handle >>> 32)].put(((int) handle & OFFSET_MASK) + offset, src, srcOff, len);
+    /** Copies {@code len} bytes of {@code src} into the reserved record: 0, or -EINVAL outside it or {@code src}. */
+    public int putBytes(long handle, int offset, byte[] src, int srcOff, int len) {
+        ByteBuffer b = shards[(int) (handle >>> 32)];
+        int at = (int) handle & OFFSET_MASK;
+        if (!inRecord(b, at, offset, len) || srcOff < 0 || len > src.length - srcOff) {
+            return -Errno.EINVAL;
+        }
+        b.put(at + offset, src, srcOff, len);
+        return 0;
+    }
+
+    /** Whether {@code [offset, offset + len)} lies inside the payload at {@code at}, per its (own) header. */
+    private static boolean inRecord(ByteBuffer b, int at, int offset, int len) {
+        int size = (int) INT.get(b, at - RECORD_HEADER_SIZE + REC_LEN_OFFSET) & LEN_MASK;
+        return offset >= 0 && len >= 0 && offset <= size - len;
     }
 
     /**
