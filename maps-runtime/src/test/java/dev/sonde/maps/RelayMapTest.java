@@ -378,6 +378,7 @@ class RelayMapTest {
             assertEquals(-Errno.EPERM, r.relayFlush());
             assertEquals(-Errno.EPERM, r.update(new byte[4], new byte[64], BpfMap.F_LOCK), "EPERM comes first");
             assertEquals(-Errno.EPERM, r.subbufsConsumed(0, 1));
+            assertEquals(-Errno.EPERM, r.commit(1L << 30 | 200));
             assertEquals(m.baseName(), r.baseName());
             assertEquals(1, RelayReader.read(r).records().size());
             r.close();
