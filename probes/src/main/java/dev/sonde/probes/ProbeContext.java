@@ -17,7 +17,11 @@ public final class ProbeContext {
 
     private static final ThreadLocal<ProbeContext> CURRENT = ThreadLocal.withInitial(ProbeContext::new);
 
+    /** Bytes a program may format a record in, per thread: {@link #scratch()}. */
+    public static final int SCRATCH_SIZE = 512;
+
     private final long[] args = new long[MAX_ARGS];
+    private final byte[] scratch = new byte[SCRATCH_SIZE];
     private final long threadId;
     private TargetMethod method;
     private ProbeKind kind;
@@ -150,6 +154,14 @@ public final class ProbeContext {
     /** The exception being thrown (exception probes), else null. */
     public Throwable thrown() {
         return thrown;
+    }
+
+    /**
+     * This thread's {@link #SCRATCH_SIZE}-byte buffer, to format a record before an {@code output} call without
+     * allocating. Its contents do not survive the program's run.
+     */
+    public byte[] scratch() {
+        return scratch;
     }
 
     // ---- maps ----------------------------------------------------------------------------------------------
