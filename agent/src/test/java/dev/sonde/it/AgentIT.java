@@ -78,6 +78,8 @@ class AgentIT {
         try (TargetJvm jvm = TargetJvm.start(javaHome, dir, "config=" + config, CALLS)) {
             assertTrue(jvm.awaitReady(60), "stdout " + jvm.out + " stderr " + jvm.err);
             assertEquals(List.of(), jvm.sondeErrors());
+            assertTrue(jvm.out.contains("VISIBLE agent=false shaded=false bridge=true"),
+                    "the agent and its libraries live in their own class loader: " + jvm.out);
             Path maps = jvm.processDir().resolve("maps");
 
             try (BpfMap byKey = Maps.open(maps.resolve("bykey"))) {
