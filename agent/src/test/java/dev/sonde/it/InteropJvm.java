@@ -125,14 +125,20 @@ final class InteropJvm implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Stops the app if a test failed before {@link #stop}: stdin closed, then killed after 20 s. */
     @Override
-    public void close() throws Exception {
-        if (process.isAlive()) {
-            process.getOutputStream().close();
+    public void close() throws IOException {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.getOutputStream().close();
+        try {
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
     }
 
