@@ -45,7 +45,7 @@ public final class Hooks {
         try {
             return p.enter(a0, a1, a2, a3, a4, a5);
         } catch (Throwable t) {
-            ERRORS.getAndAdd(1L);
+            ERRORS.getAndAdd(1L); // atomic: any application thread may land here
             return AttachPoint.NO_START;
         }
     }
@@ -77,6 +77,7 @@ public final class Hooks {
             s = grown;
             slots = s;
         }
+        // Release: the attach point and its programs are fully built before any hook can see them.
         SLOTS.setRelease(s, id, p);
     }
 

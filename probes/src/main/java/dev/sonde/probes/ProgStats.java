@@ -99,6 +99,7 @@ public final class ProgStats {
     /** The program threw: counted; the streak's {@code maxConsecutiveErrors}-th switches it off. */
     void failed(Throwable t) {
         LONGS.getAndAdd(counters, slot(RUNS), 1L);
+        // Atomic adds: failing threads race on these shared words; exact counts matter more than speed here.
         ERRORS.getAndAdd(this, 1L);
         int n = (int) CONSECUTIVE.getAndAdd(this, 1) + 1;
         if (n >= maxErrors && STATE.compareAndSet(this, ENABLED, DISABLED)) {
@@ -176,6 +177,7 @@ public final class ProgStats {
     private long sum(int counter) {
         long total = 0;
         for (int i = STRIDE + counter; i < counters.length; i += STRIDE) {
+            // Opaque: a snapshot needs each word untorn, not ordered against the others.
             total += (long) LONGS.getOpaque(counters, i);
         }
         return total;
