@@ -1,0 +1,44 @@
+package dev.sonde.agent;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The agent argument string, {@code config=probes.yaml,dir=/var/tmp/sonde,failFast=true}. Pure JDK: it is read
+ * before the bootstrap classes are in place.
+ */
+final class AgentArgs {
+    private final Map<String, String> values;
+
+    private AgentArgs(Map<String, String> values) {
+        this.values = values;
+    }
+
+    static AgentArgs parse(String args) {
+        Map<String, String> m = new LinkedHashMap<>();
+        if (args != null && !args.isBlank()) {
+            for (String part : args.split(",")) {
+                int eq = part.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("agent argument '" + part + "' is not key=value; write "
+                            + "-javaagent:sonde-agent.jar=config=probes.yaml,dir=/path");
+                }
+                String key = part.substring(0, eq).trim();
+                if (!key.equals("config") && !key.equals("dir") && !key.equals("failFast")) {
+                    throw new IllegalArgumentException("agent argument '" + key + "' is unknown; use config=, dir= "
+                            + "or failFast=");
+                }
+                m.put(key, part.substring(eq + 1).trim());
+            }
+        }
+        return new AgentArgs(m);
+    }
+
+    String config() { return values.get("config"); }
+    String dir() { return values.get("dir"); }
+
+    /** {@code failFast=true} in the arguments, or {@code -Dsonde.failFast=true}. */
+    boolean failFast() {
+        return Boolean.parseBoolean(values.getOrDefault("failFast", System.getProperty("sonde.failFast", "false")));
+    }
+}

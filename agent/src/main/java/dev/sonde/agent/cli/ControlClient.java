@@ -1,0 +1,52 @@
+package dev.sonde.agent.cli;
+
+import dev.sonde.maps.SondeDir;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Talks to an agent's control socket ({@code <sonde dir>/<pid>/control.sock}): one line out, one line back. */
+final class ControlClient {
+    private ControlClient() {
+    }
+
+    static Path socket(long pid) {
+        return SondeDir.processDir(pid).resolve("control.sock");
+    }
+
+    static boolean reachable(long pid) {
+        return Files.exists(socket(pid)) && ProcessHandle.of(pid).isPresent();
+    }
+
+    /** Sends {@code request}; returns the text after {@code ok}, or throws the agent's error as a {@link CliError}. */
+    static String call(long pid, String request) {
+        Path sock = socket(pid);
+        if (!Files.exists(sock)) {
+            throw new CliError(CliError.NOT_FOUND, "JVM " + pid + " has no Sonde control socket at " + sock
+                    + "; start it with -javaagent:sonde-agent.jar, or use `sonde attach " + pid + " <probes.yaml>`");
+        }
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(sock));
+            ch.write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8)));
+            ch.shutdownOutput();
+            ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+            while (buf.hasRemaining() && ch.read(buf) >= 0) {
+                // read the whole reply
+            }
+            String reply = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8).trim();
+            if (reply.startsWith("ok")) {
+                return reply.substring(2).trim();
+            }
+            throw new CliError(CliError.FAILED, reply.startsWith("error ") ? reply.substring(6) : "bad reply '" + reply
+                    + "' from JVM " + pid + "; is its agent the same Sonde version?");
+        } catch (IOException e) {
+            throw new CliError(CliError.FAILED, "cannot reach JVM " + pid + " through " + sock + " (" + e
+                    + "); check that the JVM runs and that you are its user", e);
+        }
+    }
+}

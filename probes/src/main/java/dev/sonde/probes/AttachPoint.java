@@ -1,0 +1,103 @@
+package dev.sonde.probes;
+
+import dev.sonde.maps.BpfMap;
+
+/**
+ * The programs attached to one instrumented method, immutable: replacing programs builds a new attach point and
+ * swaps it into the bridge's table, so the bytecode never changes (a {@code bpf_link_update}). Every program
+ * runs inside its own try/catch: its exception is counted in its stats and never reaches the application.
+ */
+public final class AttachPoint {
+    /** What {@link #enter} returns when the call is not timed: exit programs then see a duration of -1. */
+    public static final long NO_START = Long.MIN_VALUE;
+
+    private final TargetMethod method;
+    private final Program[] entry;
+    private final Program[] exit;
+    private final Program[] exception;
+    private final boolean timed;
+
+    public AttachPoint(TargetMethod method, Program[] entry, Program[] exit, Program[] exception) {
+        this.method = method;
+        this.entry = entry.clone();
+        this.exit = exit.clone();
+        this.exception = exception.clone();
+        this.timed = anyTimed(this.exit) || anyTimed(this.exception);
+    }
+
+    private static boolean anyTimed(Program[] ps) {
+        for (Program p : ps) {
+            if (p.needsDuration()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public TargetMethod method() { return method; }
+    public boolean isEmpty() { return entry.length == 0 && exit.length == 0 && exception.length == 0; }
+
+    /** Runs the entry programs; returns the start time for the exit's duration, or {@link #NO_START}. */
+    public long enter(long a0, long a1, long a2, long a3, long a4, long a5) {
+        if (entry.length != 0) {
+            ProbeContext ctx = ProbeContext.current();
+            if (ctx.enter()) {
+                try {
+                    ctx.set(method, ProbeKind.ENTRY, a0, a1, a2, a3, a4, a5);
+                    runAll(entry, ctx);
+                } finally {
+                    ctx.leave();
+                }
+            } else {
+                missAll(entry);
+            }
+        }
+        // Read the clock after the entry programs, so their cost is not in the method's duration.
+        return timed ? System.nanoTime() : NO_START;
+    }
+
+    /** Runs the exit programs on a normal return, the exception programs when {@code thrown} is not null. */
+    public void exit(long start, long retBits, Throwable thrown, long a0, long a1, long a2, long a3, long a4, long a5) {
+        Program[] ps = thrown == null ? exit : exception;
+        if (ps.length == 0) {
+            return;
+        }
+        long duration = start == NO_START ? -1 : System.nanoTime() - start;
+        ProbeContext ctx = ProbeContext.current();
+        if (!ctx.enter()) {
+            missAll(ps);
+            return;
+        }
+        try {
+            ctx.set(method, thrown == null ? ProbeKind.EXIT : ProbeKind.EXCEPTION, a0, a1, a2, a3, a4, a5);
+            ctx.setExit(retBits, duration, thrown);
+            runAll(ps, ctx);
+        } finally {
+            ctx.leave();
+        }
+    }
+
+    private static void runAll(Program[] ps, ProbeContext ctx) {
+        for (Program p : ps) {
+            ProgStats st = p.stats();
+            if (!st.enabled()) {
+                continue;
+            }
+            BpfMap[] maps = p.mapArray();
+            ctx.maps(maps);
+            long t0 = ProgStats.TIMED ? System.nanoTime() : 0;
+            try {
+                p.run(ctx);
+                st.ran(ProgStats.TIMED ? System.nanoTime() - t0 : 0);
+            } catch (Throwable t) {
+                st.failed(t);
+            }
+        }
+    }
+
+    private static void missAll(Program[] ps) {
+        for (Program p : ps) {
+            p.stats().recursionMiss();
+        }
+    }
+}

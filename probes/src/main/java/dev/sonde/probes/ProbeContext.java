@@ -1,0 +1,194 @@
+package dev.sonde.probes;
+
+import dev.sonde.maps.BpfMap;
+import dev.sonde.maps.Errno;
+
+/**
+ * What a running program sees, and the BPF helpers' equivalents: {@code bpf_ktime_get_ns}, the current thread,
+ * the method id, arguments and return value as primitives, and its maps. One context per thread, reused for
+ * every probe the thread runs, so nothing here allocates.
+ *
+ * <p>Arguments arrive as raw 64-bit patterns (ints and shorts sign-extended, booleans 0/1, floating point as its
+ * IEEE bits); reference arguments read as 0. Only the first {@link #MAX_ARGS} are passed, as BPF passes five
+ * registers.
+ */
+public final class ProbeContext {
+    public static final int MAX_ARGS = 6;
+
+    private static final ThreadLocal<ProbeContext> CURRENT = ThreadLocal.withInitial(ProbeContext::new);
+
+    private final long[] args = new long[MAX_ARGS];
+    private final long threadId;
+    private TargetMethod method;
+    private ProbeKind kind;
+    private long ret;
+    private long durationNanos = -1;
+    private Throwable thrown;
+    private BpfMap[] maps;
+    /** True while a program runs on this thread: a probe hit from inside a program is skipped, as bpf_prog_active does. */
+    private boolean active;
+
+    @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs JDK 19
+    ProbeContext() {
+        this.threadId = Thread.currentThread().getId();
+    }
+
+    /** The calling thread's context. */
+    static ProbeContext current() {
+        return CURRENT.get();
+    }
+
+    // ---- set by the dispatcher -----------------------------------------------------------------------------
+
+    boolean enter() {
+        if (active) {
+            return false;
+        }
+        active = true;
+        return true;
+    }
+
+    void leave() {
+        active = false;
+        thrown = null;
+        maps = null;
+    }
+
+    void set(TargetMethod m, ProbeKind k, long a0, long a1, long a2, long a3, long a4, long a5) {
+        method = m;
+        kind = k;
+        args[0] = a0;
+        args[1] = a1;
+        args[2] = a2;
+        args[3] = a3;
+        args[4] = a4;
+        args[5] = a5;
+        ret = 0;
+        durationNanos = -1;
+        thrown = null;
+    }
+
+    void setExit(long retBits, long duration, Throwable t) {
+        ret = retBits;
+        durationNanos = duration;
+        thrown = t;
+    }
+
+    void maps(BpfMap[] m) {
+        maps = m;
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------------------
+
+    /** {@code bpf_ktime_get_ns()}: a monotonic clock in nanoseconds. */
+    public long timeNanos() {
+        return System.nanoTime();
+    }
+
+    /** {@code bpf_get_current_pid_tgid()}'s thread half: the Java thread id. */
+    public long threadId() {
+        return threadId;
+    }
+
+    /** The instrumented method's hook id; progs.json maps it to the class, name and descriptor. */
+    public int methodId() {
+        return method.hookId();
+    }
+
+    public TargetMethod method() {
+        return method;
+    }
+
+    public ProbeKind kind() {
+        return kind;
+    }
+
+    /** Parameters of the method, at most {@link #MAX_ARGS} of which are readable. */
+    public int argCount() {
+        return Math.min(method.paramCount(), MAX_ARGS);
+    }
+
+    /** Argument {@code i} as a long: ints, shorts, bytes and chars widened, booleans 0/1. */
+    public long argLong(int i) {
+        return args[i];
+    }
+
+    public int argInt(int i) {
+        return (int) args[i];
+    }
+
+    public boolean argBoolean(int i) {
+        return args[i] != 0;
+    }
+
+    public double argDouble(int i) {
+        return Double.longBitsToDouble(args[i]);
+    }
+
+    public float argFloat(int i) {
+        return Float.intBitsToFloat((int) args[i]);
+    }
+
+    /** The return value (exit probes), widened as arguments are; 0 for void methods. */
+    public long retLong() {
+        return ret;
+    }
+
+    public int retInt() {
+        return (int) ret;
+    }
+
+    public double retDouble() {
+        return Double.longBitsToDouble(ret);
+    }
+
+    /** Nanoseconds from entry to exit (exit and exception probes), or -1 when the entry was not timed. */
+    public long durationNanos() {
+        return durationNanos;
+    }
+
+    /** The exception being thrown (exception probes), else null. */
+    public Throwable thrown() {
+        return thrown;
+    }
+
+    // ---- maps ----------------------------------------------------------------------------------------------
+
+    /** The program's {@code i}-th map, in the order of its {@link UsesMap} declarations or the probe file's {@code maps}. */
+    public BpfMap map(int i) {
+        return maps[i];
+    }
+
+    /** {@code bpf_map_lookup_elem}: the handle of {@code key}'s value, or -ENOENT. */
+    public long lookup(int mapIndex, long key) {
+        return maps[mapIndex].lookupElem(key);
+    }
+
+    /** {@code @m[key] += delta} on the long at {@code offset}: 0, or a negative errno (-E2BIG for a full hash). */
+    public int add(int mapIndex, long key, int offset, long delta) {
+        return maps[mapIndex].incrementLong(key, offset, delta);
+    }
+
+    /** Stores {@code value} at {@code offset} of {@code key}'s value, inserting a zeroed value first if needed. */
+    public int putLong(int mapIndex, long key, int offset, long value) {
+        BpfMap m = maps[mapIndex];
+        long h = m.lookupOrInitElem(key);
+        if (h < 0) {
+            return (int) h;
+        }
+        m.putLong(h, offset, value);
+        return 0;
+    }
+
+    /** The long at {@code offset} of {@code key}'s value, or {@code dflt} when the key is absent. */
+    public long getLong(int mapIndex, long key, int offset, long dflt) {
+        BpfMap m = maps[mapIndex];
+        long h = m.lookupElem(key);
+        return h < 0 ? dflt : m.getLong(h, offset);
+    }
+
+    /** -EINVAL for a map index the program did not declare: programs check before they index. */
+    public int checkMap(int mapIndex) {
+        return maps != null && mapIndex >= 0 && mapIndex < maps.length ? 0 : -Errno.EINVAL;
+    }
+}
