@@ -1,0 +1,165 @@
+package dev.sonde.export;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sonde.export.otlp.OtlpReceiver;
+import dev.sonde.maps.BpfMap;
+import dev.sonde.maps.FieldType;
+import dev.sonde.maps.MapSpec;
+import dev.sonde.maps.MapType;
+import dev.sonde.maps.Maps;
+import dev.sonde.maps.SondeDir;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.metrics.v1.Metric;
+import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
+import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** {@link SondeExporters#start} configured the OpenTelemetry way, against the real receiver and the file exporter. */
+class SondeExportersTest {
+    private final OtlpReceiver receiver = OtlpReceiver.start();
+    private BpfMap map;
+
+    @AfterEach
+    void close() {
+        receiver.close();
+        if (map != null) {
+            map.close();
+        }
+    }
+
+    private Map<String, String> otlp(String protocol) {
+        Map<String, String> s = new HashMap<>();
+        s.put("otel.exporter.otlp.protocol", protocol);
+        s.put("otel.exporter.otlp.endpoint", protocol.equals("grpc") ? receiver.grpcEndpoint() : receiver.httpEndpoint());
+        s.put("otel.service.name", "orders");
+        s.put("otel.resource.attributes", "team=obs,env=test");
+        return s;
+    }
+
+    private static String attr(List<KeyValue> kvs, String key) {
+        for (KeyValue kv : kvs) {
+            if (kv.getKey().equals(key)) {
+                return kv.getValue().hasIntValue() ? Long.toString(kv.getValue().getIntValue()) : kv.getValue().getStringValue();
+            }
+        }
+        return null;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"grpc", "http/protobuf"})
+    void maps_own_metrics_spans_and_logs_reach_the_otlp_endpoint(String protocol) {
+        map = Maps.create(MapSpec.builder(MapType.HASH).name("se_calls").keySize(8).valueSize(8).maxEntries(16)
+                .keyField("method", FieldType.U64, 0, 8).valueField("calls", FieldType.U64, 0, 8).build());
+        map.incrementLong(5, 0, 12);
+        try (SondeExporters ex = SondeExporters.start(otlp(protocol))) {
+            AtomicLong ringDrops = new AtomicLong(3);
+            ex.telemetry().registerDropped(SondeTelemetry.RING_FULL, ringDrops::get);
+            ex.telemetry().dropped(SondeTelemetry.EXPORT_FAILED, 2);
+            ex.telemetry().registerProgram("count_orders", () -> 40, () -> 1);
+            ex.sdk().getTracer("t").spanBuilder("s1").startSpan().end();
+            ex.sdk().getLogsBridge().get("l").logRecordBuilder().setBody("hello").emit();
+            assertTrue(ex.flush());
+        }
+        assertEquals("s1", receiver.awaitSpans(1, Duration.ofSeconds(10)).get(0).getName());
+        assertEquals("hello", receiver.awaitLogRecords(1, Duration.ofSeconds(10)).get(0).getBody().getStringValue());
+        ResourceMetrics rm = receiver.awaitMetricRequests(1, Duration.ofSeconds(10)).get(0).getResourceMetrics(0);
+        assertEquals("orders", attr(rm.getResource().getAttributesList(), "service.name"));
+        assertEquals("obs", attr(rm.getResource().getAttributesList(), "team"));
+        assertEquals("test", attr(rm.getResource().getAttributesList(), "env"));
+
+        NumberDataPoint calls = receiver.metrics("se_calls.calls").get(0).getSum().getDataPoints(0);
+        assertEquals(12, calls.getAsInt());
+        assertEquals("5", attr(calls.getAttributesList(), "method"));
+
+        Metric dropped = receiver.metrics("sonde.records.dropped").get(0);
+        Map<String, Long> byCause = new HashMap<>();
+        for (NumberDataPoint p : dropped.getSum().getDataPointsList()) {
+            byCause.put(attr(p.getAttributesList(), "cause"), p.getAsInt());
+        }
+        assertEquals(Map.of("ring_full", 3L, "relay_overwritten", 0L, "export_failed", 2L, "batch_dropped", 0L), byCause);
+        NumberDataPoint runs = receiver.metrics("sonde.program.runs").get(0).getSum().getDataPoints(0);
+        assertEquals(40, runs.getAsInt());
+        assertEquals("count_orders", attr(runs.getAttributesList(), "program"));
+        assertEquals(1, receiver.metrics("sonde.program.errors").get(0).getSum().getDataPoints(0).getAsInt());
+    }
+
+    @Test
+    void maps_are_exported_every_sonde_metrics_interval() {
+        Map<String, String> s = otlp("http/protobuf");
+        s.put("sonde.metrics.interval", "100ms");
+        s.put("otel.traces.exporter", "none");
+        s.put("otel.logs.exporter", "none");
+        try (SondeExporters ex = SondeExporters.start(s)) {
+            assertTrue(receiver.awaitMetricRequests(3, Duration.ofSeconds(10)).size() >= 3);
+        }
+    }
+
+    @Test
+    void the_file_exporter_writes_one_otlp_json_request_per_line_0600_and_alone_by_default() throws Exception {
+        map = Maps.create(MapSpec.builder(MapType.ARRAY).name("se_file").keySize(4).valueSize(8).maxEntries(4).build());
+        map.incrementLong(2, 0, 9);
+        Map<String, String> s = new HashMap<>();
+        s.put("sonde.export.file", "export-test.jsonl");
+        // An endpoint alone does not turn OTLP on: with a file, unset otel.*.exporter default to none.
+        s.put("otel.exporter.otlp.endpoint", receiver.httpEndpoint());
+        s.put("otel.exporter.otlp.protocol", "http/protobuf");
+        Path file;
+        try (SondeExporters ex = SondeExporters.start(s)) {
+            file = ex.file().path();
+            Files.deleteIfExists(file);
+        }
+        try (SondeExporters ex = SondeExporters.start(s)) {
+            assertEquals(SondeDir.processDir().resolve("export-test.jsonl"), file);
+            ex.sdk().getTracer("t").spanBuilder("in-file").startSpan().end();
+            ex.sdk().getLogsBridge().get("l").logRecordBuilder().setBody("logged").emit();
+            assertTrue(ex.flush());
+        }
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        List<String> lines = Files.readAllLines(file);
+        String spans = lines.stream().filter(l -> l.startsWith("{\"resourceSpans\"")).findFirst().orElseThrow();
+        assertTrue(spans.contains("\"name\":\"in-file\""), spans);
+        String logs = lines.stream().filter(l -> l.startsWith("{\"resourceLogs\"")).findFirst().orElseThrow();
+        assertTrue(logs.contains("\"stringValue\":\"logged\""), logs);
+        String metrics = lines.stream().filter(l -> l.contains("\"se_file\"")).findFirst().orElseThrow();
+        assertTrue(metrics.startsWith("{\"resourceMetrics\""), metrics);
+        assertTrue(metrics.contains("\"asInt\":\"9\""), metrics);
+        for (String l : lines) {
+            assertTrue(l.startsWith("{") && l.endsWith("}"), "one request per line: " + l);
+        }
+        assertEquals(0, receiver.attempts(), "nothing went to the OTLP endpoint");
+        Files.delete(file);
+    }
+
+    @Test
+    void close_returns_within_the_shutdown_timeout_when_the_backend_stalls() throws Exception {
+        receiver.mode(OtlpReceiver.Mode.STALL);
+        Map<String, String> s = otlp("grpc");
+        s.put("sonde.shutdownTimeout", "1s");
+        SondeExporters ex = SondeExporters.start(s);
+        ex.sdk().getTracer("t").spanBuilder("stuck").startSpan().end();
+        ex.sdk().getSdkTracerProvider().forceFlush();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (receiver.attempts() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(receiver.attempts() >= 1, "the export reached the stalled receiver");
+        long t0 = System.nanoTime();
+        ex.close();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 5_000, "close took " + ms + " ms with a 1 s shutdown timeout");
+        assertTrue(receiver.spans().isEmpty());
+    }
+}
