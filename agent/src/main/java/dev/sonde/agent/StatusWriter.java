@@ -85,6 +85,9 @@ final class StatusWriter implements Runnable {
                 m.put("type", p.type());
                 m.put("kind", p.kind().label());
                 m.put("attach", b.toString());
+                if (p instanceof dev.sonde.probes.builtin.Count) {
+                    m.put("keyedBy", ((dev.sonde.probes.builtin.Count) p).keyedBy());
+                }
                 m.put("state", s.stateName());
                 m.put("runCount", s.runCount());
                 m.put("runTimeNanos", s.runTimeNanos());

@@ -58,10 +58,9 @@ final class HashFactory implements MapFactory {
 
     @Override
     public long dataSize(MapSpec spec) {
-        boolean lru = spec.type() == MapType.LRU_HASH;
         int slots = spec.type().perShard() ? spec.numShards() : 1;
         return capacity(spec.maxEntries())
-                * slotSize(lru, spec.keySize(), MapMemory.roundUp8(spec.valueSize()), slots);
+                * slotSize(spec.keySize(), MapMemory.roundUp8(spec.valueSize()), slots);
     }
 
     @Override
@@ -75,15 +74,14 @@ final class HashFactory implements MapFactory {
     @Override
     public BpfMap open(MapSpec spec, MapFile file, boolean readOnly) {
         java.nio.ByteBuffer b = file.buffer();
-        boolean lru = spec.type() == MapType.LRU_HASH;
         int slots = spec.type().perShard() ? spec.numShards() : 1;
         int stride = MapMemory.roundUp8(spec.valueSize());
         long capacity = b.getInt(CAPACITY_OFFSET);
         long slotSize = b.getInt(SLOT_SIZE_OFFSET);
         if (b.getInt(HASH_ALGO_OFFSET) != HASH_ALGO_MIX64_V1 || capacity != capacity(spec.maxEntries())
-                || slotSize != slotSize(lru, spec.keySize(), stride, slots)
-                || b.getInt(KEY_OFFSET_OFFSET) != keyOffset(lru)
-                || b.getInt(VALUE_OFFSET_OFFSET) != valueOffset(lru, spec.keySize())
+                || slotSize != slotSize(spec.keySize(), stride, slots)
+                || b.getInt(KEY_OFFSET_OFFSET) != KEY_OFFSET
+                || b.getInt(VALUE_OFFSET_OFFSET) != valueOffset(spec.keySize())
                 || capacity * slotSize > file.dataSize()) {
             throw new SondeException(Errno.EINVAL, "hash map file " + file.path() + " has control words this Sonde "
                     + "does not understand (hash algorithm " + b.getInt(HASH_ALGO_OFFSET) + ", capacity " + capacity

@@ -41,6 +41,23 @@ final class HashFunction {
         return h;
     }
 
+    /** Hash of a key stored in map memory at {@code off}, {@code len} bytes: equal to {@link #hash(long, byte[])}. */
+    static long hash(long start, java.nio.ByteBuffer mem, int off, int len) {
+        long h = start;
+        int i = 0;
+        for (; i + 8 <= len; i += 8) {
+            h = mix(h + mem.getLong(off + i) * K1);
+        }
+        if (i < len) {
+            long t = 0;
+            for (int s = 0; i < len; i++, s += 8) {
+                t |= (mem.get(off + i) & 0xFFL) << s;
+            }
+            h = mix(h + t * K1);
+        }
+        return h;
+    }
+
     static long leLong(byte[] b, int i) {
         return (b[i] & 0xFFL) | (b[i + 1] & 0xFFL) << 8 | (b[i + 2] & 0xFFL) << 16 | (b[i + 3] & 0xFFL) << 24
                 | (b[i + 4] & 0xFFL) << 32 | (b[i + 5] & 0xFFL) << 40 | (b[i + 6] & 0xFFL) << 48

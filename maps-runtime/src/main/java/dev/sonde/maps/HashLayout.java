@@ -10,32 +10,40 @@ package dev.sonde.maps;
  *  512 hash_algo u32 (1 = mix64 v1)   516 capacity u32 (power of two, >= 2 x max_entries)
  *  520 seed u64 (0 with F_ZERO_SEED)  528 slot_size u32  532 key_offset u32  536 value_offset u32
  *  540 value_stride u32 (one value rounded up to 8; a per-shard map holds num_shards of them)
- *  576 max_probe u64   longest probe distance any insert used; lookups stop there (own cache line)
- *  640 count u64       elements held plus inserts in flight, never above max_entries (own cache line)
+ *  640 count u64       elements held plus winning inserts about to publish, never above max_entries
  *  704 lru_hand u64    LRU_HASH: the CLOCK hand, a slot index counter (own cache line)
  *
- *  4096: capacity slots of slot_size bytes, slot i at 4096 + i * slot_size; a key lives at or after
- *  slot[hash & (capacity - 1)], at most max_probe slots further (linear probing, wrapping around)
- *  +-----------+-------------------+------------------+----------------------------------------+
- *  | ctrl u64  | ref u64 (LRU only)| key, padded to 8 | value (x num_shards for PERCPU_HASH)   |
- *  +-----------+-------------------+------------------+----------------------------------------+
+ *  4096: capacity slots of slot_size bytes, slot i at 4096 + i * slot_size; a key lives at or after its home
+ *  slot[hash & (capacity - 1)], at most the home's bound slots further (linear probing, wrapping around)
+ *  +-----------+-----------+---------+------------------+--------------------------------------+
+ *  | ctrl u64  | bound u32 | ref u32 | key, padded to 8 | value (x num_shards for PERCPU_HASH) |
+ *  +-----------+-----------+---------+------------------+--------------------------------------+
+ *  bound: bits 0-30 how far the keys whose home is this slot may be; bit 31 SCANNING; ref: LRU_HASH's use mark
  *
  *  ctrl: bits 0-2 state, bit 3 WRITING, bit 4 DOOMED, bits 5-63 generation (+1 on every change)
  *    EMPTY(0) --claim CAS--> BUSY(1) --key+value written--> INSERTING(2) --no duplicate--> LIVE(3)
  *    LIVE --delete/evict CAS--> DEAD(4) --claim CAS--> BUSY ...      INSERTING --lost a race--> DEAD
+ *    LIVE --lookupAndDelete CAS--> TAKING(5) --value copied out--> DEAD
  * </pre>
  *
  * <p><b>No locks.</b> Every transition is one CAS on {@code ctrl}; no thread waits for a word another thread
  * holds. A slot never returns to EMPTY, so every slot between a key's home and the key stays occupied and a probe
- * may stop at the first EMPTY slot (or after {@code max_probe} slots, once deletes have left only DEAD ones).
+ * may stop at the first EMPTY slot, or after its home's bound once deletes have left DEAD slots behind. An insert
+ * raises the bound (CAS) before it publishes, so a published key is always within reach. Deleting the farthest
+ * key lowers the bound: set SCANNING, find the farthest slot still holding (or claiming) a key of that home, CAS
+ * the new bound in; any raise meanwhile clears SCANNING, so that CAS fails and the raise stands.
  *
  * <p><b>Inserting a new key</b> (as in Purcell and Harris's open-addressing table): claim the first EMPTY or DEAD
  * slot from the home, write key and value while BUSY, publish INSERTING, then scan the probe run for the same
  * key. A LIVE copy wins (EEXIST, or the update goes there); of two INSERTING copies the one nearer the home wins
- * and kills the other with a CAS. Both the publish and the scan are volatile, so of two concurrent inserts of
- * one key at least one sees the other. A thread that meets the winner's INSERTING copy retries until that
- * single insert settles: the only place a thread can spin on another, and only for the same new key at the
- * same instant.
+ * and kills the other with a CAS. Both the publish and the scan (with its read of the home's bound) are
+ * volatile, so of two concurrent inserts of one key at least one sees the other. Only the winner then takes a
+ * unit of {@code count} (none left: E2BIG, or an LRU eviction), so racing inserts of one key never make each
+ * other fail. A thread that meets the winner's INSERTING copy retries until that single insert settles: the only
+ * place a thread can spin on another, and only for the same new key at the same instant.
+ *
+ * <p>A slot that never settles (only a writer that died mid-write leaves one) makes the calls that would wait on
+ * it give up with -EBUSY after a bounded number of retries instead of spinning forever.
  *
  * <p><b>Torn values.</b> {@code ctrl} doubles as a sequence lock for {@code byte[]} values: a writer CASes
  * WRITING on, copies, and clears it with a new generation; readers copy between two reads of {@code ctrl} and
@@ -60,7 +68,6 @@ public final class HashLayout {
     public static final int KEY_OFFSET_OFFSET = HASH_ALGO_OFFSET + 20;
     public static final int VALUE_OFFSET_OFFSET = HASH_ALGO_OFFSET + 24;
     public static final int VALUE_STRIDE_OFFSET = HASH_ALGO_OFFSET + 28;
-    public static final int MAX_PROBE_OFFSET = HASH_ALGO_OFFSET + 64;
     public static final int COUNT_OFFSET = HASH_ALGO_OFFSET + 128;
     public static final int LRU_HAND_OFFSET = HASH_ALGO_OFFSET + 192;
 
@@ -70,6 +77,8 @@ public final class HashLayout {
     public static final int INSERTING = 2;
     public static final int LIVE = 3;
     public static final int DEAD = 4;
+    /** lookupAndDelete copying the value out of an element already deleted; then DEAD. */
+    public static final int TAKING = 5;
     public static final long STATE_MASK = 7;
     /** A byte[] value write is in progress. */
     public static final long WRITING = 8;
@@ -79,11 +88,17 @@ public final class HashLayout {
     public static final long GEN_ONE = 32;
 
     public static final int CTRL_OFFSET = 0;
-    /** Ref word of LRU slots, right after ctrl. */
-    public static final int REF_OFFSET = 8;
+    /** Probe bound (u32) of the keys whose home is this slot. */
+    public static final int BOUND_OFFSET = 8;
+    /** Bound word: a lowering scan is running; any raise clears it. */
+    public static final int SCANNING = 0x8000_0000;
+    public static final int BOUND_MASK = 0x7FFF_FFFF;
+    /** LRU use mark (u32). */
+    public static final int REF_OFFSET = 12;
+    public static final int KEY_OFFSET = 16;
     /** LRU ref word values: just inserted, used by a program since. */
-    public static final long REF_NEW = 1;
-    public static final long REF_USED = 2;
+    public static final int REF_NEW = 1;
+    public static final int REF_USED = 2;
     /** kernel/bpf/hashtab.c: key_size above MAX_BPF_STACK gives E2BIG. */
     public static final int MAX_KEY_SIZE = 512;
     /** kernel PCPU_MIN_UNIT_SIZE: a per-CPU value rounded to 8 above it gives E2BIG. */
@@ -100,16 +115,12 @@ public final class HashLayout {
         return Long.highestOneBit(want - 1) << 1;
     }
 
-    public static int keyOffset(boolean lru) {
-        return lru ? 16 : 8;
+    public static int valueOffset(int keySize) {
+        return KEY_OFFSET + MapMemory.roundUp8(keySize);
     }
 
-    public static int valueOffset(boolean lru, int keySize) {
-        return keyOffset(lru) + MapMemory.roundUp8(keySize);
-    }
-
-    public static long slotSize(boolean lru, int keySize, int valueStride, int valueSlots) {
-        return valueOffset(lru, keySize) + (long) valueStride * valueSlots;
+    public static long slotSize(int keySize, int valueStride, int valueSlots) {
+        return valueOffset(keySize) + (long) valueStride * valueSlots;
     }
 
     /** A new ctrl word: the next generation, in {@code state}, WRITING and DOOMED cleared. */

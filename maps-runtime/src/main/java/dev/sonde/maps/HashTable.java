@@ -19,6 +19,12 @@ final class HashTable {
     /** insert(): the insert lost to an earlier copy of the key; run the whole operation again. */
     static final int RETRY = Integer.MIN_VALUE + 1;
 
+    /**
+     * Retries before a call gives up with -EBUSY on a slot that never settles: only a writer that died mid-write
+     * (another process killed while it held the file writable) leaves one.
+     */
+    private static final int MAX_SPINS = 1 << 22;
+
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
     private static final int BASE = MapHeaderLayout.DATA_OFFSET;
@@ -54,22 +60,21 @@ final class HashTable {
 
     /** Writes the control words of a freshly created, zeroed file. */
     static void format(ByteBuffer mem, MapSpec spec, long seed) {
-        boolean lru = spec.type() == MapType.LRU_HASH;
         int stride = MapMemory.roundUp8(spec.valueSize());
         int slots = spec.type().perShard() ? spec.numShards() : 1;
         mem.putInt(HASH_ALGO_OFFSET, HASH_ALGO_MIX64_V1);
         mem.putInt(CAPACITY_OFFSET, (int) HashLayout.capacity(spec.maxEntries()));
         mem.putLong(SEED_OFFSET, seed);
-        mem.putInt(SLOT_SIZE_OFFSET, (int) slotSize(lru, spec.keySize(), stride, slots));
-        mem.putInt(KEY_OFFSET_OFFSET, keyOffset(lru));
-        mem.putInt(VALUE_OFFSET_OFFSET, HashLayout.valueOffset(lru, spec.keySize()));
+        mem.putInt(SLOT_SIZE_OFFSET, (int) slotSize(spec.keySize(), stride, slots));
+        mem.putInt(KEY_OFFSET_OFFSET, KEY_OFFSET);
+        mem.putInt(VALUE_OFFSET_OFFSET, HashLayout.valueOffset(spec.keySize()));
         mem.putInt(VALUE_STRIDE_OFFSET, stride);
     }
 
     int capacity() { return capacity; }
     int valueOffset() { return valueOff; }
 
-    /** Elements held (plus inserts in flight). */
+    /** Elements held (plus winning inserts about to publish). */
     long count() {
         return (long) LONG.getAcquire(mem, COUNT_OFFSET);
     }
@@ -88,10 +93,9 @@ final class HashTable {
     int findLong(long key) {
         long k = key & keyMask;
         int idx = (int) HashFunction.hashChunk(start, k) & mask;
-        // Acquire: an insert raises max_probe before it publishes, so a later-published key is never out of reach.
-        long limit = (long) LONG.getAcquire(mem, MAX_PROBE_OFFSET);
-        for (long n = 0; n <= limit;) {
-            int off = BASE + idx * slotSize;
+        int homeOff = BASE + idx * slotSize;
+        int off = homeOff;
+        for (int n = 0;;) {
             long c = (long) LONG.getAcquire(mem, off);
             if ((c & (STATE_MASK | DOOMED)) == LIVE && keyAt(off) == k) {
                 VarHandle.acquireFence(); // the key was read before this re-check: same ctrl, same element
@@ -100,20 +104,22 @@ final class HashTable {
                 }
                 continue;
             }
-            if ((c & STATE_MASK) == EMPTY) {
+            // The bound is read only past the home slot, so a hit there costs two loads of one cache line.
+            // Acquire: an insert raises its home's bound before it publishes, so a published key is within reach.
+            if ((c & STATE_MASK) == EMPTY || ++n > ((int) INT.getAcquire(mem, homeOff + BOUND_OFFSET) & BOUND_MASK)) {
                 return NOT_FOUND;
             }
-            n++;
             idx = (idx + 1) & mask;
+            off = BASE + idx * slotSize;
         }
-        return NOT_FOUND;
     }
 
     /** The slot of the LIVE element with this key, NOT_FOUND, or PENDING while another thread inserts it. */
     int find(long h, byte[] kb, long kl) {
         int idx = (int) h & mask;
-        long limit = (long) LONG.getAcquire(mem, MAX_PROBE_OFFSET); // acquire: as in findLong
-        for (long n = 0; n <= limit;) {
+        // Acquire: as in findLong.
+        int limit = (int) INT.getAcquire(mem, BASE + idx * slotSize + BOUND_OFFSET) & BOUND_MASK;
+        for (int n = 0; n <= limit;) {
             int off = BASE + idx * slotSize;
             long c = (long) LONG.getAcquire(mem, off);
             long st = c & STATE_MASK;
@@ -136,7 +142,7 @@ final class HashTable {
     /** Copies the value of {@code kb} into {@code out}: 0 or -ENOENT. A value being rewritten is re-read. */
     int lookup(byte[] kb, byte[] out) {
         long h = hash(kb, 0);
-        for (;;) {
+        for (int spins = 0; spins < MAX_SPINS; spins++) {
             int off = find(h, kb, 0);
             if (off < 0) {
                 return -Errno.ENOENT;
@@ -156,6 +162,7 @@ final class HashTable {
                 return 0;
             }
         }
+        return -Errno.EBUSY;
     }
 
     /**
@@ -194,7 +201,7 @@ final class HashTable {
      */
     int update(byte[] kb, long kl, byte[] vb, long flags) {
         long h = hash(kb, kl);
-        for (;;) {
+        for (int spins = 0; spins < MAX_SPINS; spins++) {
             int off = find(h, kb, kl);
             if (off == PENDING) {
                 Thread.onSpinWait(); // another thread's insert of this very key is settling
@@ -222,6 +229,7 @@ final class HashTable {
             }
             return r;
         }
+        return -Errno.EBUSY;
     }
 
     /** Rewrites a LIVE element's value under the ctrl sequence lock; false when the element changed (look again). */
@@ -254,8 +262,10 @@ final class HashTable {
             long d = (long) LONG.getVolatile(mem, off);
             // CAS publishes the value bytes (release) before the generation readers re-check.
             if ((d & DOOMED) != 0) {
+                long h = storedHash(off); // still ours: no reuse before DEAD
                 if (LONG.compareAndSet(mem, off, d, next(d, DEAD))) {
                     release();
+                    removed(off, h);
                     return;
                 }
             } else if (LONG.compareAndSet(mem, off, d, next(d, LIVE))) {
@@ -266,28 +276,24 @@ final class HashTable {
 
     /** Claims a free slot, fills it, publishes INSERTING and settles races with other inserts of the same key. */
     private int insert(long h, byte[] kb, long kl, byte[] vb) {
-        if (!reserve()) {
-            if (!lru) {
-                return -Errno.E2BIG;
-            }
-            if (!evictAndReserve()) {
-                return -Errno.ENOMEM; // as the kernel's prealloc_lru_pop failing
-            }
-        }
         int home = (int) h & mask;
         int i = 0;
         int off;
         long busy;
         for (;; i++) {
+            if (i == capacity) {
+                return -Errno.E2BIG; // only slots leaked by writers that died mid-insert can fill the table
+            }
             off = slotOffset((home + i) & mask);
             long c = (long) LONG.getVolatile(mem, off);
             long st = c & STATE_MASK;
-            // Held elements never exceed max_entries <= capacity / 2, so a free slot is always ahead.
+            // Held elements never exceed max_entries <= capacity / 2, so a free slot is near.
             if ((st == EMPTY || st == DEAD) && LONG.compareAndSet(mem, off, c, busy = next(c, BUSY))) {
                 break;
             }
         }
-        raiseMaxProbe(i);
+        int homeOff = slotOffset(home);
+        raiseBound(homeOff, i);
         writeKey(off, kb, kl);
         if (vb == null) {
             for (int b = 0; b < valueBytes; b += 8) {
@@ -297,14 +303,14 @@ final class HashTable {
             mem.put(off + valueOff, vb);
         }
         if (lru) {
-            LONG.setOpaque(mem, off + REF_OFFSET, REF_NEW); // survives one sweep; a used element survives two
+            INT.setOpaque(mem, off + REF_OFFSET, REF_NEW); // survives one sweep; a used element survives two
         }
         long mine = next(busy, INSERTING);
         // Volatile store then volatile loads in the scan (store-load order): of two concurrent inserts of one key,
         // at least one sees the other.
         LONG.setVolatile(mem, off, mine);
         int result = 0;
-        long limit = (long) LONG.getVolatile(mem, MAX_PROBE_OFFSET);
+        int limit = (int) INT.getVolatile(mem, homeOff + BOUND_OFFSET) & BOUND_MASK;
         for (int j = 0; j <= limit && result == 0;) {
             if (j == i) {
                 j++;
@@ -326,27 +332,38 @@ final class HashTable {
                 } else if (j < i) {
                     result = RETRY; // the copy nearer the home wins
                 } else if (!LONG.compareAndSet(mem, o, d, next(d, DEAD))) {
-                    continue; // kill the later copy (its owner releases its count); if it moved, look again
+                    continue; // kill the later copy (its owner cleans up); if it moved, look again
                 }
             }
             j++;
         }
         if (result == 0) {
-            if (LONG.compareAndSet(mem, off, mine, next(mine, LIVE))) {
-                return off;
+            // The count is taken only by the copy that won, so two inserts of one key never take two units
+            // and cannot make each other fail with E2BIG.
+            if (!reserve()) {
+                if (!lru) {
+                    result = -Errno.E2BIG;
+                } else if (!evictAndReserve()) {
+                    result = -Errno.ENOMEM; // as the kernel's prealloc_lru_pop failing
+                }
             }
-            result = RETRY; // killed by a copy nearer the home
-        } else {
-            LONG.compareAndSet(mem, off, mine, next(mine, DEAD)); // fails only if already killed: same end
+            if (result == 0) {
+                if (LONG.compareAndSet(mem, off, mine, next(mine, LIVE))) {
+                    return off;
+                }
+                release();
+                result = RETRY; // killed by a copy nearer the home
+            }
         }
-        release();
+        LONG.compareAndSet(mem, off, mine, next(mine, DEAD)); // fails only if already killed: same end
+        removed(off, h);
         return result;
     }
 
     /** Deletes the key, copying its last value into {@code out} first when not null: 0 or -ENOENT. */
     int delete(byte[] kb, long kl, byte[] out) {
         long h = hash(kb, kl);
-        for (;;) {
+        for (int spins = 0; spins < MAX_SPINS; spins++) {
             int off = find(h, kb, kl);
             if (off < 0) {
                 return -Errno.ENOENT; // PENDING too: that insert has not happened yet
@@ -355,31 +372,42 @@ final class HashTable {
             if ((c & (STATE_MASK | DOOMED)) != LIVE || !matches(off, kb, kl)) {
                 continue;
             }
+            VarHandle.acquireFence(); // the key was read before the CAS that proves the element unchanged
             if (out != null) {
                 if ((c & WRITING) != 0) {
-                    Thread.onSpinWait();
+                    Thread.onSpinWait(); // let the write land: the value taken must be a whole one
                     continue;
                 }
-                mem.get(off + valueOff, out);
+                long taking = next(c, TAKING);
+                if (LONG.compareAndSet(mem, off, c, taking)) {
+                    // TAKING: deleted for everyone, yet no claim can reuse the slot while the value is copied out.
+                    mem.get(off + valueOff, out);
+                    LONG.setRelease(mem, off, next(taking, DEAD)); // release: the copy is done before any reuse
+                    release();
+                    removed(off, h);
+                    return 0;
+                }
+                continue;
             }
-            VarHandle.acquireFence(); // key and value read before the CAS that proves nothing changed meanwhile
             if ((c & WRITING) != 0) {
                 if (LONG.compareAndSet(mem, off, c, c | DOOMED)) {
                     return 0; // the writer finishes the delete
                 }
             } else if (LONG.compareAndSet(mem, off, c, next(c, DEAD))) {
                 release();
+                removed(off, h);
                 return 0;
             }
         }
+        return -Errno.EBUSY;
     }
 
     // ---- LRU ------------------------------------------------------------------------------------------------
 
     /** Marks an LRU element as used (ref 2); read first so that hot keys do not write their line on every lookup. */
     void touch(int off) {
-        if (lru && (long) LONG.getOpaque(mem, off + REF_OFFSET) != REF_USED) {
-            LONG.setOpaque(mem, off + REF_OFFSET, REF_USED); // opaque: a hint for the evictor, no ordering needed
+        if (lru && (int) INT.getOpaque(mem, off + REF_OFFSET) != REF_USED) {
+            INT.setOpaque(mem, off + REF_OFFSET, REF_USED); // opaque: a hint for the evictor, no ordering needed
         }
     }
 
@@ -395,13 +423,16 @@ final class HashTable {
             if ((c & (STATE_MASK | WRITING | DOOMED)) != LIVE) {
                 continue;
             }
-            long ref = (long) LONG.getOpaque(mem, off + REF_OFFSET);
+            int ref = (int) INT.getOpaque(mem, off + REF_OFFSET);
             if (ref != 0) {
-                LONG.setOpaque(mem, off + REF_OFFSET, ref - 1); // racing a touch is harmless: it only ages less
+                INT.setOpaque(mem, off + REF_OFFSET, ref - 1); // racing a touch is harmless: it only ages less
                 continue;
             }
+            long h = storedHash(off);
+            VarHandle.acquireFence(); // the key was read before the CAS proves the element unchanged
             if (LONG.compareAndSet(mem, off, c, next(c, DEAD))) {
                 release();
+                removed(off, h);
             }
         }
         return reserve();
@@ -426,13 +457,50 @@ final class HashTable {
         LONG.getAndAdd(mem, COUNT_OFFSET, -1L);
     }
 
-    private void raiseMaxProbe(int distance) {
+    /** Before publishing: a raise always clears SCANNING, so a lowering that began before it cannot land. */
+    private void raiseBound(int homeOff, int distance) {
         for (;;) {
-            long m = (long) LONG.getVolatile(mem, MAX_PROBE_OFFSET);
-            if (m >= distance || LONG.compareAndSet(mem, MAX_PROBE_OFFSET, m, (long) distance)) {
+            int w = (int) INT.getVolatile(mem, homeOff + BOUND_OFFSET);
+            int b = w & BOUND_MASK;
+            if ((b >= distance && (w & SCANNING) == 0)
+                    || INT.compareAndSet(mem, homeOff + BOUND_OFFSET, w, Math.max(b, distance))) {
                 return;
             }
         }
+    }
+
+    /** After an element at {@code off} went DEAD: if it was its home's farthest, shrink the home's bound. */
+    private void removed(int off, long h) {
+        int idx = (off - BASE) / slotSize;
+        int home = (int) h & mask;
+        int homeOff = slotOffset(home);
+        int w = (int) INT.getVolatile(mem, homeOff + BOUND_OFFSET);
+        if (w == 0 || w != ((idx - home) & mask) || !INT.compareAndSet(mem, homeOff + BOUND_OFFSET, w, w | SCANNING)) {
+            return;
+        }
+        int nb = w; // from the freed slot itself: it may already hold a new key of this home
+        for (; nb > 0; nb--) {
+            int o = slotOffset((home + nb) & mask);
+            long c = (long) LONG.getVolatile(mem, o);
+            long s = c & STATE_MASK;
+            if (s == BUSY) {
+                break; // a claim whose key is not written yet may be of this home: keep it in reach
+            }
+            if (s == LIVE || s == INSERTING) {
+                long kh = storedHash(o);
+                VarHandle.acquireFence(); // the key was read before the re-check
+                if ((long) LONG.getVolatile(mem, o) != c || ((int) kh & mask) == home) {
+                    break;
+                }
+            }
+        }
+        // Fails if an insert raised the bound meanwhile (SCANNING cleared): its bound stands.
+        INT.compareAndSet(mem, homeOff + BOUND_OFFSET, w | SCANNING, nb);
+    }
+
+    private long storedHash(int off) {
+        return keySize == 8 || keySize == 4 ? HashFunction.hashChunk(start, keyAt(off))
+                : HashFunction.hash(start, mem, off + keyOff, keySize);
     }
 
     private long keyAt(int off) {

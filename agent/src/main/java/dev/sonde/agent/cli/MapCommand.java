@@ -24,7 +24,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code sonde map list|show|dump|lookup|update|delete|getnext|pin}: bpftool map for a JVM's maps, live or dead. */
 @Command(name = "map", description = "Inspect and edit a JVM's maps (live, or the files of a JVM that died).",
         subcommands = {MapCommand.ListCmd.class, MapCommand.DumpCmd.class, MapCommand.LookupCmd.class,
-                MapCommand.UpdateCmd.class, MapCommand.DeleteCmd.class, MapCommand.PinCmd.class})
+                MapCommand.UpdateCmd.class, MapCommand.DeleteCmd.class, MapCommand.PinCmd.class,
+                MapViews.HistCmd.class, MapViews.TopCmd.class})
 final class MapCommand {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
     private static final List<String> STOPS = Arrays.asList("key", "value", "any", "noexist", "exist");

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sonde", mixinStandardHelpOptions = true, version = "sonde 0.1.0",
         description = "Inspect Sonde's programs and maps in a JVM, live or after it died.",
         subcommands = {MapCommand.class, ProbeCommands.Jvms.class, ProbeCommands.Load.class,
-            ProbeCommands.Unload.class, ProbeCommands.Attach.class, ProbeCommands.Detach.class})
+            ProbeCommands.Unload.class, ProbeCommands.Attach.class, ProbeCommands.Detach.class, ProgCommand.class})
 public final class SondeCli {
     private SondeCli() {
     }

@@ -35,6 +35,11 @@ public final class Count extends Program {
         this.arg = arg;
     }
 
+    /** What the map's keys are: {@code "method"} (method ids, see progs.json) or {@code "arg<N>"}. */
+    public String keyedBy() {
+        return arg == NO_ARG ? "method" : "arg" + arg;
+    }
+
     @Override
     public void checkTarget(TargetMethod m) {
         if (arg == NO_ARG) {

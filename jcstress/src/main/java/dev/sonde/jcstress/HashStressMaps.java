@@ -1,0 +1,54 @@
+package dev.sonde.jcstress;
+
+import dev.sonde.maps.BpfMap;
+import dev.sonde.maps.MapSpec;
+import dev.sonde.maps.MapType;
+import dev.sonde.maps.Maps;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One shared hash map per jcstress JVM: a map per test state would create a file per state. Each state takes a
+ * fresh key and the arbiter deletes it, so the map never fills and slots are reused all the time, which is the
+ * path most worth stressing.
+ */
+final class HashStressMaps {
+    /** 16-byte values: two words, so a torn read shows as two different words. */
+    static final BpfMap HASH;
+    private static final AtomicLong NEXT_KEY = new AtomicLong();
+
+    static {
+        if (System.getProperty("sonde.dir") == null) {
+            System.setProperty("sonde.dir", System.getProperty("java.io.tmpdir") + "/sonde-jcstress");
+        }
+        HASH = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(16).maxEntries(1 << 18).build());
+        Runtime.getRuntime().addShutdownHook(new Thread(HASH::close));
+    }
+
+    private HashStressMaps() {
+    }
+
+    static long nextKey() {
+        return NEXT_KEY.getAndIncrement();
+    }
+
+    static byte[] key(long k) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(k).array();
+    }
+
+    static byte[] value(long word) {
+        return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(word).putLong(word).array();
+    }
+
+    /** 0 for absent, the word for a whole value, -1 for a torn one. */
+    static long read(byte[] key) {
+        byte[] v = new byte[16];
+        if (HASH.lookup(key, v) != 0) {
+            return 0;
+        }
+        ByteBuffer b = ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN);
+        long a = b.getLong(0);
+        return a == b.getLong(8) ? a : -1;
+    }
+}
