@@ -135,19 +135,20 @@ public abstract class BpfMap implements AutoCloseable {
         return null;
     }
 
-    public final long getLong(long handle, int offset) {
+    // Not final: a relay's handles address its shard files, not the map file, so it supplies its own.
+    public long getLong(long handle, int offset) {
         return (long) MapMemory.LONG.getOpaque(mem, (int) handle + offset);
     }
 
-    public final int getInt(long handle, int offset) {
+    public int getInt(long handle, int offset) {
         return (int) MapMemory.INT.getOpaque(mem, (int) handle + offset);
     }
 
-    public final void putLong(long handle, int offset, long value) {
+    public void putLong(long handle, int offset, long value) {
         MapMemory.LONG.setOpaque(mem, (int) handle + offset, value);
     }
 
-    public final void putInt(long handle, int offset, int value) {
+    public void putInt(long handle, int offset, int value) {
         MapMemory.INT.setOpaque(mem, (int) handle + offset, value);
     }
 

@@ -16,7 +16,11 @@ public final class Errno {
     public static final int EEXIST = 17;
     public static final int EINVAL = 22;
     public static final int ENOSPC = 28;
+    /** What updating a detached struct_ops link returns. */
+    public static final int ENOLINK = 67;
     public static final int EOPNOTSUPP = 95;
+    /** What deleting a struct_ops map that is already being unregistered returns. */
+    public static final int EINPROGRESS = 115;
     /** Kernel-internal "not supported" (not EOPNOTSUPP): what key/value calls on a ringbuf return. */
     public static final int ENOTSUPP = 524;
 
@@ -38,7 +42,9 @@ public final class Errno {
             case EEXIST: return "EEXIST";
             case EINVAL: return "EINVAL";
             case ENOSPC: return "ENOSPC";
+            case ENOLINK: return "ENOLINK";
             case EOPNOTSUPP: return "EOPNOTSUPP";
+            case EINPROGRESS: return "EINPROGRESS";
             case ENOTSUPP: return "ENOTSUPP";
             default: return "E" + Math.abs(errno);
         }

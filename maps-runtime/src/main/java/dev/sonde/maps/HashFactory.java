@@ -65,14 +65,25 @@ final class HashFactory implements MapFactory {
 
     @Override
     public BpfMap create(MapSpec spec, int id, MapFile file) {
-        // As htab_map_alloc: a random seed per map (hashrnd), zero with BPF_F_ZERO_SEED for reproducible layouts.
-        long seed = spec.hasFlag(MapSpec.F_ZERO_SEED) ? 0 : new SplittableRandom().nextLong();
-        HashTable.format(file.buffer(), spec, seed);
+        format(spec, file);
         return new BpfHashMap(spec, id, file, false);
     }
 
     @Override
     public BpfMap open(MapSpec spec, MapFile file, boolean readOnly) {
+        checkFormat(spec, file);
+        return new BpfHashMap(spec, file.id(), file, readOnly);
+    }
+
+    /** Writes the control words of a new hash table (any hash type, HASH_OF_MAPS too). */
+    static void format(MapSpec spec, MapFile file) {
+        // As htab_map_alloc: a random seed per map (hashrnd), zero with BPF_F_ZERO_SEED for reproducible layouts.
+        long seed = spec.hasFlag(MapSpec.F_ZERO_SEED) ? 0 : new SplittableRandom().nextLong();
+        HashTable.format(file.buffer(), spec, seed);
+    }
+
+    /** Checks that an existing file's control words describe the table this Sonde would build for the spec. */
+    static void checkFormat(MapSpec spec, MapFile file) {
         java.nio.ByteBuffer b = file.buffer();
         int slots = spec.type().perShard() ? spec.numShards() : 1;
         int stride = MapMemory.roundUp8(spec.valueSize());
@@ -87,6 +98,5 @@ final class HashFactory implements MapFactory {
                     + "does not understand (hash algorithm " + b.getInt(HASH_ALGO_OFFSET) + ", capacity " + capacity
                     + "); read it with the Sonde release that wrote it");
         }
-        return new BpfHashMap(spec, file.id(), file, readOnly);
     }
 }

@@ -33,6 +33,8 @@ public final class MapSpec {
     public static final long F_RB_OVERWRITE = 1L << 19;
     /** Relay: a full buffer overwrites its oldest sub-buffer (the flight recorder). */
     public static final long F_RELAY_OVERWRITE = 1L << 20;
+    /** Relay: records carry a clock cached every 50 us instead of a System.nanoTime() call each. */
+    public static final long F_RELAY_COARSE_CLOCK = 1L << 21;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.]{1,64}");
 
@@ -47,6 +49,7 @@ public final class MapSpec {
     private final int numShards;
     private final List<Field> keySchema;
     private final List<Field> valueSchema;
+    private final String structOps;
 
     private MapSpec(Builder b) {
         this.type = b.type;
@@ -60,6 +63,7 @@ public final class MapSpec {
         this.numShards = b.numShards;
         this.keySchema = Collections.unmodifiableList(new ArrayList<>(b.keySchema));
         this.valueSchema = Collections.unmodifiableList(new ArrayList<>(b.valueSchema));
+        this.structOps = b.structOps;
     }
 
     public static Builder builder(MapType type) {
@@ -79,6 +83,7 @@ public final class MapSpec {
         b.numShards = numShards;
         b.keySchema.addAll(keySchema);
         b.valueSchema.addAll(valueSchema);
+        b.structOps = structOps;
         return b;
     }
 
@@ -95,6 +100,8 @@ public final class MapSpec {
     public int numShards() { return numShards; }
     public List<Field> keySchema() { return keySchema; }
     public List<Field> valueSchema() { return valueSchema; }
+    /** STRUCT_OPS: the subsystem the map registers into (the kernel's {@code btf_vmlinux_value_type_id}), else null. */
+    public String structOps() { return structOps; }
 
     /** Relay: bytes per sub-buffer, the low 32 bits of {@code map_extra} as in the relay map proposal. */
     public int subbufSize() { return (int) mapExtra; }
@@ -124,6 +131,7 @@ public final class MapSpec {
         private int numShards;
         private final List<Field> keySchema = new ArrayList<>();
         private final List<Field> valueSchema = new ArrayList<>();
+        private String structOps;
 
         private Builder(MapType type) {
             this.type = Objects.requireNonNull(type, "type");
@@ -138,6 +146,8 @@ public final class MapSpec {
         public Builder innerMap(BpfMap innerMap) { this.innerMap = innerMap; return this; }
         /** Shards of a per-shard map or relay; must be a power of two. */
         public Builder numShards(int numShards) { this.numShards = numShards; return this; }
+        /** STRUCT_OPS: the name of the {@link StructOpsType} the map's value describes. */
+        public Builder structOps(String typeName) { this.structOps = typeName; return this; }
 
         /** Relay: bytes per sub-buffer; kept in {@code map_extra}'s low 32 bits. */
         public Builder subbufSize(int subbufSize) {
@@ -198,6 +208,7 @@ public final class MapSpec {
             b.numShards = shards;
             b.keySchema.addAll(keySchema);
             b.valueSchema.addAll(valueSchema);
+            b.structOps = structOps;
             return b;
         }
 

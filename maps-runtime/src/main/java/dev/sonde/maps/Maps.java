@@ -98,6 +98,14 @@ public final class Maps {
             case PERCPU_HASH:
             case LRU_HASH:
                 return HashFactory.INSTANCE;
+            case STRUCT_OPS:
+                return StructOpsMap.FACTORY;
+            case HASH_OF_MAPS:
+                return HashOfMaps.FACTORY;
+            case RINGBUF:
+                return new RingBufFactory();
+            case RELAY:
+                return RelayFactory.INSTANCE;
             default:
                 throw new SondeException(Errno.EOPNOTSUPP, "map type " + type.bpftoolName()
                         + " is not available in this Sonde build; use array, hash or ringbuf");

@@ -179,7 +179,7 @@ class HashMapConcurrencyTest {
     /** Both threads create each key at the same moment: one element per key, no increment lost. */
     @Test
     void racingFirstInsertsOfTheSameKeyMakeOneElement() throws InterruptedException {
-        int n = 200_000;
+        int n = 100_000;
         try (BpfMap m = hash(MapType.HASH, 8, 8, n)) {
             runParallel(2, t -> {
                 for (long k = 0; k < n; k++) {
@@ -229,7 +229,7 @@ class HashMapConcurrencyTest {
             runParallel(threads, t -> {
                 java.util.SplittableRandom rnd = new java.util.SplittableRandom(t);
                 byte[] v = new byte[8];
-                for (int i = 0; i < 300_000; i++) {
+                for (int i = 0; i < 150_000; i++) {
                     int k = rnd.nextInt(keys);
                     switch (rnd.nextInt(3)) {
                         case 0:
@@ -307,7 +307,7 @@ class HashMapConcurrencyTest {
         try (BpfMap m = hash(MapType.LRU_HASH, 8, 8, max)) {
             runParallel(4, t -> {
                 java.util.SplittableRandom rnd = new java.util.SplittableRandom(t);
-                for (int i = 0; i < 200_000; i++) {
+                for (int i = 0; i < 100_000; i++) {
                     long k = rnd.nextInt(20_000);
                     assertEquals(0, m.incrementLong(k, 0, 1));
                 }

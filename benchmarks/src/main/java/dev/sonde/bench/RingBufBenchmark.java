@@ -1,0 +1,288 @@
+package dev.sonde.bench;
+
+import com.lmax.disruptor.BatchEventProcessor;
+import com.lmax.disruptor.BatchEventProcessorBuilder;
+import com.lmax.disruptor.InsufficientCapacityException;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.YieldingWaitStrategy;
+import dev.sonde.maps.MapSpec;
+import dev.sonde.maps.MapType;
+import dev.sonde.maps.Maps;
+import dev.sonde.maps.RingBuf;
+import dev.sonde.maps.RingBufConsumer;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.openjdk.jmh.annotations.*;
+
+/**
+ * Multi-producer, single-consumer rings side by side: Sonde's {@link RingBuf} (reserve, copy, commit; the consumer
+ * a {@link RingBufConsumer} that parks when idle), the Disruptor's multi-producer {@code RingBuffer} (tryNext,
+ * copy into the preallocated event, publish; a {@code BatchEventProcessor} with a yielding wait) and Agrona's
+ * {@code ManyToOneRingBuffer} (tryClaim, copy, commit; a reading thread that yields when idle). One or two
+ * producers, 8- or 64-byte payloads, each ring 1 MiB. Every producer call is a try: a full ring fails at once,
+ * and the {@code written} / {@code full} counters show how the attempts split. The {@code full_*} benchmarks
+ * measure that failure alone on a ring nobody drains.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar RingBufBenchmark -prof gc}.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx1g"})
+public class RingBufBenchmark {
+    static final int RING_BYTES = 1 << 20;
+    private static final AtomicInteger NAMES = new AtomicInteger();
+
+    /** Per producer thread: what its attempts came to. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Attempts {
+        public long written;
+        public long full;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            written = 0;
+            full = 0;
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class Payload {
+        @Param({"8", "64"})
+        public int recordSize;
+        byte[] bytes;
+        UnsafeBuffer agronaSrc;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            bytes = new byte[recordSize];
+            for (int i = 0; i < recordSize; i++) {
+                bytes[i] = (byte) i;
+            }
+            agronaSrc = new UnsafeBuffer(bytes);
+        }
+    }
+
+    // ---- Sonde -------------------------------------------------------------------------------------------------
+
+    @State(Scope.Benchmark)
+    public static class SondeRing {
+        RingBuf ring;
+        RingBufConsumer consumer;
+        Drainer drainer;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            BenchDir.ensure();
+            ring = (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name("bench" + NAMES.incrementAndGet())
+                    .maxEntries(RING_BYTES).build());
+            long[] sink = new long[1];
+            consumer = RingBufConsumer.create(ring, rec -> {
+                sink[0] += rec.get(rec.position());
+                return 0;
+            });
+            drainer = new Drainer("sonde-consumer", () -> Math.max(0, consumer.poll(100)), false);
+            drainer.start();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            drainer.halt();
+            consumer.close();
+            ring.close();
+        }
+    }
+
+    static void sonde(SondeRing s, Payload p, Attempts a) {
+        RingBuf rb = s.ring;
+        long h = rb.reserve(p.recordSize);
+        if (h < 0) {
+            a.full++;
+            return;
+        }
+        rb.putBytes(h, 0, p.bytes, 0, p.recordSize);
+        rb.commit(h, 0);
+        a.written++;
+    }
+
+    @Benchmark
+    @Group("sonde_1p")
+    @GroupThreads(1)
+    public void sonde1(SondeRing s, Payload p, Attempts a) {
+        sonde(s, p, a);
+    }
+
+    @Benchmark
+    @Group("sonde_2p")
+    @GroupThreads(2)
+    public void sonde2(SondeRing s, Payload p, Attempts a) {
+        sonde(s, p, a);
+    }
+
+    // ---- Disruptor ---------------------------------------------------------------------------------------------
+
+    @State(Scope.Benchmark)
+    public static class DisruptorRing {
+        RingBuffer<BenchEvent> ring;
+        BatchEventProcessor<BenchEvent> processor;
+        Thread thread;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            // 16384 slots of 64 bytes: 1 MiB of payload, like the other two rings.
+            ring = RingBuffer.createMultiProducer(BenchEvent::new, 16384, new YieldingWaitStrategy());
+            long[] sink = new long[1];
+            processor = new BatchEventProcessorBuilder().build(ring, ring.newBarrier(),
+                    (BenchEvent e, long seq, boolean end) -> sink[0] += e.data[0]);
+            ring.addGatingSequences(processor.getSequence());
+            thread = new Thread(processor, "disruptor-consumer");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            processor.halt();
+            thread.join(10_000);
+        }
+    }
+
+    static void disruptor(DisruptorRing d, Payload p, Attempts a) {
+        long seq;
+        try {
+            seq = d.ring.tryNext();
+        } catch (InsufficientCapacityException e) {
+            a.full++;
+            return;
+        }
+        BenchEvent e = d.ring.get(seq);
+        System.arraycopy(p.bytes, 0, e.data, 0, p.recordSize);
+        e.length = p.recordSize;
+        d.ring.publish(seq);
+        a.written++;
+    }
+
+    @Benchmark
+    @Group("disruptor_1p")
+    @GroupThreads(1)
+    public void disruptor1(DisruptorRing d, Payload p, Attempts a) {
+        disruptor(d, p, a);
+    }
+
+    @Benchmark
+    @Group("disruptor_2p")
+    @GroupThreads(2)
+    public void disruptor2(DisruptorRing d, Payload p, Attempts a) {
+        disruptor(d, p, a);
+    }
+
+    // ---- Agrona ------------------------------------------------------------------------------------------------
+
+    @State(Scope.Benchmark)
+    public static class AgronaRing {
+        ManyToOneRingBuffer ring;
+        Drainer drainer;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            ring = new ManyToOneRingBuffer(new UnsafeBuffer(
+                    ByteBuffer.allocateDirect(RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
+            long[] sink = new long[1];
+            drainer = new Drainer("agrona-consumer", () -> ring.read((type, buf, index, len) -> sink[0] += buf.getByte(index)), true);
+            drainer.start();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            drainer.halt();
+        }
+    }
+
+    static void agrona(AgronaRing g, Payload p, Attempts a) {
+        int index = g.ring.tryClaim(1, p.recordSize);
+        if (index < 0) {
+            a.full++;
+            return;
+        }
+        g.ring.buffer().putBytes(index, p.agronaSrc, 0, p.recordSize);
+        g.ring.commit(index);
+        a.written++;
+    }
+
+    @Benchmark
+    @Group("agrona_1p")
+    @GroupThreads(1)
+    public void agrona1(AgronaRing g, Payload p, Attempts a) {
+        agrona(g, p, a);
+    }
+
+    @Benchmark
+    @Group("agrona_2p")
+    @GroupThreads(2)
+    public void agrona2(AgronaRing g, Payload p, Attempts a) {
+        agrona(g, p, a);
+    }
+
+    // ---- a full ring: the failing attempt alone ------------------------------------------------------------------
+
+    @State(Scope.Benchmark)
+    public static class FullRings {
+        RingBuf sonde;
+        RingBuffer<BenchEvent> disruptor;
+        ManyToOneRingBuffer agrona;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            BenchDir.ensure();
+            sonde = (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name("benchfull" + NAMES.incrementAndGet())
+                    .maxEntries(1 << 16).build());
+            while (sonde.reserve(64) >= 0) {
+                // fill (records stay reserved: nobody consumes)
+            }
+            disruptor = RingBuffer.createMultiProducer(BenchEvent::new, 1024, new YieldingWaitStrategy());
+            disruptor.addGatingSequences(new com.lmax.disruptor.Sequence());
+            try {
+                for (;;) {
+                    disruptor.publish(disruptor.tryNext());
+                }
+            } catch (InsufficientCapacityException full) {
+                // full
+            }
+            agrona = new ManyToOneRingBuffer(new UnsafeBuffer(
+                    ByteBuffer.allocateDirect((1 << 16) + RingBufferDescriptor.TRAILER_LENGTH)));
+            while (agrona.tryClaim(1, 64) >= 0) {
+                // fill
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            sonde.close();
+        }
+    }
+
+    @Benchmark
+    public long full_sonde(FullRings f) {
+        return f.sonde.reserve(64);
+    }
+
+    @Benchmark
+    public long full_disruptor(FullRings f) {
+        try {
+            return f.disruptor.tryNext();
+        } catch (InsufficientCapacityException e) {
+            return -1;
+        }
+    }
+
+    @Benchmark
+    public int full_agrona(FullRings f) {
+        return f.agrona.tryClaim(1, 64);
+    }
+}

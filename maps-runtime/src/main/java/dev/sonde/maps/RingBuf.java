@@ -1,0 +1,343 @@
+package dev.sonde.maps;
+
+import static dev.sonde.maps.RingBufLayout.*;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code BPF_MAP_TYPE_RINGBUF}: a multi-producer, single-consumer ring of variable-length records in a mapped
+ * file ({@link RingBufLayout}). Producers {@link #reserve} space, write it through the handle and
+ * {@link #commit} or {@link #discard} it; {@link RingBufConsumer} reads it. The key/value calls return
+ * {@code -ENOTSUPP}, as the kernel's do.
+ *
+ * <p>Producers never wait: a reservation is one CAS on the producer position, and a full ring fails it at once
+ * with {@code -EAGAIN} (the kernel's {@code bpf_ringbuf_reserve} returns NULL and {@code bpf_ringbuf_output}
+ * turns that into -EAGAIN; Sonde uses -EAGAIN for both) and counts the drop. Records still reach the consumer in
+ * reservation order: it stops at the first record that is not committed yet.
+ *
+ * <p>With {@link MapSpec#F_RB_OVERWRITE} a full ring instead overwrites its oldest committed records
+ * ({@code BPF_F_RB_OVERWRITE}); a reservation fails only if the oldest record is still being written.
+ */
+public final class RingBuf extends BpfMap {
+    /** {@code BPF_RB_NO_WAKEUP}: never wake the consumer. */
+    public static final long NO_WAKEUP = 1;
+    /** {@code BPF_RB_FORCE_WAKEUP}: always wake the consumer. */
+    public static final long FORCE_WAKEUP = 2;
+
+    /** {@link #query} selectors, as {@code BPF_RB_AVAIL_DATA} and friends. */
+    public static final int AVAIL_DATA = 0;
+    public static final int RING_SIZE = 1;
+    public static final int CONS_POS = 2;
+    public static final int PROD_POS = 3;
+    public static final int OVERWRITE_POS = 4;
+
+    private static final long WAKEUP_FLAGS = NO_WAKEUP | FORCE_WAKEUP;
+    private static final int LEN_MASK = ~(BUSY_BIT | DISCARD_BIT);
+
+    final int size;
+    final long mask;
+    final boolean overwrite;
+    final int seqOffset;
+    /** Where the consumer position lives: the whole file when writable, a writable map of its page otherwise. */
+    final ByteBuffer consBuf;
+    final int consOffset;
+    /** True for a ring opened from a file: its producers are in another process and cannot wake our consumer. */
+    final boolean remote;
+    /** The consumer thread while it is about to park, for the committing producer to unpark. */
+    volatile Thread waiter;
+    private final RingBufReader reader;
+
+    RingBuf(MapSpec spec, int id, MapFile file, boolean readOnly, boolean remote) {
+        super(spec, id, file, readOnly);
+        this.size = spec.maxEntries();
+        this.mask = size - 1;
+        this.overwrite = spec.hasFlag(MapSpec.F_RB_OVERWRITE);
+        this.seqOffset = RingBufLayout.seqOffset(size);
+        this.remote = remote;
+        if (readOnly) {
+            consBuf = file.mapRegion(CONSUMER_PAGE_OFFSET, PAGE_SIZE, true);
+            consOffset = 0;
+        } else {
+            consBuf = mem;
+            consOffset = CONSUMER_POS_OFFSET;
+        }
+        this.reader = new RingBufReader(this);
+    }
+
+    /** The spec checks of {@code ringbuf_map_alloc()}. */
+    static void validate(MapSpec spec) {
+        String what = spec.name() == null ? "ringbuf map" : "ringbuf map '" + spec.name() + "'";
+        if (spec.keySize() != 0 || spec.valueSize() != 0) {
+            throw new SondeException(Errno.EINVAL, what + ": key_size " + spec.keySize() + " and value_size "
+                    + spec.valueSize() + " must be 0; a ringbuf has no keys or values, size it with max_entries");
+        }
+        int n = spec.maxEntries();
+        if (n <= 0 || Integer.bitCount(n) != 1 || n % PAGE_SIZE != 0) {
+            throw new SondeException(Errno.EINVAL, what + ": max_entries " + n + " is the data size and must be a "
+                    + "power of 2 and a multiple of " + PAGE_SIZE + "; use for example 262144");
+        }
+        if (n > MAX_DATA_SIZE) {
+            throw new SondeException(Errno.E2BIG, what + ": max_entries " + n + " is larger than the " + MAX_DATA_SIZE
+                    + " bytes one ring file can hold; use " + MAX_DATA_SIZE + " or less");
+        }
+        if ((spec.flags() & ~MapSpec.F_RB_OVERWRITE) != 0) {
+            throw new SondeException(Errno.EINVAL, what + ": flags 0x" + Long.toHexString(spec.flags())
+                    + " are not supported; a ringbuf accepts only MapSpec.F_RB_OVERWRITE");
+        }
+    }
+
+    // ---- producer side ---------------------------------------------------------------------------------------
+
+    /**
+     * Reserves {@code size} bytes: the handle of the record's data (≥ 0, an absolute offset for
+     * {@link #putLong}, {@link #putInt} and {@link #putBytes}), or -EAGAIN when the ring is full, -E2BIG when the
+     * record could never fit, -EINVAL for a negative size, -EPERM on a ring opened read-only.
+     */
+    public long reserve(int size) {
+        if (readOnly) {
+            return -Errno.EPERM;
+        }
+        if (size < 0) {
+            return -Errno.EINVAL;
+        }
+        // The kernel refuses len > ring size, and len == ring size can never fit: the producer may be at most
+        // size - 1 bytes ahead of the consumer. Both are -E2BIG here, so a caller can tell them from "full".
+        if (size > MAX_RECORD_SIZE || recordLength(size) >= this.size) {
+            return -Errno.E2BIG;
+        }
+        int len = recordLength(size);
+        long p;
+        for (;;) {
+            // Acquire: a producer that sees this position sees the headers and stamps written before it moved.
+            p = (long) MapMemory.LONG.getAcquire(mem, PRODUCER_POS_OFFSET);
+            long newP = p + len;
+            if (overwrite) {
+                if (!makeRoom(newP)) {
+                    return drop();
+                }
+            } else if (newP - (long) MapMemory.LONG.getAcquire(mem, CONSUMER_POS_OFFSET) > mask) {
+                // Acquire on the consumer position: its reads of the freed space happened before we reuse it.
+                return drop();
+            }
+            // CAS where the kernel takes a spin lock: a loser retries at once, nobody waits for a descheduled holder.
+            if (MapMemory.LONG.compareAndSet(mem, PRODUCER_POS_OFFSET, p, newP)) {
+                break;
+            }
+        }
+        int r = (int) (p & mask);
+        int hdr = DATA_OFFSET + r;
+        // Release (a plain store on x86): an overwrite-mode consumer that reads this header also sees the
+        // overwrite position that let us reuse the space, and so knows the old record it was reading is gone.
+        MapMemory.LONG.setRelease(mem, hdr, ((size | BUSY_BIT) & 0xFFFF_FFFFL) | ((long) pageOffset(r) << 32));
+        // Release: whoever sees the stamp sees the BUSY header written above.
+        MapMemory.LONG.setRelease(mem, seqOffset + (r >>> 3) * 8, p + 1);
+        return hdr + HEADER_SIZE;
+    }
+
+    /** Overwrite mode: moves the overwrite position over the oldest committed records until {@code newP} fits. */
+    private boolean makeRoom(long newP) {
+        for (;;) {
+            // Acquire: the records this walker reads below were complete when another walker passed them.
+            long o = (long) MapMemory.LONG.getAcquire(mem, OVERWRITE_POS_OFFSET);
+            if (newP - o <= mask) {
+                return true;
+            }
+            int r = (int) (o & mask);
+            // Acquire on the stamp, then on the length: the oldest record must be fully reserved and committed,
+            // or we would step over a record a producer is still writing (the kernel's pending_pos rule).
+            if ((long) MapMemory.LONG.getAcquire(mem, seqOffset + (r >>> 3) * 8) != o + 1) {
+                return false;
+            }
+            int lenWord = (int) MapMemory.INT.getAcquire(mem, DATA_OFFSET + r);
+            if ((lenWord & BUSY_BIT) != 0) {
+                return false;
+            }
+            int len = recordLength(lenWord & LEN_MASK);
+            // The CAS validates what we read: had another walker passed o, the record might be new data.
+            if (MapMemory.LONG.compareAndSet(mem, OVERWRITE_POS_OFFSET, o, o + len)) {
+                // Unread bytes lost; approximate while a consumer runs, which may be reading this record now.
+                if (o >= (long) MapMemory.LONG.getAcquire(mem, CONSUMER_POS_OFFSET)) {
+                    MapMemory.LONG.getAndAdd(mem, OVERWRITTEN_BYTES_OFFSET, (long) len);
+                }
+            }
+        }
+    }
+
+    private int drop() {
+        // Atomic add, no ordering needed: a statistic, read by whoever asks.
+        MapMemory.LONG.getAndAdd(mem, DROPPED_RECORDS_OFFSET, 1L);
+        return -Errno.EAGAIN;
+    }
+
+    /**
+     * Copies {@code length} bytes of {@code src} into the reserved record at {@code offset}: 0, or -EINVAL when
+     * the range is outside the record or the handle is not a reserved record.
+     */
+    public int putBytes(long handle, int offset, byte[] src, int srcOffset, int length) {
+        int len = reservedLength(handle);
+        if (len < 0 || offset < 0 || length < 0 || (long) offset + length > len || srcOffset < 0
+                || (long) srcOffset + length > src.length) {
+            return -Errno.EINVAL;
+        }
+        mem.put((int) handle + offset, src, srcOffset, length);
+        return 0;
+    }
+
+    /** Commits a reserved record: 0, or -EINVAL for unknown flags or a handle that is not a reserved record. */
+    public int commit(long handle, long flags) {
+        return finish(handle, flags, false);
+    }
+
+    /** Discards a reserved record: the consumer skips it. 0 or -EINVAL, as {@link #commit}. */
+    public int discard(long handle, long flags) {
+        return finish(handle, flags, true);
+    }
+
+    /** {@code bpf_ringbuf_output}: reserve, copy, commit. 0, -EAGAIN when full, -E2BIG, -EINVAL for bad flags. */
+    public int output(byte[] data, long flags) {
+        if ((flags & ~WAKEUP_FLAGS) != 0) {
+            return -Errno.EINVAL;
+        }
+        long h = reserve(data.length);
+        if (h < 0) {
+            return (int) h;
+        }
+        mem.put((int) h, data, 0, data.length);
+        return finish(h, flags, false);
+    }
+
+    /** As {@link #output(byte[], long)} with the bytes between {@code data}'s position and limit (left unchanged). */
+    public int output(ByteBuffer data, long flags) {
+        if ((flags & ~WAKEUP_FLAGS) != 0) {
+            return -Errno.EINVAL;
+        }
+        int n = data.remaining();
+        long h = reserve(n);
+        if (h < 0) {
+            return (int) h;
+        }
+        mem.put((int) h, data, data.position(), n);
+        return finish(h, flags, false);
+    }
+
+    /** The data length of the reserved (BUSY) record at {@code handle}, or -1. */
+    private int reservedLength(long handle) {
+        long hdr = handle - HEADER_SIZE;
+        if (readOnly || hdr < DATA_OFFSET || hdr >= DATA_OFFSET + size || (hdr & 7) != 0) {
+            return -1;
+        }
+        // Opaque: the calling producer wrote this header itself when it reserved.
+        int lenWord = (int) MapMemory.INT.getOpaque(mem, (int) hdr);
+        return (lenWord & BUSY_BIT) == 0 ? -1 : lenWord & LEN_MASK;
+    }
+
+    private int finish(long handle, long flags, boolean discard) {
+        if ((flags & ~WAKEUP_FLAGS) != 0) {
+            return -Errno.EINVAL;
+        }
+        int len = reservedLength(handle);
+        if (len < 0) {
+            return -Errno.EINVAL;
+        }
+        int hdr = (int) handle - HEADER_SIZE;
+        int r = hdr - DATA_OFFSET;
+        int past = r + HEADER_SIZE + len - size;
+        if (past > 0) {
+            // A record that wraps was written on into the mirror; put its tail where the kernel layout has it.
+            mem.put(DATA_OFFSET, mem, DATA_OFFSET + size, past);
+        }
+        // Exchange, as the kernel's xchg(): a full fence, so the record is published (release) and the consumer
+        // position read below cannot move before it; a consumer about to park either sees this commit or is seen.
+        MapMemory.INT.getAndSet(mem, hdr, discard ? len | DISCARD_BIT : len);
+        if (discard) {
+            MapMemory.LONG.getAndAdd(mem, DISCARDED_RECORDS_OFFSET, 1L);
+        }
+        boolean wake;
+        if ((flags & FORCE_WAKEUP) != 0) {
+            wake = true;
+        } else if ((flags & NO_WAKEUP) != 0) {
+            wake = false;
+        } else {
+            // Self-pacing: only a consumer that has caught up to this very record is waiting for it. Volatile,
+            // to pair with the consumer's volatile store of its position before it announces that it sleeps.
+            wake = ((long) MapMemory.LONG.getVolatile(mem, CONSUMER_POS_OFFSET) & mask) == r;
+        }
+        if (wake) {
+            MapMemory.LONG.getAndAdd(mem, WAKEUPS_OFFSET, 1L);
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+        }
+        return 0;
+    }
+
+    // ---- queries and counters --------------------------------------------------------------------------------
+
+    /** {@code bpf_ringbuf_query}: {@link #AVAIL_DATA}, {@link #RING_SIZE}, positions; 0 for anything else. */
+    public long query(int what) {
+        switch (what) {
+            case AVAIL_DATA: {
+                long c = consumerPos();
+                long p = producerPos();
+                return overwrite ? p - Math.max(c, overwritePos()) : p - c;
+            }
+            case RING_SIZE:
+                return size;
+            case CONS_POS:
+                return consumerPos();
+            case PROD_POS:
+                return producerPos();
+            case OVERWRITE_POS:
+                return overwritePos();
+            default:
+                return 0;
+        }
+    }
+
+    /** Positions and counters are read with acquire, as {@code bpf_ringbuf_query}'s {@code smp_load_acquire}. */
+    long consumerPos() {
+        return (long) MapMemory.LONG.getAcquire(consBuf, consOffset);
+    }
+
+    long producerPos() {
+        return (long) MapMemory.LONG.getAcquire(mem, PRODUCER_POS_OFFSET);
+    }
+
+    long overwritePos() {
+        return (long) MapMemory.LONG.getAcquire(mem, OVERWRITE_POS_OFFSET);
+    }
+
+    /** Reservations that failed because the ring was full. */
+    public long droppedRecords() {
+        return (long) MapMemory.LONG.getAcquire(mem, DROPPED_RECORDS_OFFSET);
+    }
+
+    /** Records discarded by their producers. */
+    public long discardedRecords() {
+        return (long) MapMemory.LONG.getAcquire(mem, DISCARDED_RECORDS_OFFSET);
+    }
+
+    /** Overwrite mode: bytes of records overwritten before the consumer read them (exact without a concurrent consumer). */
+    public long overwrittenBytes() {
+        return (long) MapMemory.LONG.getAcquire(mem, OVERWRITTEN_BYTES_OFFSET);
+    }
+
+    /** Commits that decided to wake the consumer (the kernel's {@code irq_work_queue} calls). */
+    public long wakeups() {
+        return (long) MapMemory.LONG.getAcquire(mem, WAKEUPS_OFFSET);
+    }
+
+    public boolean overwriteMode() {
+        return overwrite;
+    }
+
+    RingBufReader reader() {
+        return reader;
+    }
+
+    ByteBuffer memory() {
+        return mem;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.sonde.maps;
+
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * libbpf's {@code struct ring_buffer}: one consumer over several rings, each with its callback. {@link #poll}
+ * waits on all of them at once with this one thread, the way libbpf waits in {@code epoll_wait}: it announces
+ * that it is about to sleep, checks every ring once more, then parks; a commit that must wake the consumer
+ * (see {@link RingBuf#commit}) unparks it. Nothing spins while idle.
+ *
+ * <p>A ring opened from another process's file has no shared wake-up, so while such a ring is added
+ * {@code poll} backs off instead: a few spins, then parks growing from 1 µs to 1 ms.
+ *
+ * <p>Not thread-safe: one thread polls, as with libbpf.
+ */
+public final class RingBufConsumer implements AutoCloseable {
+    /** Linux's EINTR: poll returns -EINTR when the polling thread is interrupted. */
+    public static final int EINTR = 4;
+    private static final long MAX_BACKOFF_NANOS = 1_000_000L;
+    private static final int SPINS = 100;
+
+    private RingBuf[] rings = new RingBuf[0];
+    private RingBufReader[] readers = new RingBufReader[0];
+    private RingBufCallback[] callbacks = new RingBufCallback[0];
+    private boolean anyRemote;
+    private boolean closed;
+
+    private RingBufConsumer() {
+    }
+
+    /** {@code ring_buffer__new}: a consumer of {@code ring}, records going to {@code cb}. */
+    public static RingBufConsumer create(RingBuf ring, RingBufCallback cb) {
+        RingBufConsumer c = new RingBufConsumer();
+        c.add(ring, cb);
+        return c;
+    }
+
+    /** {@code ring_buffer__add}: one more ring for this consumer. */
+    public RingBufConsumer add(RingBuf ring, RingBufCallback cb) {
+        if (closed) {
+            throw new SondeException(Errno.EBADF, "this RingBufConsumer is closed; create a new one");
+        }
+        if (ring == null || cb == null) {
+            throw new SondeException(Errno.EINVAL, "add(ring, callback) needs a ring and a callback, got "
+                    + ring + " and " + cb);
+        }
+        for (RingBuf r : rings) {
+            if (r == ring) {
+                throw new SondeException(Errno.EEXIST, "ring '" + ring.name() + "' is already added to this "
+                        + "consumer; add each ring once");
+            }
+        }
+        int n = rings.length;
+        rings = Arrays.copyOf(rings, n + 1);
+        readers = Arrays.copyOf(readers, n + 1);
+        callbacks = Arrays.copyOf(callbacks, n + 1);
+        rings[n] = ring;
+        readers[n] = ring.reader();
+        callbacks[n] = cb;
+        anyRemote |= ring.remote;
+        return this;
+    }
+
+    /** {@code ring_buffer__consume}: everything available now, without waiting. */
+    public int consume() {
+        return consumeN(Integer.MAX_VALUE);
+    }
+
+    /** {@code ring_buffer__consume_n}: at most {@code n} records, without waiting. */
+    public int consumeN(int n) {
+        checkOpen();
+        long total = 0;
+        for (int i = 0; i < readers.length && total < n; i++) {
+            int got = readers[i].consume(callbacks[i], (int) Math.min(Integer.MAX_VALUE, n - total));
+            if (got < 0) {
+                return got;
+            }
+            total += got;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, total);
+    }
+
+    /**
+     * {@code ring_buffer__poll}: waits up to {@code timeoutMs} (negative: forever, 0: not at all) for records,
+     * then consumes what there is. Returns the records consumed, 0 on time-out, the callback's negative value, or
+     * -EINTR if the thread is interrupted.
+     */
+    public int poll(int timeoutMs) {
+        checkOpen();
+        int got = consume();
+        if (got != 0 || timeoutMs == 0) {
+            return got;
+        }
+        long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMs * 1_000_000L;
+        Thread me = Thread.currentThread();
+        long backoff = 1_000L;
+        int spins = 0;
+        try {
+            for (;;) {
+                announce(me);
+                if (anyReady()) {
+                    got = consume();
+                    if (got != 0) {
+                        return got;
+                    }
+                }
+                long now = System.nanoTime();
+                if (now - deadline >= 0 && timeoutMs >= 0) {
+                    return 0;
+                }
+                if (me.isInterrupted()) {
+                    return -EINTR;
+                }
+                long remaining = timeoutMs < 0 ? Long.MAX_VALUE : deadline - now;
+                if (anyRemote) {
+                    if (spins < SPINS) {
+                        spins++;
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    LockSupport.parkNanos(this, Math.min(remaining, backoff));
+                    backoff = Math.min(MAX_BACKOFF_NANOS, backoff * 2);
+                } else if (timeoutMs < 0) {
+                    LockSupport.park(this);
+                } else {
+                    LockSupport.parkNanos(this, remaining);
+                }
+            }
+        } finally {
+            for (RingBuf r : rings) {
+                r.waiter = null;
+            }
+        }
+    }
+
+    /**
+     * Tells every ring's producers that we may sleep. The consumer position goes out first with a volatile
+     * store, then the waiter (volatile): a producer whose commit (a full fence) comes after our check of that
+     * record reads both, sees we caught up, and unparks us; one that comes before is seen by our check.
+     */
+    private void announce(Thread me) {
+        for (int i = 0; i < rings.length; i++) {
+            readers[i].publishPositionVolatile();
+            rings[i].waiter = me;
+        }
+        // Full fence: the re-check's acquire loads must not move above these stores (store-buffering, as in
+        // Dekker's protocol; the producer's side is the commit's exchange).
+        VarHandle.fullFence();
+    }
+
+    private boolean anyReady() {
+        for (RingBufReader r : readers) {
+            if (r.ready()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The rings this consumer reads. */
+    public int ringCount() {
+        return rings.length;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new SondeException(Errno.EBADF, "this RingBufConsumer is closed; create a new one");
+        }
+    }
+
+    /** {@code ring_buffer__free}: forgets the rings (they stay open; close them separately). */
+    @Override
+    public void close() {
+        closed = true;
+        for (RingBuf r : rings) {
+            r.waiter = null;
+        }
+        rings = new RingBuf[0];
+        readers = new RingBufReader[0];
+        callbacks = new RingBufCallback[0];
+    }
+}

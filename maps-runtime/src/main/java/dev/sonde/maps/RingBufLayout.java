@@ -1,0 +1,97 @@
+package dev.sonde.maps;
+
+/**
+ * The file layout of a {@link MapType#RINGBUF} map, after the common header page of {@link MapHeaderLayout}. It
+ * follows {@code kernel/bpf/ringbuf.c}: a consumer-position page, a producer-position page, then the data area,
+ * each page aligned so that another process maps the consumer page read-write and the rest read-only, as the
+ * kernel lets user space map a ringbuf. Two areas follow that the kernel does not need:
+ *
+ * <ul>
+ *   <li>the <b>mirror</b>: the kernel maps the data pages twice, back to back, so a record that wraps around the
+ *   end is contiguous in memory. Java cannot choose where a mapping lands, so a producer writes a wrapping record
+ *   straight on past the end of the data area into the mirror (its handle stays one contiguous range) and its
+ *   commit copies the part past the end back to the start of the data area, where the kernel layout has it;</li>
+ *   <li>the <b>sequence array</b>, one u64 per 8-byte slot of the data area: the kernel writes a record's header
+ *   and then moves the producer position, both under a spin lock. Sonde's producers never wait, so they claim
+ *   space with a CAS on the producer position and write the header after it; between the two the consumer
+ *   could read the stale bytes of an older lap as a header. A producer therefore stamps {@code position + 1}
+ *   into the slot of its header once the header is written, and a header counts only when its slot holds its
+ *   own position (positions never repeat, so a stale stamp never matches).</li>
+ * </ul>
+ *
+ * <pre>
+ *  file offset
+ *  0        header page (MapHeaderLayout); counters in the type area:
+ *           512 dropped_records u64 | 576 discarded_records u64 | 640 overwritten_bytes u64 | 704 wakeups u64
+ *  4096     +-------------------------------------------------------------+
+ *           | consumer_pos u64 (0..7), rest of the page zero               |  consumer: read-write
+ *  8192     +-------------------------------------------------------------+
+ *           | producer_pos u64 (0..7) | overwrite_pos u64 (8..15) | zero   |  consumer: read-only
+ *  12288    +-------------------------------------------------------------+
+ *           | data: size bytes (max_entries, a power of 2, >= 4096)        |
+ *           |  record = [ len u32 | pg_off u32 ] data ... pad to 8         |
+ *           |  len bit 31 BUSY, bit 30 DISCARD, bits 0..29 data bytes     |
+ *  +size    +-------------------------------------------------------------+
+ *           | mirror: size bytes, tails of records that wrap               |
+ *  +2*size  +-------------------------------------------------------------+
+ *           | seq: size / 8 u64, slot i = (position of the header at i*8)+1|
+ *  +3*size  +-------------------------------------------------------------+
+ * </pre>
+ *
+ * Positions are byte counts since creation (u64, never wrapping); {@code position & (size - 1)} is the offset in
+ * the data area. {@code pg_off} is, as in the kernel, the header's distance in pages from the consumer page
+ * (the kernel's is from its {@code struct bpf_ringbuf}, whose first pages are private to the kernel).
+ */
+public final class RingBufLayout {
+    public static final int PAGE_SIZE = MapHeaderLayout.PAGE_SIZE;
+
+    /** Counters, each on its own cache line: producers bump them from any thread. */
+    public static final int DROPPED_RECORDS_OFFSET = MapHeaderLayout.TYPE_AREA_OFFSET;
+    public static final int DISCARDED_RECORDS_OFFSET = DROPPED_RECORDS_OFFSET + 64;
+    public static final int OVERWRITTEN_BYTES_OFFSET = DISCARDED_RECORDS_OFFSET + 64;
+    public static final int WAKEUPS_OFFSET = OVERWRITTEN_BYTES_OFFSET + 64;
+
+    public static final int CONSUMER_PAGE_OFFSET = MapHeaderLayout.DATA_OFFSET;
+    public static final int CONSUMER_POS_OFFSET = CONSUMER_PAGE_OFFSET;
+    public static final int PRODUCER_PAGE_OFFSET = CONSUMER_PAGE_OFFSET + PAGE_SIZE;
+    public static final int PRODUCER_POS_OFFSET = PRODUCER_PAGE_OFFSET;
+    public static final int OVERWRITE_POS_OFFSET = PRODUCER_PAGE_OFFSET + 8;
+    public static final int DATA_OFFSET = PRODUCER_PAGE_OFFSET + PAGE_SIZE;
+
+    /** {@code BPF_RINGBUF_HDR_SZ}. */
+    public static final int HEADER_SIZE = 8;
+    /** {@code BPF_RINGBUF_BUSY_BIT}: reserved, not yet committed or discarded. */
+    public static final int BUSY_BIT = 1 << 31;
+    /** {@code BPF_RINGBUF_DISCARD_BIT}: the consumer skips the record. */
+    public static final int DISCARD_BIT = 1 << 30;
+    /** {@code RINGBUF_MAX_RECORD_SZ} ({@code UINT_MAX / 4}): what fits in the length bits. */
+    public static final int MAX_RECORD_SIZE = 0x3FFF_FFFF;
+    /** Largest data size: the file (header, two pages, data, mirror, sequence array) must stay under 2 GiB. */
+    public static final int MAX_DATA_SIZE = 1 << 29;
+
+    private RingBufLayout() {
+    }
+
+    /** Bytes of map-file data area for a ring of {@code size} data bytes. */
+    public static long dataAreaSize(int size) {
+        return 2L * PAGE_SIZE + 3L * size;
+    }
+
+    public static int mirrorOffset(int size) {
+        return DATA_OFFSET + size;
+    }
+
+    public static int seqOffset(int size) {
+        return DATA_OFFSET + 2 * size;
+    }
+
+    /** Header plus data, rounded up to 8: the bytes a record takes in the ring. */
+    public static int recordLength(int dataLength) {
+        return (dataLength + HEADER_SIZE + 7) & ~7;
+    }
+
+    /** The header's {@code pg_off}: pages from the consumer page to the header at data offset {@code r}. */
+    public static int pageOffset(int r) {
+        return (DATA_OFFSET - CONSUMER_PAGE_OFFSET + r) >>> 12;
+    }
+}

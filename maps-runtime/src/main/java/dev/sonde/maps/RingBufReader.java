@@ -1,0 +1,142 @@
+package dev.sonde.maps;
+
+import static dev.sonde.maps.RingBufLayout.*;
+
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The consumer side of one ring, as libbpf's {@code ringbuf_process_ring()}: walks committed records from the
+ * consumer position, hands each to the callback and releases the space behind it. Single-threaded, like the
+ * kernel's one consumer per ring; allocation-free per record.
+ */
+final class RingBufReader {
+    private static final int LEN_MASK = ~(BUSY_BIT | DISCARD_BIT);
+
+    private final RingBuf ring;
+    private final ByteBuffer mem;
+    private final ByteBuffer consBuf;
+    private final int consOffset;
+    private final long mask;
+    private final int seqOffset;
+    /** Zero-copy view of data area and mirror; a wrapped record is contiguous there. */
+    private final ByteBuffer view;
+    /** Overwrite mode: producers may reuse a record while we read it, so records are copied here and validated. */
+    private final ByteBuffer scratch;
+    private final ByteBuffer scratchView;
+
+    RingBufReader(RingBuf ring) {
+        this.ring = ring;
+        this.mem = ring.memory();
+        this.consBuf = ring.consBuf;
+        this.consOffset = ring.consOffset;
+        this.mask = ring.mask;
+        this.seqOffset = ring.seqOffset;
+        this.view = mem.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (ring.overwrite) {
+            scratch = ByteBuffer.allocateDirect(ring.size).order(ByteOrder.LITTLE_ENDIAN);
+            scratchView = scratch.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        } else {
+            scratch = null;
+            scratchView = null;
+        }
+    }
+
+    /** True when the record at the consumer position is committed or discarded (something to do). */
+    boolean ready() {
+        long c = (long) MapMemory.LONG.getAcquire(consBuf, consOffset);
+        if (ring.overwrite) {
+            c = Math.max(c, ring.overwritePos());
+        }
+        return c < ring.producerPos() && (headerAt(c) & BUSY_BIT) == 0;
+    }
+
+    /** Announces the consumer's position with a volatile store, ordered before the waiter's announcement. */
+    void publishPositionVolatile() {
+        long c = (long) MapMemory.LONG.getOpaque(consBuf, consOffset);
+        MapMemory.LONG.setVolatile(consBuf, consOffset, c);
+    }
+
+    /** The length word at position {@code c}, or BUSY_BIT when its header is not written yet. */
+    private int headerAt(long c) {
+        int r = (int) (c & mask);
+        // Acquire on the stamp: a stamp equal to our position means the header below is this lap's.
+        if ((long) MapMemory.LONG.getAcquire(mem, seqOffset + (r >>> 3) * 8) != c + 1) {
+            return BUSY_BIT;
+        }
+        // Acquire on the length: a committed length means the record's data is visible (commit releases it).
+        return (int) MapMemory.INT.getAcquire(mem, DATA_OFFSET + r);
+    }
+
+    /**
+     * Consumes up to {@code max} records: the number handed to {@code cb}, or the callback's negative return (the
+     * record that returned it counts as consumed, as in libbpf).
+     */
+    int consume(RingBufCallback cb, int max) {
+        // Opaque: this thread is the only writer of the consumer position.
+        long c = (long) MapMemory.LONG.getOpaque(consBuf, consOffset);
+        int n = 0;
+        while (n < max) {
+            if (ring.overwrite) {
+                long o = ring.overwritePos();
+                if (o > c) {
+                    c = o;
+                    MapMemory.LONG.setRelease(consBuf, consOffset, c);
+                }
+            }
+            if (c >= ring.producerPos()) {
+                break;
+            }
+            int lenWord = headerAt(c);
+            if ((lenWord & BUSY_BIT) != 0) {
+                break;
+            }
+            int len = lenWord & LEN_MASK;
+            boolean discarded = (lenWord & DISCARD_BIT) != 0;
+            int start = DATA_OFFSET + (int) (c & mask) + HEADER_SIZE;
+            if (ring.overwrite) {
+                // Producers may reuse a record under us: copy it, then validate, as StampedLock.validate does:
+                // an acquire fence, then the overwrite position. Unmoved past c means nothing read was overwritten,
+                // the length included (a torn length must not move us off the record boundaries).
+                boolean fits = len <= ring.size - HEADER_SIZE;
+                if (!discarded && fits) {
+                    scratch.put(0, mem, start, len);
+                }
+                VarHandle.acquireFence();
+                if (ring.overwritePos() > c) {
+                    continue; // overwritten while we read: skip to the overwrite position
+                }
+                if (!fits) {
+                    break; // cannot happen for a record that stayed put; never trust it
+                }
+            }
+            int recLen = recordLength(len);
+            if (discarded) {
+                c += recLen;
+                MapMemory.LONG.setRelease(consBuf, consOffset, c);
+                continue;
+            }
+            ByteBuffer rec;
+            if (ring.overwrite) {
+                scratchView.clear();
+                scratchView.limit(len);
+                rec = scratchView;
+            } else {
+                view.clear();
+                view.limit(start + len).position(start);
+                rec = view;
+            }
+            rec.order(ByteOrder.LITTLE_ENDIAN);
+            int ret = cb.onRecord(rec);
+            c += recLen;
+            // Release: our reads of the record happen before a producer that sees this position reuses the space.
+            MapMemory.LONG.setRelease(consBuf, consOffset, c);
+            if (ret < 0) {
+                return ret;
+            }
+            n++;
+        }
+        return n;
+    }
+}
