@@ -1,5 +1,7 @@
 package dev.sonde.export;
 
+import dev.sonde.maps.RelayMap;
+import dev.sonde.maps.RingBuf;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
@@ -7,7 +9,11 @@ import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.logs.export.BatchLogRecordProcessor;
 import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
 import io.opentelemetry.sdk.metrics.export.PeriodicMetricReader;
+import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
@@ -29,6 +35,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code sonde.export.file}: also write OTLP JSON lines there ({@link OtlpJsonFile}); when it is set, the
  *       {@code otel.*.exporter} settings left unset default to none instead of otlp, for recording without a
  *       backend;</li>
+ *   <li>{@code sonde.relay.exportInterval} (0 = off): how often relays' new records are exported as logs;</li>
+ *   <li>{@code sonde.spans.batchSize} (512), {@code sonde.spans.maxDelay} (200ms),
+ *       {@code sonde.spans.maxPendingBatches} (8), {@code sonde.spans.capacity} (4096 Disruptor slots): the span
+ *       pipeline's bounds ({@link SpanBatcher});</li>
  *   <li>{@code sonde.shutdownTimeout} (5s): how long {@link #close()} may take to drain and flush.</li>
  * </ul>
  */
@@ -39,9 +49,18 @@ public final class SondeExporters implements AutoCloseable {
     private final OtlpJsonFile file;
     private final Duration shutdownTimeout;
     private final SondeConfig config;
+    private final SpanExporter spanExporter;
+    private final Resource resource;
+    private final RelayExporter relays;
+    private SpanPipeline spans;
+    private SpanRingDrainer drainer;
 
     private SondeExporters(OpenTelemetrySdk sdk, MapMetrics mapMetrics, SondeTelemetry telemetry, OtlpJsonFile file,
-            Duration shutdownTimeout, SondeConfig config) {
+            Duration shutdownTimeout, SondeConfig config, SpanExporter spanExporter, Resource resource) {
+        this.spanExporter = spanExporter;
+        this.resource = resource;
+        this.relays = new RelayExporter(sdk.getLogsBridge(), telemetry,
+                config.duration("sonde.relay.exportInterval", Duration.ZERO));
         this.sdk = sdk;
         this.mapMetrics = mapMetrics;
         this.telemetry = telemetry;
@@ -66,6 +85,8 @@ public final class SondeExporters implements AutoCloseable {
         Map<String, String> defaults = new HashMap<>();
         // Sonde reads maps every 10 s by default, not the SDK's 60 s: maps are cheap to read and tests are short.
         defaults.put("otel.metric.export.interval", Long.toString(interval.toMillis()));
+        // A relay dump is thousands of records at once: room for them in the log processor's queue.
+        defaults.put("otel.blrp.max.queue.size", "16384");
         if (file != null) {
             defaults.put("otel.traces.exporter", "none");
             defaults.put("otel.metrics.exporter", "none");
@@ -80,10 +101,25 @@ public final class SondeExporters implements AutoCloseable {
         if (cfg.get("sonde.metrics.interval") != null) {
             overrides.put("otel.metric.export.interval", Long.toString(interval.toMillis()));
         }
+        // Spans come from Sonde's rings, not from the SDK's tracer: the exporters autoconfigure builds are
+        // captured here and fed by the span pipeline (the file's joins them).
+        List<SpanExporter> spanExporters = new ArrayList<>();
+        if (file != null) {
+            spanExporters.add(file.spanExporter());
+        }
+        Resource[] resource = new Resource[1];
         MapMetrics[] made = new MapMetrics[1];
         AutoConfiguredOpenTelemetrySdk auto = AutoConfiguredOpenTelemetrySdk.builder()
                 .addPropertiesSupplier(() -> defaults)
                 .addPropertiesCustomizer(props -> overrides)
+                .addSpanExporterCustomizer((e, props) -> {
+                    spanExporters.add(e);
+                    return e;
+                })
+                .addResourceCustomizer((r, props) -> {
+                    resource[0] = r;
+                    return r;
+                })
                 .addMeterProviderCustomizer((b, props) -> {
                     made[0] = mapMetrics(cfg, props, file != null);
                     b.registerMetricProducer(made[0]).registerMetricProducer(telemetry);
@@ -99,7 +135,8 @@ public final class SondeExporters implements AutoCloseable {
                         : b.addLogRecordProcessor(BatchLogRecordProcessor.builder(file.logExporter()).build()))
                 .disableShutdownHook()
                 .build();
-        return new SondeExporters(auto.getOpenTelemetrySdk(), made[0], telemetry, file, shutdownTimeout, cfg);
+        return new SondeExporters(auto.getOpenTelemetrySdk(), made[0], telemetry, file, shutdownTimeout, cfg,
+                SpanExporter.composite(spanExporters), resource[0] == null ? Resource.getDefault() : resource[0]);
     }
 
     private static MapMetrics mapMetrics(SondeConfig cfg, ConfigProperties props, boolean fileReader) {
@@ -141,6 +178,29 @@ public final class SondeExporters implements AutoCloseable {
         return telemetry;
     }
 
+    /** Relays as logs: {@link RelayExporter#add}, then {@link RelayExporter#exportSnapshot} or {@link RelayExporter#trigger}. */
+    public RelayExporter relays() {
+        return relays;
+    }
+
+    /** Exports the span records of {@code ring} ({@link dev.sonde.probes.SpanRecordLayout}) as OTLP spans. */
+    public synchronized void addSpanRing(RingBuf ring) {
+        if (spans == null) {
+            spans = new SpanPipeline(spanExporter, resource, telemetry,
+                    Integer.highestOneBit(Math.max(2, Integer.parseInt(config.get("sonde.spans.capacity", "4096")))),
+                    Integer.parseInt(config.get("sonde.spans.batchSize", "512")),
+                    config.duration("sonde.spans.maxDelay", Duration.ofMillis(200)),
+                    Integer.parseInt(config.get("sonde.spans.maxPendingBatches", "8")), shutdownTimeout);
+            drainer = new SpanRingDrainer(spans, telemetry);
+        }
+        drainer.add(ring);
+    }
+
+    /** The span pipeline, once a ring was added; else null. */
+    public synchronized SpanPipeline spans() {
+        return spans;
+    }
+
     /** The file exporter's file, or null. */
     public OtlpJsonFile file() {
         return file;
@@ -167,13 +227,21 @@ public final class SondeExporters implements AutoCloseable {
      */
     @Override
     public void close() {
+        long deadline = System.nanoTime() + shutdownTimeout.toNanos();
+        synchronized (this) {
+            if (drainer != null) {
+                drainer.close();
+                spans.close(deadline);
+            }
+        }
+        relays.close();
         // The SDK's shutdown blocks in places (a periodic reader waits up to 5 s for its thread), so it runs on
         // a thread of its own and this call waits only as long as the shutdown timeout allows.
         CompletableResultCode done = new CompletableResultCode();
         Thread t = new Thread(() -> sdk.shutdown().whenComplete(done::succeed), "sonde-exporters-shutdown");
         t.setDaemon(true);
         t.start();
-        done.join(shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        done.join(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         if (file != null) {
             file.close();
         }

@@ -73,18 +73,22 @@ public final class SpanPipeline implements AutoCloseable {
     /** Drains: every published record is decoded and sent, within the shutdown timeout. */
     @Override
     public void close() {
+        close(System.nanoTime() + shutdownTimeout.toNanos());
+    }
+
+    /** Drains until {@code deadlineNanos} ({@link System#nanoTime()}); what is left then is dropped and counted. */
+    public void close(long deadlineNanos) {
         if (closed) {
             return;
         }
         closed = true;
-        long deadline = System.nanoTime() + shutdownTimeout.toNanos();
         try {
-            disruptor.shutdown(shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            disruptor.shutdown(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (com.lmax.disruptor.TimeoutException e) {
             disruptor.halt();
         }
-        if (batcher.awaitStopped(deadline)) {
-            batcher.drain(deadline);
+        if (batcher.awaitStopped(deadlineNanos)) {
+            batcher.drain(deadlineNanos);
         }
     }
 }

@@ -8,12 +8,15 @@ import dev.sonde.maps.BpfMap;
 import dev.sonde.maps.FieldType;
 import dev.sonde.maps.MapSpec;
 import dev.sonde.maps.MapType;
+import dev.sonde.maps.RelayMap;
+import dev.sonde.maps.RingBuf;
 import dev.sonde.maps.Maps;
 import dev.sonde.maps.SondeDir;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
 import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
+import io.opentelemetry.proto.trace.v1.Span;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -94,6 +97,29 @@ class SondeExportersTest {
         assertEquals(40, runs.getAsInt());
         assertEquals("count_orders", attr(runs.getAttributesList(), "program"));
         assertEquals(1, receiver.metrics("sonde.program.errors").get(0).getSum().getDataPoints(0).getAsInt());
+    }
+
+    @Test
+    void span_rings_and_relays_go_out_through_the_configured_exporters_and_close_drains_them() throws Exception {
+        Map<String, String> s = otlp("grpc");
+        s.put("sonde.spans.maxDelay", "10s"); // only close() can send the span: proves it drains
+        try (RingBuf ring = (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name("se_spans").maxEntries(4096).build());
+                RelayMap relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("se_relay").keySize(4)
+                        .valueSize(64).subbufSize(4096).nSubbufs(4).numShards(1).flags(MapSpec.F_RELAY_OVERWRITE).build())) {
+            try (SondeExporters ex = SondeExporters.start(s)) {
+                ex.addSpanRing(ring);
+                assertEquals(0, ring.output(SpanRecords.record(3, 5_000, 70, 1, 0, 1, "a.B", "run", "main", "", ""), 0));
+                ex.relays().add(relay);
+                assertEquals(0, relay.output("GET /orders 200\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                assertEquals(1, ex.relays().exportSnapshot(relay));
+            }
+            Span span = receiver.awaitSpans(1, Duration.ofSeconds(10)).get(0);
+            assertEquals("B.run", span.getName());
+            assertEquals(70, span.getEndTimeUnixNano() - span.getStartTimeUnixNano());
+            assertEquals("orders", attr(receiver.traceRequests().get(0).getResourceSpans(0).getResource().getAttributesList(),
+                    "service.name"));
+            assertEquals("GET /orders 200", receiver.awaitLogRecords(1, Duration.ofSeconds(10)).get(0).getBody().getStringValue());
+        }
     }
 
     @Test
