@@ -128,8 +128,38 @@ class SondeExportersTest {
         s.put("sonde.metrics.interval", "100ms");
         s.put("otel.traces.exporter", "none");
         s.put("otel.logs.exporter", "none");
-        try (SondeExporters ex = SondeExporters.start(s)) {
+        SondeExporters ex = SondeExporters.start(s);
+        try {
             assertTrue(receiver.awaitMetricRequests(3, Duration.ofSeconds(10)).size() >= 3);
+        } finally {
+            ex.close();
+        }
+    }
+
+    @Test
+    void system_properties_configure_like_the_environment_and_the_given_map_wins() {
+        Map<String, String> s = new HashMap<>();
+        s.put("otel.exporter.otlp.endpoint", receiver.httpEndpoint());
+        s.put("otel.resource.attributes", "team=map");
+        System.setProperty("otel.exporter.otlp.protocol", "http/protobuf");
+        System.setProperty("otel.resource.attributes", "team=sysprop,zone=z1");
+        System.setProperty("otel.service.name", "from-sysprop");
+        System.setProperty("sonde.metrics.interval", "100ms");
+        try {
+            SondeExporters ex = SondeExporters.start(s);
+            try {
+                ResourceMetrics rm = receiver.awaitMetricRequests(1, Duration.ofSeconds(10)).get(0).getResourceMetrics(0);
+                assertEquals("from-sysprop", attr(rm.getResource().getAttributesList(), "service.name"));
+                assertEquals("map", attr(rm.getResource().getAttributesList(), "team"));
+                assertEquals(null, attr(rm.getResource().getAttributesList(), "zone"), "the map replaces the property");
+            } finally {
+                ex.close();
+            }
+        } finally {
+            System.clearProperty("otel.exporter.otlp.protocol");
+            System.clearProperty("otel.resource.attributes");
+            System.clearProperty("otel.service.name");
+            System.clearProperty("sonde.metrics.interval");
         }
     }
 
