@@ -59,6 +59,7 @@ public class HashMapBenchmark {
 
     @Setup
     public void setup() {
+        BenchDir.ensure();
         mask = size - 1;
         keys = new long[size];
         boxed = new Long[size];

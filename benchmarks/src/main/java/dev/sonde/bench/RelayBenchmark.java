@@ -4,8 +4,11 @@ import dev.sonde.maps.MapSpec;
 import dev.sonde.maps.MapType;
 import dev.sonde.maps.Maps;
 import dev.sonde.maps.RelayMap;
-import java.nio.file.Files;
+import dev.sonde.maps.RingBuf;
+import dev.sonde.maps.RingBufConsumer;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,61 +24,133 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One thread writing 32-byte records: into an overwriting relay (its own shard, no consumer needed) with
- * reserve/put/commit and with output, with either clock. Run with {@code -prof gc} to see the 0 B/op.
+ * One thread writing 32-byte records, side by side: into an overwriting relay (the thread's own shard, nobody
+ * needs to read) and into a ringbuf drained by a {@link RingBufConsumer} on a background thread, each with
+ * reserve/put/commit and with output. The relay runs with either clock ({@code System.nanoTime()} per record,
+ * or {@link MapSpec#F_RELAY_COARSE_CLOCK}); {@link #nanoTime} shows what one clock call costs on the machine.
+ * A ringbuf write that finds the ring full fails at once; the {@code written}/{@code full} counters say how
+ * its attempts split.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar RelayBenchmark -prof gc} (0 B/op expected).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
-@State(Scope.Thread)
+@Fork(value = 1, jvmArgsAppend = "-Xmx512m")
 public class RelayBenchmark {
-    /** precise: System.nanoTime() per record; coarse: F_RELAY_COARSE_CLOCK's cached clock. */
-    @Param({"precise", "coarse"})
-    public String clock;
+    static final int RECORD = 32;
+    private static final AtomicInteger NAMES = new AtomicInteger();
 
-    private RelayMap relay;
-    private final byte[] record = new byte[32];
-    private long value;
+    @State(Scope.Thread)
+    public static class Relay {
+        /** precise: System.nanoTime() per record; coarse: F_RELAY_COARSE_CLOCK's cached clock. */
+        @Param({"precise", "coarse"})
+        public String clock;
+        RelayMap relay;
+        final byte[] record = new byte[RECORD];
 
-    @Setup(Level.Trial)
-    public void setUp() throws Exception {
-        if (System.getProperty("sonde.dir") == null) {
-            System.setProperty("sonde.dir", Files.createTempDirectory("sonde-bench").toString());
+        @Setup(Level.Trial)
+        public void setUp() {
+            BenchDir.ensure();
+            relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("bench_relay" + NAMES.incrementAndGet())
+                    .keySize(4).valueSize(64).subbufSize(1 << 16).nSubbufs(16).numShards(1)
+                    .flags(MapSpec.F_RELAY_OVERWRITE | (clock.equals("coarse") ? MapSpec.F_RELAY_COARSE_CLOCK : 0))
+                    .build());
         }
-        relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("bench_relay").keySize(4).valueSize(64)
-                .subbufSize(1 << 16).nSubbufs(16).numShards(1).flags(MapSpec.F_RELAY_OVERWRITE
-                        | (clock.equals("coarse") ? MapSpec.F_RELAY_COARSE_CLOCK : 0)).build());
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            relay.close();
+        }
     }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        relay.close();
+    @State(Scope.Benchmark)
+    public static class Ring {
+        RingBuf ring;
+        RingBufConsumer consumer;
+        Drainer drainer;
+        final byte[] record = new byte[RECORD];
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            BenchDir.ensure();
+            ring = (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name("bench_ring" + NAMES.incrementAndGet())
+                    .maxEntries(1 << 20).build());
+            long[] sink = new long[1];
+            consumer = RingBufConsumer.create(ring, rec -> {
+                sink[0] += rec.get(rec.position());
+                return 0;
+            });
+            drainer = new Drainer("ringbuf-consumer", () -> Math.max(0, consumer.poll(100)), false);
+            drainer.start();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            drainer.halt();
+            consumer.close();
+            ring.close();
+        }
+    }
+
+    /** What the ringbuf attempts came to. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Attempts {
+        public long written;
+        public long full;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            written = 0;
+            full = 0;
+        }
     }
 
     @Benchmark
-    public int relayReserveCommit() {
-        long h = relay.reserve(32);
+    public int relayReserveCommit(Relay r) {
+        RelayMap m = r.relay;
+        long h = m.reserve(RECORD);
         if (h < 0) {
             return (int) h;
         }
-        long v = ++value;
-        relay.putLong(h, 0, v);
-        relay.putLong(h, 8, v);
-        relay.putLong(h, 16, v);
-        relay.putLong(h, 24, v);
-        return relay.commit(h);
+        m.putBytes(h, 0, r.record, 0, RECORD);
+        return m.commit(h);
     }
 
-    /** What one System.nanoTime() costs on this machine: the precise clock's share of a write. */
     @Benchmark
-    public long nanoTimeBaseline() {
+    public int relayOutput(Relay r) {
+        return r.relay.output(r.record);
+    }
+
+    @Benchmark
+    public int ringbufReserveCommit(Ring s, Attempts a) {
+        RingBuf rb = s.ring;
+        long h = rb.reserve(RECORD);
+        if (h < 0) {
+            a.full++;
+            return (int) h;
+        }
+        rb.putBytes(h, 0, s.record, 0, RECORD);
+        a.written++;
+        return rb.commit(h, 0);
+    }
+
+    @Benchmark
+    public int ringbufOutput(Ring s, Attempts a) {
+        int r = s.ring.output(s.record, 0);
+        if (r < 0) {
+            a.full++;
+        } else {
+            a.written++;
+        }
+        return r;
+    }
+
+    /** What one System.nanoTime() costs here: the precise clock's share of a relay write. */
+    @Benchmark
+    public long nanoTime() {
         return System.nanoTime();
-    }
-
-    @Benchmark
-    public int relayOutput() {
-        return relay.output(record);
     }
 }

@@ -100,7 +100,9 @@ final class BpfHashMap extends BpfMap {
         if (off < 0) {
             return -Errno.ENOENT;
         }
-        table.touch(off);
+        if (!readOnly) {
+            table.touch(off); // a reader from another process leaves the LRU order alone (and cannot write)
+        }
         return handle(off);
     }
 

@@ -1,8 +1,8 @@
 package dev.sonde.maps;
 
 /**
- * The memory of {@code HASH}, {@code PERCPU_HASH} and {@code LRU_HASH} maps: a lock-free open-addressing table,
- * all of it preallocated in the map file. Everything a reader in another process needs (hash function, seed,
+ * The memory of {@code HASH}, {@code PERCPU_HASH}, {@code LRU_HASH} and {@code HASH_OF_MAPS} (4-byte ids as
+ * values) maps: a lock-free open-addressing table, all of it preallocated in the map file. Everything a reader in another process needs (hash function, seed,
  * capacity, slot geometry) is in the control words, so {@link Maps#open} rebuilds the table from the file alone.
  *
  * <pre>
@@ -11,6 +11,7 @@ package dev.sonde.maps;
  *  520 seed u64 (0 with F_ZERO_SEED)  528 slot_size u32  532 key_offset u32  536 value_offset u32
  *  540 value_stride u32 (one value rounded up to 8; a per-shard map holds num_shards of them)
  *  640 count u64       elements held plus winning inserts about to publish, never above max_entries
+ *                      (own cache line: inserts and deletes contend on it, lookups never touch it)
  *  704 lru_hand u64    LRU_HASH: the CLOCK hand, a slot index counter (own cache line)
  *
  *  4096: capacity slots of slot_size bytes, slot i at 4096 + i * slot_size; a key lives at or after its home
@@ -26,8 +27,8 @@ package dev.sonde.maps;
  *    LIVE --lookupAndDelete CAS--> TAKING(5) --value copied out--> DEAD
  * </pre>
  *
- * <p><b>No locks.</b> Every transition is one CAS on {@code ctrl}; no thread waits for a word another thread
- * holds. A slot never returns to EMPTY, so every slot between a key's home and the key stays occupied and a probe
+ * <p><b>No locks.</b> Every transition is one atomic write of {@code ctrl}, a CAS wherever two threads could
+ * race; no thread waits for a word another thread holds, and lookups write nothing but an LRU slot's ref. A slot never returns to EMPTY, so every slot between a key's home and the key stays occupied and a probe
  * may stop at the first EMPTY slot, or after its home's bound once deletes have left DEAD slots behind. An insert
  * raises the bound (CAS) before it publishes, so a published key is always within reach. Deleting the farthest
  * key lowers the bound: set SCANNING, find the farthest slot still holding (or claiming) a key of that home, CAS

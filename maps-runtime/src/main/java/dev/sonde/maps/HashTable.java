@@ -23,7 +23,7 @@ final class HashTable {
      * Retries before a call gives up with -EBUSY on a slot that never settles: only a writer that died mid-write
      * (another process killed while it held the file writable) leaves one.
      */
-    private static final int MAX_SPINS = 1 << 22;
+    private static final int MAX_SPINS = 1 << 20;
 
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
@@ -92,19 +92,31 @@ final class HashTable {
     /** The typed hot path: the slot of the LIVE element with this 4- or 8-byte key, or NOT_FOUND. */
     int findLong(long key) {
         long k = key & keyMask;
-        int idx = (int) HashFunction.hashChunk(start, k) & mask;
-        int homeOff = BASE + idx * slotSize;
+        int off = BASE + ((int) HashFunction.hashChunk(start, k) & mask) * slotSize;
+        long c = (long) LONG.getAcquire(mem, off);
+        // Small on purpose, so that it inlines: a hit in the home slot is two loads of one cache line.
+        if ((c & (STATE_MASK | DOOMED)) == LIVE && keyAt(off) == k) {
+            VarHandle.acquireFence(); // the key was read before this re-check: same ctrl, same element
+            if ((long) LONG.getAcquire(mem, off) == c) {
+                return off;
+            }
+        }
+        return (c & STATE_MASK) == EMPTY ? NOT_FOUND : findLongProbing(k, off);
+    }
+
+    /** findLong past the home slot, or again at it after a change under the first look. */
+    private int findLongProbing(long k, int homeOff) {
+        int idx = (homeOff - BASE) / slotSize;
         int off = homeOff;
         for (int n = 0;;) {
             long c = (long) LONG.getAcquire(mem, off);
             if ((c & (STATE_MASK | DOOMED)) == LIVE && keyAt(off) == k) {
-                VarHandle.acquireFence(); // the key was read before this re-check: same ctrl, same element
+                VarHandle.acquireFence(); // as in findLong
                 if ((long) LONG.getAcquire(mem, off) == c) {
                     return off;
                 }
                 continue;
             }
-            // The bound is read only past the home slot, so a hit there costs two loads of one cache line.
             // Acquire: an insert raises its home's bound before it publishes, so a published key is within reach.
             if ((c & STATE_MASK) == EMPTY || ++n > ((int) INT.getAcquire(mem, homeOff + BOUND_OFFSET) & BOUND_MASK)) {
                 return NOT_FOUND;
@@ -504,7 +516,7 @@ final class HashTable {
     }
 
     private long keyAt(int off) {
-        return keySize == 8 ? (long) LONG.get(mem, off + keyOff) : (int) INT.get(mem, off + keyOff) & keyMask;
+        return keySize == 8 ? (long) LONG.get(mem, off + KEY_OFFSET) : (int) INT.get(mem, off + KEY_OFFSET) & keyMask;
     }
 
     private boolean matches(int off, byte[] kb, long kl) {

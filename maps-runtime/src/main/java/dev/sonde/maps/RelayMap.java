@@ -5,7 +5,6 @@ import static dev.sonde.maps.RelayLayout.*;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The relay map: the kernel's relay channels as the {@code BPF_MAP_TYPE_RELAY} proposal wraps them. Each shard
@@ -25,19 +24,12 @@ public final class RelayMap extends BpfMap {
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
     private static final int OFFSET_MASK = HANDLE_TAG - 1;
-    private static final byte[] ZEROS = new byte[4096];
 
     private final ByteBuffer[] shards;
-    /**
-     * Per shard, how far a walk of {@link #lapDone} got: {@code (lap + 1) << 32 | offset}. Records before that
-     * offset were committed and stay so until the slot is reused, so a retry resumes there instead of walking a
-     * whole sub-buffer again on every write refused while a writer is still inside.
-     */
-    private final AtomicLongArray walked;
+    private final RelayWriter writer;
     private final RelayNames names;
     private final int numShards;
     private final int subbufSize;
-    private final int subbufShift;
     private final int nSubbufs;
     private final int maxPayload;
     private final boolean overwrite;
@@ -50,19 +42,15 @@ public final class RelayMap extends BpfMap {
         super(spec, id, file, false);
         this.numShards = spec.numShards();
         this.subbufSize = spec.subbufSize();
-        this.subbufShift = Integer.numberOfTrailingZeros(subbufSize);
         this.nSubbufs = spec.nSubbufs();
         this.maxPayload = subbufSize - SUBBUF_HEADER_SIZE - RECORD_HEADER_SIZE;
         this.overwrite = spec.hasFlag(MapSpec.F_RELAY_OVERWRITE);
         this.coarseClock = spec.hasFlag(MapSpec.F_RELAY_COARSE_CLOCK);
         this.owner = true;
         this.names = new RelayNames(this, file, SondeDir.relayDir());
-        if (coarseClock) {
-            RelayClock.start();
-        }
+        this.writer = new RelayWriter(subbufSize, nSubbufs, numShards, overwrite, coarseClock);
         names.writeBase(spec.name(), 0);
         this.shards = new ByteBuffer[numShards];
-        this.walked = new AtomicLongArray(numShards);
         // One clock base for all shards, so their timestamps compare exactly when merged.
         long clockBase = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
         try {
@@ -81,7 +69,6 @@ public final class RelayMap extends BpfMap {
         super(spec, file.id(), file, readOnly);
         this.numShards = spec.numShards();
         this.subbufSize = spec.subbufSize();
-        this.subbufShift = Integer.numberOfTrailingZeros(subbufSize);
         this.nSubbufs = spec.nSubbufs();
         this.maxPayload = subbufSize - SUBBUF_HEADER_SIZE - RECORD_HEADER_SIZE;
         this.overwrite = spec.hasFlag(MapSpec.F_RELAY_OVERWRITE);
@@ -89,7 +76,6 @@ public final class RelayMap extends BpfMap {
         this.owner = false;
         this.names = new RelayNames(this, file, file.path().toAbsolutePath().getParent().resolveSibling("relay"));
         this.shards = new ByteBuffer[numShards];
-        this.walked = new AtomicLongArray(numShards);
         for (int i = 0; i < numShards; i++) {
             Path p = names.shardPath(i);
             shards[i] = RelayFile.open(p, !readOnly);
@@ -99,9 +85,7 @@ public final class RelayMap extends BpfMap {
                         + "' (its geometry or shard number differs from the map file's); remove the stray file");
             }
         }
-        if (coarseClock && !readOnly) {
-            RelayClock.start();
-        }
+        this.writer = readOnly ? null : new RelayWriter(subbufSize, nSubbufs, numShards, overwrite, coarseClock);
     }
 
     // ---- writers: allocation-free, lock-free, never waiting ---------------------------------------------------
@@ -120,7 +104,7 @@ public final class RelayMap extends BpfMap {
             return -Errno.E2BIG;
         }
         int shard = Shards.current(numShards);
-        int at = claim(shards[shard], size);
+        int at = writer.claim(shards[shard], size);
         return at < 0 ? at : ((long) shard << 32) | HANDLE_TAG | (at + RECORD_HEADER_SIZE);
     }
 
@@ -147,12 +131,12 @@ public final class RelayMap extends BpfMap {
             return -Errno.E2BIG;
         }
         ByteBuffer b = shards[Shards.current(numShards)];
-        int at = claim(b, len);
+        int at = writer.claim(b, len);
         if (at < 0) {
             return at;
         }
         b.put(at + RECORD_HEADER_SIZE, data, off, len);
-        publish(b, at, len, 0);
+        writer.publish(b, at, len, 0);
         return 0;
     }
 
@@ -166,12 +150,12 @@ public final class RelayMap extends BpfMap {
             return -Errno.E2BIG;
         }
         ByteBuffer b = shards[Shards.current(numShards)];
-        int at = claim(b, len);
+        int at = writer.claim(b, len);
         if (at < 0) {
             return at;
         }
         b.put(at + RECORD_HEADER_SIZE, data, data.position(), len);
-        publish(b, at, len, 0);
+        writer.publish(b, at, len, 0);
         return 0;
     }
 
@@ -185,164 +169,54 @@ public final class RelayMap extends BpfMap {
         return (int) INT.get(shards[(int) (handle >>> 32)], ((int) handle & OFFSET_MASK) + offset);
     }
 
-    // Plain stores: commit()'s release store publishes them.
+    /**
+     * Plain stores: commit()'s release store publishes them. A store outside the reserved record is ignored, as
+     * the kernel's verifier would refuse it: it would otherwise break the next record's header.
+     */
     @Override
     public void putLong(long handle, int offset, long value) {
-        LONG.set(shards[(int) (handle >>> 32)], ((int) handle & OFFSET_MASK) + offset, value);
+        ByteBuffer b = shards[(int) (handle >>> 32)];
+        int at = (int) handle & OFFSET_MASK;
+        if (inRecord(b, at, offset, 8)) {
+            LONG.set(b, at + offset, value);
+        }
     }
 
     @Override
     public void putInt(long handle, int offset, int value) {
-        INT.set(shards[(int) (handle >>> 32)], ((int) handle & OFFSET_MASK) + offset, value);
-    }
-
-    public void putBytes(long handle, int offset, byte[] src) {
-        putBytes(handle, offset, src, 0, src.length);
-    }
-
-    public void putBytes(long handle, int offset, byte[] src, int srcOff, int len) {
-        shards[(int) (handle >>> 32)].put(((int) handle & OFFSET_MASK) + offset, src, srcOff, len);
-    }
-
-    /**
-     * Claims {@code recordSize(size)} bytes in shard {@code b} and writes the record header (BUSY); returns the
-     * header's offset in the file or a negative errno. Only the common case, a record that fits the open
-     * sub-buffer, is here, small enough to inline into every writer.
-     */
-    private int claim(ByteBuffer b, int size) {
-        int need = recordSize(size);
-        long now = coarseClock ? RelayClock.now() : System.nanoTime();
-        for (;;) {
-            // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
-            long p = (long) LONG.getAcquire(b, POS_OFFSET);
-            long lap = (p - 1) >>> subbufShift;
-            int off = (int) (p - (lap << subbufShift));
-            if (off + need > subbufSize) {
-                return claimNext(b, size, need, now);
-            }
-            if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
-                return header(b, lap, off, size, now);
-            }
+        ByteBuffer b = shards[(int) (handle >>> 32)];
+        int at = (int) handle & OFFSET_MASK;
+        if (inRecord(b, at, offset, 4)) {
+            INT.set(b, at + offset, value);
         }
     }
 
-    /** The record does not fit the open sub-buffer: start the next one (or refuse), as relay_switch_subbuf(). */
-    private int claimNext(ByteBuffer b, int size, int need, long now) {
-        for (;;) {
-            long p = (long) LONG.getAcquire(b, POS_OFFSET);
-            long lap = (p - 1) >>> subbufShift;
-            int off = (int) (p - (lap << subbufShift));
-            if (off + need <= subbufSize) {
-                // Someone else switched meanwhile and the record fits the new sub-buffer.
-                if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
-                    return header(b, lap, off, size, now);
-                }
-                continue;
-            }
-            long next = lap + 1;
-            int err = checkStart(b, next);
-            if (err != 0) {
-                if (err == -Errno.EAGAIN && off < subbufSize) {
-                    // As relay.c marks a full buffer: the tail is closed before we report the refusal, so
-                    // smaller records cannot slip in after it and the buffer keeps exactly the first records.
-                    if (!LONG.compareAndSet(b, POS_OFFSET, p, (lap << subbufShift) + subbufSize)) {
-                        continue;
-                    }
-                    pad(b, lap, off);
-                }
-                LONG.getAndAdd(b, DROPPED_OFFSET, 1L);
-                return err;
-            }
-            if (LONG.compareAndSet(b, POS_OFFSET, p, (next << subbufShift) + SUBBUF_HEADER_SIZE + need)) {
-                switchSubbuf(b, lap, off, next, now);
-                return header(b, next, SUBBUF_HEADER_SIZE, size, now);
-            }
-        }
+    /** Copies {@code src} into the reserved record at {@code offset}: 0, or -EINVAL outside the record. */
+    public int putBytes(long handle, int offset, byte[] src) {
+        return putBytes(handle, offset, src, 0, src.length);
     }
 
-    /** Writes the header of a record just claimed at {@code off} in lap {@code lap}; returns its file offset. */
-    private int header(ByteBuffer b, long lap, int off, int size, long now) {
-        int at = slotBase(lap) + off;
-        LONG.set(b, at + REC_TIME_OFFSET, now);
-        // Length (BUSY) and stamp in one 8-byte store: a reader never pairs this lap's stamp with an old
-        // lap's length. Release: the timestamp is in place before the header names the record.
-        LONG.setRelease(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
-        return at;
+    /** Copies {@code len} bytes of {@code src} into the reserved record: 0, or -EINVAL outside it or {@code src}. */
+    public int putBytes(long handle, int offset, byte[] src, int srcOff, int len) {
+        ByteBuffer b = shards[(int) (handle >>> 32)];
+        int at = (int) handle & OFFSET_MASK;
+        if (!inRecord(b, at, offset, len) || srcOff < 0 || len > src.length - srcOff) {
+            return -Errno.EINVAL;
+        }
+        b.put(at + offset, src, srcOff, len);
+        return 0;
     }
 
-    /** Whether lap {@code next} may start: 0, -EAGAIN (no-overwrite and not consumed) or -EBUSY (writer inside). */
-    private int checkStart(ByteBuffer b, long next) {
-        long prev = next - nSubbufs;
-        if (prev < 0) {
-            return 0;
-        }
-        // Acquire: the reader's release of these sub-buffers happens before we write into them.
-        if (!overwrite && prev >= (long) LONG.getAcquire(b, CONSUMED_OFFSET)) {
-            return -Errno.EAGAIN;
-        }
-        return lapDone(b, shardOf(b), prev) ? 0 : -Errno.EBUSY;
-    }
-
-    /**
-     * Whether every claim of closed lap {@code lap} is committed or discarded, so its slot may be reused: a walk
-     * over its record headers on each switch (amortised, one header read per record) instead of an atomic
-     * counter on each commit, which keeps commit a plain release store.
-     */
-    private boolean lapDone(ByteBuffer b, int shard, long lap) {
-        int base = slotBase(lap);
-        // Acquire: the padding zeroed before the close word was set is in place.
-        long close = (long) LONG.getAcquire(b, base + SB_CLOSE_OFFSET);
-        if ((int) (close >>> 32) != (int) (lap + 1)) {
-            return false;
-        }
-        int end = subbufSize - (int) close;
-        long hint = walked.get(shard);
-        int o = (int) (hint >>> 32) == (int) (lap + 1) ? (int) hint : SUBBUF_HEADER_SIZE;
-        while (o < end) {
-            // One 8-byte read, so length and stamp come from the same store. Acquire: each writer's payload
-            // stores happen before we overwrite its bytes.
-            long header = (long) LONG.getAcquire(b, base + o + REC_LEN_OFFSET);
-            int h = (int) header;
-            if ((int) (header >>> 32) != stamp(lap, o) || (h & BUSY) != 0) {
-                walked.lazySet(shard, (lap + 1) << 32 | o);
-                return false;
-            }
-            o += recordSize(h & LEN_MASK);
-        }
-        return o == end;
-    }
-
-    private int shardOf(ByteBuffer b) {
-        return b.getInt(SHARD_OFFSET);
-    }
-
-    /** Closes lap {@code lap} at {@code off} with zero padding and starts lap {@code next}; the caller won the CAS. */
-    private void switchSubbuf(ByteBuffer b, long lap, int off, long next, long now) {
-        pad(b, lap, off);
-        int nw = slotBase(next);
-        LONG.set(b, nw + SB_START_OFFSET, now);
-        // Release: a reader that sees the new seq sees the lap's start time.
-        LONG.setRelease(b, nw + SB_SEQ_OFFSET, next + 1);
-        if (next >= nSubbufs && overwrite) {
-            LONG.getAndAdd(b, OVERWRITTEN_OFFSET, 1L);
-        }
-    }
-
-    /** Closes lap {@code lap} from {@code off} on: zero bytes, then their count and the lap's tag in one word. */
-    private void pad(ByteBuffer b, long lap, int off) {
-        int old = slotBase(lap);
-        int pad = subbufSize - off;
-        if (pad == 0 && (int) ((long) LONG.getAcquire(b, old + SB_CLOSE_OFFSET) >>> 32) == (int) (lap + 1)) {
-            return; // closed already when a refused write marked it full: keep the padding it recorded
-        }
-        if (pad > 0 && lap >= nSubbufs) {
-            zero(b, old + off, pad);
-        }
-        // Release: whoever sees this lap's tag sees the zeroed padding (lapDone, readers of the padding).
-        LONG.setRelease(b, old + SB_CLOSE_OFFSET, closeWord(lap, pad));
+    /** Whether {@code [offset, offset + len)} lies inside the payload at {@code at}, per its (own) header. */
+    private static boolean inRecord(ByteBuffer b, int at, int offset, int len) {
+        int size = (int) INT.get(b, at - RECORD_HEADER_SIZE + REC_LEN_OFFSET) & LEN_MASK;
+        return offset >= 0 && len >= 0 && offset <= size - len;
     }
 
     private int finish(long handle, int flag) {
+        if (readOnly) {
+            return -Errno.EPERM;
+        }
         int shard = (int) (handle >>> 32);
         int at = ((int) handle & OFFSET_MASK) - RECORD_HEADER_SIZE;
         if (handle < 0 || shard >= numShards || ((int) handle & HANDLE_TAG) == 0
@@ -354,26 +228,8 @@ public final class RelayMap extends BpfMap {
         if ((hdr & BUSY) == 0) {
             return -Errno.EINVAL;
         }
-        publish(b, at, hdr & LEN_MASK, flag);
+        writer.publish(b, at, hdr & LEN_MASK, flag);
         return 0;
-    }
-
-    private void publish(ByteBuffer b, int at, int len, int flag) {
-        // Release: the payload is visible before the length without BUSY says it is complete.
-        INT.setRelease(b, at + REC_LEN_OFFSET, len | flag);
-    }
-
-    private int slotBase(long lap) {
-        return FILE_HEADER_SIZE + ((int) lap & (nSubbufs - 1)) * subbufSize;
-    }
-
-    private static void zero(ByteBuffer b, int at, int len) {
-        while (len > 0) {
-            int n = Math.min(len, ZEROS.length);
-            b.put(at, ZEROS, 0, n);
-            at += n;
-            len -= n;
-        }
     }
 
     // ---- control -------------------------------------------------------------------------------------------
@@ -387,9 +243,9 @@ public final class RelayMap extends BpfMap {
             return -Errno.EPERM;
         }
         int err = 0;
-        long now = coarseClock ? RelayClock.now() : System.nanoTime();
+        long now = writer.now();
         for (ByteBuffer b : shards) {
-            int r = flushShard(b, now);
+            int r = writer.flush(b, now);
             if (r < 0 && err == 0) {
                 err = r;
             }
@@ -408,25 +264,6 @@ public final class RelayMap extends BpfMap {
         LONG.setRelease(mem, MAP_OVERWRITTEN_OFFSET, overwritten());
         LONG.setRelease(mem, MAP_DROPPED_OFFSET, dropped());
         LONG.setRelease(mem, MAP_BYTES_OFFSET, bytes);
-    }
-
-    private int flushShard(ByteBuffer b, long now) {
-        for (;;) {
-            long p = (long) LONG.getAcquire(b, POS_OFFSET);
-            long lap = (p - 1) >>> subbufShift;
-            int off = (int) (p - (lap << subbufShift));
-            if (off == SUBBUF_HEADER_SIZE) {
-                return 0;
-            }
-            int err = checkStart(b, lap + 1);
-            if (err != 0) {
-                return err;
-            }
-            if (LONG.compareAndSet(b, POS_OFFSET, p, ((lap + 1) << subbufShift) + SUBBUF_HEADER_SIZE)) {
-                switchSubbuf(b, lap, off, lap + 1, now);
-                return 0;
-            }
-        }
     }
 
     /**

@@ -301,6 +301,44 @@ class HashMapTest {
         }
     }
 
+    /** Probe bounds shrink back as keys go, so misses stay short however long the map has churned. */
+    @Test
+    void probeBoundsShrinkWhenKeysGo() {
+        try (BpfMap m = hash(MapType.HASH, 8, 8, 1000, 0)) {
+            for (int round = 0; round < 20; round++) {
+                for (long k = 0; k < 1000; k++) {
+                    assertEquals(0, m.update(k8(round * 1000L + k), k8(k), NOEXIST));
+                }
+                for (long k = 0; k < 1000; k++) {
+                    assertEquals(0, m.delete(k8(round * 1000L + k)));
+                }
+            }
+            ByteBuffer mem = m.mem;
+            int capacity = mem.getInt(HashLayout.CAPACITY_OFFSET);
+            int slotSize = mem.getInt(HashLayout.SLOT_SIZE_OFFSET);
+            for (int i = 0; i < capacity; i++) {
+                int off = MapHeaderLayout.DATA_OFFSET + i * slotSize;
+                assertEquals(0, mem.getInt(off + HashLayout.BOUND_OFFSET), "bound of slot " + i);
+                assertNotEquals(HashLayout.LIVE, mem.getLong(off) & HashLayout.STATE_MASK);
+            }
+        }
+    }
+
+    /** A writer that died mid-write (its WRITING bit stays set) makes waiting calls give up, never hang. */
+    @Test
+    void aSlotThatNeverSettlesGivesEbusy() {
+        try (BpfMap m = hash(MapType.HASH, 8, 8, 4, 0)) {
+            assertEquals(0, m.update(k8(5), k8(50), ANY));
+            long h = m.lookupElem(5);
+            int off = (int) h - HashLayout.valueOffset(8);
+            m.mem.putLong(off, m.mem.getLong(off) | HashLayout.WRITING); // as a crashed process would leave it
+            assertEquals(-Errno.EBUSY, m.lookup(k8(5), new byte[8]));
+            assertEquals(-Errno.EBUSY, m.lookupAndDelete(k8(5), new byte[8]));
+            assertEquals(h, m.lookupElem(5), "typed lookups do not wait on byte[] writers");
+            assertEquals(0, m.update(k8(6), k8(60), ANY), "other keys are unaffected");
+        }
+    }
+
     @Test
     void fourByteKeysWorkTyped() {
         try (BpfMap m = hash(MapType.HASH, 4, 8, 16, 0)) {

@@ -105,6 +105,18 @@ class LruHashMapTest {
         }
     }
 
+    @Test
+    void openedFromTheFileReadsWithoutTouching() {
+        try (BpfMap m = lru(4, 0)) {
+            assertEquals(0, m.incrementLong(9, 0, 3));
+            try (BpfMap o = Maps.open(m.path())) {
+                assertEquals(3, o.getLong(o.lookupElem(9), 0));
+                assertEquals(-Errno.EPERM, o.update(k8(1), k8(1), ANY));
+                assertEquals(Set.of(9L), keys(o));
+            }
+        }
+    }
+
     /** Hot keys a program keeps looking up outlive a stream of cold inserts. */
     @Test
     void hotKeysSurviveColdChurn() {

@@ -66,10 +66,17 @@ class RelayMapTest {
             m.putLong(h, 0, 0x1122334455667788L);
             m.putInt(h, 8, 42);
             assertEquals(42, m.getInt(h, 8));
+            m.putLong(h, 8, -1L); // bytes 8..15 of a 12-byte record: outside, ignored
+            m.putInt(h, -4, -1);
+            assertEquals(42, m.getInt(h, 8));
+            assertEquals(-Errno.EINVAL, m.putBytes(h, 10, new byte[3]));
+            assertEquals(-Errno.EINVAL, m.putBytes(h, 0, new byte[4], 2, 4));
+            assertEquals(0, m.putBytes(h, 10, new byte[2]));
+            m.putInt(h, 8, 42);
             assertEquals(0, m.commit(h));
             assertEquals(-Errno.EINVAL, m.commit(h), "a second commit is refused");
             long d = m.reserve(8);
-            m.putBytes(d, 0, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+            assertEquals(0, m.putBytes(d, 0, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}));
             assertEquals(0, m.discard(d));
             assertEquals(-Errno.EINVAL, m.commit(-5));
             assertEquals(-Errno.E2BIG, m.reserve(m.maxRecordSize() + 1));
@@ -100,7 +107,7 @@ class RelayMapTest {
                 } else {
                     long h = m.reserve(sizes[i]);
                     assertTrue(h >= 0);
-                    m.putBytes(h, 0, buf, 0, sizes[i]);
+                    assertEquals(0, m.putBytes(h, 0, buf, 0, sizes[i]));
                     assertEquals(0, m.commit(h));
                 }
             }
@@ -371,6 +378,7 @@ class RelayMapTest {
             assertEquals(-Errno.EPERM, r.relayFlush());
             assertEquals(-Errno.EPERM, r.update(new byte[4], new byte[64], BpfMap.F_LOCK), "EPERM comes first");
             assertEquals(-Errno.EPERM, r.subbufsConsumed(0, 1));
+            assertEquals(-Errno.EPERM, r.commit(1L << 30 | 200));
             assertEquals(m.baseName(), r.baseName());
             assertEquals(1, RelayReader.read(r).records().size());
             r.close();

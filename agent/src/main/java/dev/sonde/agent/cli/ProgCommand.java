@@ -34,7 +34,7 @@ final class ProgCommand {
         @Spec
         CommandSpec spec;
 
-        @Parameters(index = "0", paramLabel = "<pid>")
+        @Parameters(index = "0", arity = "0..1", paramLabel = "<pid>")
         String target;
 
         @Parameters(index = "1", arity = "0..1", paramLabel = "<name>", description = "Only the program with this name or id.")
@@ -45,6 +45,9 @@ final class ProgCommand {
 
         @Override
         public Integer call() {
+            if (dir == null && target == null) {
+                throw new CliError(CliError.USAGE, "give the JVM's pid, or --dir <sonde dir>/<pid> for a JVM that is gone");
+            }
             Path procDir = MapTarget.resolve(dir == null ? target : null, dir).mapsDir().getParent();
             if (dir != null && name == null) {
                 name = target;

@@ -8,10 +8,10 @@ import picocli.CommandLine.Command;
  * {@code sonde}: bpftool for the JVM. Errors are one line naming the problem and the fix, with a non-zero exit
  * code; stack traces only with {@code --debug}.
  */
-@Command(name = "sonde", mixinStandardHelpOptions = true, version = "sonde 0.1.0",
+@Command(name = "sonde", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "sonde 0.1.0",
         description = "Inspect Sonde's programs and maps in a JVM, live or after it died.",
         subcommands = {MapCommand.class, ProbeCommands.Jvms.class, ProbeCommands.Load.class,
-            ProbeCommands.Unload.class, ProbeCommands.Attach.class, ProbeCommands.Detach.class, ProgCommand.class})
+            ProbeCommands.Unload.class, ProbeCommands.Attach.class, ProbeCommands.Detach.class, ProgCommand.class, RelayCommand.class, RingbufCommand.class, StructOpsCommand.class})
 public final class SondeCli {
     private SondeCli() {
     }

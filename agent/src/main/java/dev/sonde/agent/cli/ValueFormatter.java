@@ -19,8 +19,8 @@ import java.util.List;
 
 /**
  * Turns raw keys and values into typed output through the schema in {@code <map>.json} (the role BTF plays for
- * bpftool): named fields as numbers, strings and log2 histograms. Without a schema, 4- and 8-byte keys and values
- * print as unsigned integers and anything else as hex bytes.
+ * bpftool): named fields as numbers, strings and log2 histograms. Without a schema, 4-byte keys and values print as
+ * unsigned integers, 8-byte ones as signed longs (Java's {@code long}), anything else as hex bytes.
  */
 final class ValueFormatter {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;

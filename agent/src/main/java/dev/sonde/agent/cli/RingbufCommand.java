@@ -1,0 +1,107 @@
+package dev.sonde.agent.cli;
+
+import dev.sonde.maps.BpfMap;
+import dev.sonde.maps.MapType;
+import dev.sonde.maps.RingBuf;
+import dev.sonde.maps.RingBufConsumer;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code sonde ringbuf tail <pid> <map>}: consume a ring from outside the JVM, one line per record. A ring has one
+ * consumer, as the kernel's: tailing takes the records, so tail a ring no exporter drains (bpftool's
+ * {@code map event_pipe} consumes perf buffers the same way).
+ */
+@Command(name = "ringbuf", description = "Follow a ringbuf from outside the JVM.", subcommands = RingbufCommand.TailCmd.class)
+final class RingbufCommand {
+    private RingbufCommand() {
+    }
+
+    @Command(name = "tail", description = "Consume and print a ring's records, one line each (text as text, else hex).")
+    static final class TailCmd implements Callable<Integer> {
+        @Mixin
+        OutputOptions output;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "<pid>")
+        String target;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "<map>")
+        String map;
+
+        @Option(names = "--dir", description = "A <sonde dir>/<pid> directory instead of a pid.")
+        Path dir;
+
+        @Option(names = {"-n", "--count"}, paramLabel = "<n>", description = "Stop after n records.")
+        long count = Long.MAX_VALUE;
+
+        @Option(names = "--timeout", paramLabel = "<ms>", description = "Stop after this long without a record.")
+        long timeoutMs = Long.MAX_VALUE;
+
+        @Override
+        public Integer call() {
+            String name = dir != null && map == null ? target : map;
+            MapTarget t = MapTarget.resolve(dir == null ? target : null, dir);
+            PrintWriter out = spec.commandLine().getOut();
+            long[] seen = {0};
+            try (BpfMap m = t.open(name, false)) {
+                if (m.type() != MapType.RINGBUF) {
+                    throw new CliError(CliError.USAGE, "map '" + m.name() + "' is a " + m.type().bpftoolName()
+                            + ", not a ringbuf; use `sonde map dump` or `sonde relay cat`");
+                }
+                try (RingBufConsumer c = RingBufConsumer.create((RingBuf) m, rec -> {
+                    out.println(line(rec));
+                    return ++seen[0] >= count ? -1 : 0;
+                })) {
+                    long idleSince = System.nanoTime();
+                    while (seen[0] < count) {
+                        int n = c.poll(100);
+                        out.flush();
+                        if (n < 0) {
+                            break;
+                        }
+                        if (n > 0) {
+                            idleSince = System.nanoTime();
+                        } else if (timeoutMs != Long.MAX_VALUE && System.nanoTime() - idleSince > timeoutMs * 1_000_000L) {
+                            break;
+                        }
+                    }
+                }
+                out.flush();
+                RingBuf ring = (RingBuf) m;
+                if (ring.droppedRecords() > 0) {
+                    System.err.printf("sonde: %d records were dropped (ring full) by the producers%n", ring.droppedRecords());
+                }
+                return 0;
+            }
+        }
+    }
+
+    /** Printable UTF-8/ASCII text as itself, anything else as hex bytes. */
+    static String line(ByteBuffer rec) {
+        byte[] b = new byte[rec.remaining()];
+        rec.duplicate().get(b);
+        boolean text = b.length > 0;
+        for (byte x : b) {
+            if ((x < 0x20 && x != '\t' && x != '\n' && x != '\r') || x == 0x7f) {
+                text = false;
+                break;
+            }
+        }
+        if (text) {
+            String s = new String(b, java.nio.charset.StandardCharsets.UTF_8);
+            return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
+        }
+        return b.length + " bytes: " + ValueFormatter.hex(b, 0, b.length);
+    }
+}

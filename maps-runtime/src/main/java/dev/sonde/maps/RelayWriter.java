@@ -1,0 +1,223 @@
+package dev.sonde.maps;
+
+import static dev.sonde.maps.RelayLayout.*;
+
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The writers' side of the relay protocol on a shard file ({@link RelayLayout}): claiming a record with a CAS on
+ * the write position, switching to the next sub-buffer (as {@code relay_switch_subbuf()}), padding and closing
+ * the old one, and deciding whether a slot may be reused. Lock-free and allocation-free; never waits.
+ */
+final class RelayWriter {
+    private static final VarHandle LONG = MapMemory.LONG;
+    private static final VarHandle INT = MapMemory.INT;
+    private static final byte[] ZEROS = new byte[4096];
+
+    private final int subbufSize;
+    private final int subbufShift;
+    private final int nSubbufs;
+    private final boolean overwrite;
+    private final boolean coarseClock;
+    /**
+     * Per shard, how far a walk of {@link #lapDone} got: {@code (lap + 1) << 32 | offset}. Records before that
+     * offset were committed and stay so until the slot is reused, so a retry resumes there instead of walking a
+     * whole sub-buffer again on every write refused while a writer is still inside.
+     */
+    private final AtomicLongArray walked;
+
+    RelayWriter(int subbufSize, int nSubbufs, int numShards, boolean overwrite, boolean coarseClock) {
+        this.subbufSize = subbufSize;
+        this.subbufShift = Integer.numberOfTrailingZeros(subbufSize);
+        this.nSubbufs = nSubbufs;
+        this.overwrite = overwrite;
+        this.coarseClock = coarseClock;
+        this.walked = new AtomicLongArray(numShards);
+        if (coarseClock) {
+            RelayClock.start();
+        }
+    }
+
+    /** The record timestamp: {@code System.nanoTime()}, or the cached clock. */
+    long now() {
+        return coarseClock ? RelayClock.now() : System.nanoTime();
+    }
+
+    /**
+     * Claims {@code recordSize(size)} bytes in shard {@code b} and writes the record header (BUSY); returns the
+     * header's offset in the file or a negative errno. Only the common case, a record that fits the open
+     * sub-buffer, is here, small enough to inline into every writer.
+     */
+    int claim(ByteBuffer b, int size) {
+        int need = recordSize(size);
+        long now = now();
+        for (;;) {
+            // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
+            long p = (long) LONG.getAcquire(b, POS_OFFSET);
+            long lap = (p - 1) >>> subbufShift;
+            int off = (int) (p - (lap << subbufShift));
+            if (off + need > subbufSize) {
+                return claimNext(b, size, need, now);
+            }
+            if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
+                return header(b, lap, off, size, now);
+            }
+        }
+    }
+
+    /** The record does not fit the open sub-buffer: start the next one (or refuse), as relay_switch_subbuf(). */
+    private int claimNext(ByteBuffer b, int size, int need, long now) {
+        for (;;) {
+            long p = (long) LONG.getAcquire(b, POS_OFFSET);
+            long lap = (p - 1) >>> subbufShift;
+            int off = (int) (p - (lap << subbufShift));
+            if (off + need <= subbufSize) {
+                // Someone else switched meanwhile and the record fits the new sub-buffer.
+                if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
+                    return header(b, lap, off, size, now);
+                }
+                continue;
+            }
+            long next = lap + 1;
+            int err = checkStart(b, next);
+            if (err != 0) {
+                if (err == -Errno.EAGAIN && off < subbufSize) {
+                    // As relay.c marks a full buffer: the tail is closed before we report the refusal, so
+                    // smaller records cannot slip in after it and the buffer keeps exactly the first records.
+                    if (!LONG.compareAndSet(b, POS_OFFSET, p, (lap << subbufShift) + subbufSize)) {
+                        continue;
+                    }
+                    pad(b, lap, off);
+                }
+                LONG.getAndAdd(b, DROPPED_OFFSET, 1L);
+                return err;
+            }
+            if (LONG.compareAndSet(b, POS_OFFSET, p, (next << subbufShift) + SUBBUF_HEADER_SIZE + need)) {
+                switchSubbuf(b, lap, off, next, now);
+                return header(b, next, SUBBUF_HEADER_SIZE, size, now);
+            }
+        }
+    }
+
+    /** Writes the header of a record just claimed at {@code off} in lap {@code lap}; returns its file offset. */
+    private int header(ByteBuffer b, long lap, int off, int size, long now) {
+        int at = slotBase(lap) + off;
+        LONG.set(b, at + REC_TIME_OFFSET, now);
+        // Length (BUSY) and stamp in one 8-byte store: a reader never pairs this lap's stamp with an old
+        // lap's length. Release: the timestamp is in place before the header names the record.
+        LONG.setRelease(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
+        return at;
+    }
+
+    /** Whether lap {@code next} may start: 0, -EAGAIN (no-overwrite and not consumed) or -EBUSY (writer inside). */
+    private int checkStart(ByteBuffer b, long next) {
+        long prev = next - nSubbufs;
+        if (prev < 0) {
+            return 0;
+        }
+        // Acquire: the reader's release of these sub-buffers happens before we write into them.
+        if (!overwrite && prev >= (long) LONG.getAcquire(b, CONSUMED_OFFSET)) {
+            return -Errno.EAGAIN;
+        }
+        return lapDone(b, shardOf(b), prev) ? 0 : -Errno.EBUSY;
+    }
+
+    /**
+     * Whether every claim of closed lap {@code lap} is committed or discarded, so its slot may be reused: a walk
+     * over its record headers on each switch (amortised, one header read per record) instead of an atomic
+     * counter on each commit, which keeps commit a plain release store.
+     */
+    private boolean lapDone(ByteBuffer b, int shard, long lap) {
+        int base = slotBase(lap);
+        // Acquire: the padding zeroed before the close word was set is in place.
+        long close = (long) LONG.getAcquire(b, base + SB_CLOSE_OFFSET);
+        if ((int) (close >>> 32) != (int) (lap + 1)) {
+            return false;
+        }
+        int end = subbufSize - (int) close;
+        long hint = walked.get(shard);
+        int o = (int) (hint >>> 32) == (int) (lap + 1) ? (int) hint : SUBBUF_HEADER_SIZE;
+        while (o < end) {
+            // One 8-byte read, so length and stamp come from the same store. Acquire: each writer's payload
+            // stores happen before we overwrite its bytes.
+            long header = (long) LONG.getAcquire(b, base + o + REC_LEN_OFFSET);
+            int h = (int) header;
+            if ((int) (header >>> 32) != stamp(lap, o) || (h & BUSY) != 0) {
+                walked.lazySet(shard, (lap + 1) << 32 | o);
+                return false;
+            }
+            o += recordSize(h & LEN_MASK);
+        }
+        return o == end;
+    }
+
+    private int shardOf(ByteBuffer b) {
+        return b.getInt(SHARD_OFFSET);
+    }
+
+    /** Closes lap {@code lap} at {@code off} with zero padding and starts lap {@code next}; the caller won the CAS. */
+    private void switchSubbuf(ByteBuffer b, long lap, int off, long next, long now) {
+        pad(b, lap, off);
+        int nw = slotBase(next);
+        LONG.set(b, nw + SB_START_OFFSET, now);
+        // Release: a reader that sees the new seq sees the lap's start time.
+        LONG.setRelease(b, nw + SB_SEQ_OFFSET, next + 1);
+        if (next >= nSubbufs && overwrite) {
+            LONG.getAndAdd(b, OVERWRITTEN_OFFSET, 1L);
+        }
+    }
+
+    /** Closes lap {@code lap} from {@code off} on: zero bytes, then their count and the lap's tag in one word. */
+    private void pad(ByteBuffer b, long lap, int off) {
+        int old = slotBase(lap);
+        int pad = subbufSize - off;
+        if (pad == 0 && (int) ((long) LONG.getAcquire(b, old + SB_CLOSE_OFFSET) >>> 32) == (int) (lap + 1)) {
+            return; // closed already when a refused write marked it full: keep the padding it recorded
+        }
+        if (pad > 0 && lap >= nSubbufs) {
+            zero(b, old + off, pad);
+        }
+        // Release: whoever sees this lap's tag sees the zeroed padding (lapDone, readers of the padding).
+        LONG.setRelease(b, old + SB_CLOSE_OFFSET, closeWord(lap, pad));
+    }
+
+    void publish(ByteBuffer b, int at, int len, int flag) {
+        // Release: the payload is visible before the length without BUSY says it is complete.
+        INT.setRelease(b, at + REC_LEN_OFFSET, len | flag);
+    }
+
+    private int slotBase(long lap) {
+        return FILE_HEADER_SIZE + ((int) lap & (nSubbufs - 1)) * subbufSize;
+    }
+
+    private static void zero(ByteBuffer b, int at, int len) {
+        while (len > 0) {
+            int n = Math.min(len, ZEROS.length);
+            b.put(at, ZEROS, 0, n);
+            at += n;
+            len -= n;
+        }
+    }
+
+    /** Closes the open sub-buffer of {@code b} unless it is empty: 0, -EAGAIN or -EBUSY. */
+    int flush(ByteBuffer b, long now) {
+        for (;;) {
+            long p = (long) LONG.getAcquire(b, POS_OFFSET);
+            long lap = (p - 1) >>> subbufShift;
+            int off = (int) (p - (lap << subbufShift));
+            if (off == SUBBUF_HEADER_SIZE) {
+                return 0;
+            }
+            int err = checkStart(b, lap + 1);
+            if (err != 0) {
+                return err;
+            }
+            if (LONG.compareAndSet(b, POS_OFFSET, p, ((lap + 1) << subbufShift) + SUBBUF_HEADER_SIZE)) {
+                switchSubbuf(b, lap, off, lap + 1, now);
+                return 0;
+            }
+        }
+    }
+}
