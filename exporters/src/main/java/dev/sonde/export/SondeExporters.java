@@ -116,6 +116,7 @@ public final class SondeExporters implements AutoCloseable {
                     spanExporters.add(e);
                     return e;
                 })
+                .addLogRecordExporterCustomizer((e, props) -> new CountingLogExporter(e, telemetry))
                 .addResourceCustomizer((r, props) -> {
                     resource[0] = r;
                     return r;
@@ -132,7 +133,8 @@ public final class SondeExporters implements AutoCloseable {
                 .addTracerProviderCustomizer((b, props) -> file == null ? b
                         : b.addSpanProcessor(BatchSpanProcessor.builder(file.spanExporter()).build()))
                 .addLoggerProviderCustomizer((b, props) -> file == null ? b
-                        : b.addLogRecordProcessor(BatchLogRecordProcessor.builder(file.logExporter()).build()))
+                        : b.addLogRecordProcessor(BatchLogRecordProcessor.builder(
+                                new CountingLogExporter(file.logExporter(), telemetry)).build()))
                 .disableShutdownHook()
                 .build();
         return new SondeExporters(auto.getOpenTelemetrySdk(), made[0], telemetry, file, shutdownTimeout, cfg,

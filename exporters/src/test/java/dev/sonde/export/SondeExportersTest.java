@@ -123,6 +123,33 @@ class SondeExportersTest {
     }
 
     @Test
+    void relay_records_whose_export_fails_count_as_export_failed() throws Exception {
+        receiver.mode(OtlpReceiver.Mode.UNAVAILABLE);
+        Map<String, String> s = otlp("http/protobuf");
+        s.put("otel.java.exporter.otlp.retry.disabled", "true"); // one refusal fails the export
+        try (RelayMap relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("se_fail").keySize(4)
+                .valueSize(64).subbufSize(4096).nSubbufs(4).numShards(1).flags(MapSpec.F_RELAY_OVERWRITE).build())) {
+            SondeExporters ex = SondeExporters.start(s);
+            try {
+                ex.relays().add(relay);
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(0, relay.output(("r" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                }
+                assertEquals(3, ex.relays().exportSnapshot(relay));
+                ex.flush();
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (ex.telemetry().droppedTotal(SondeTelemetry.EXPORT_FAILED) < 3 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertEquals(3, ex.telemetry().droppedTotal(SondeTelemetry.EXPORT_FAILED));
+                assertTrue(receiver.refused() >= 1);
+            } finally {
+                ex.close();
+            }
+        }
+    }
+
+    @Test
     void maps_are_exported_every_sonde_metrics_interval() {
         Map<String, String> s = otlp("http/protobuf");
         s.put("sonde.metrics.interval", "100ms");
