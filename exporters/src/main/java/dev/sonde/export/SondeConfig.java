@@ -34,6 +34,23 @@ final class SondeConfig {
         return v == null ? dflt : v;
     }
 
+    /** A positive integer. */
+    int integer(String key, int dflt) {
+        String v = get(key);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new SondeException(Errno.EINVAL, key + "=" + v + " is not a positive integer; write e.g. " + dflt);
+    }
+
     /** A duration: {@code 500ms}, {@code 10s}, {@code 2m}, or a bare number of milliseconds. */
     Duration duration(String key, Duration dflt) {
         String v = get(key);

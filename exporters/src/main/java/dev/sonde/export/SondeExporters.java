@@ -189,10 +189,10 @@ public final class SondeExporters implements AutoCloseable {
     public synchronized void addSpanRing(RingBuf ring) {
         if (spans == null) {
             spans = new SpanPipeline(spanExporter, resource, telemetry,
-                    Integer.highestOneBit(Math.max(2, Integer.parseInt(config.get("sonde.spans.capacity", "4096")))),
-                    Integer.parseInt(config.get("sonde.spans.batchSize", "512")),
+                    Integer.highestOneBit(Math.max(2, config.integer("sonde.spans.capacity", 4096))),
+                    config.integer("sonde.spans.batchSize", 512),
                     config.duration("sonde.spans.maxDelay", Duration.ofMillis(200)),
-                    Integer.parseInt(config.get("sonde.spans.maxPendingBatches", "8")), shutdownTimeout);
+                    config.integer("sonde.spans.maxPendingBatches", 8), shutdownTimeout);
             drainer = new SpanRingDrainer(spans, telemetry);
         }
         drainer.add(ring);

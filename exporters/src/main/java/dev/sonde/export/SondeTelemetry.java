@@ -67,7 +67,8 @@ public final class SondeTelemetry implements MetricProducer {
                 return i;
             }
         }
-        throw new IllegalArgumentException("unknown drop cause '" + cause + "'; use one of " + String.join(", ", CAUSES));
+        throw new dev.sonde.maps.SondeException(dev.sonde.maps.Errno.EINVAL, "unknown drop cause '" + cause
+                + "'; use one of " + String.join(", ", CAUSES));
     }
 
     /** Counts records the exporters themselves dropped. Lock-free: called from export threads. */

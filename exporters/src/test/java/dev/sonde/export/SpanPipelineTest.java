@@ -82,6 +82,20 @@ class SpanPipelineTest {
     }
 
     @Test
+    void a_record_that_does_not_decode_is_counted_and_the_next_one_still_goes_out() {
+        try (SpanPipeline p = pipeline(512, 4)) {
+            ByteBuffer good = SpanRecords.record(1, 10, 5, 1, 0, 1, "C", "ok", "", "", "");
+            ByteBuffer cut = SpanRecords.record(1, 10, 5, 2, 0, 2, "C", "cut", "", "", "");
+            cut.limit(cut.limit() - 3);
+            p.publish(cut);
+            p.publish(good);
+        }
+        assertEquals("C.ok", receiver.awaitSpans(1, Duration.ofSeconds(10)).get(0).getName());
+        assertEquals(1, receiver.spans().size());
+        assertEquals(1, telemetry.droppedTotal(SondeTelemetry.EXPORT_FAILED));
+    }
+
+    @Test
     void every_record_arrives_once_in_bounded_batches_with_distinct_ids() {
         int n = 10_000;
         try (SpanPipeline p = pipeline(500, 64)) {
