@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Sonde's own metrics, cumulative monotonic sums: {@code sonde.records.dropped{cause}} (every cause always
@@ -37,6 +38,8 @@ public final class SondeTelemetry implements MetricProducer {
     private final AtomicLongArray own = new AtomicLongArray(CAUSES.length);
     private final List<Source> dropSources = new CopyOnWriteArrayList<>();
     private final List<Program> programs = new CopyOnWriteArrayList<>();
+    private final List<Supplier<? extends Collection<? extends dev.sonde.probes.Program>>> programSources =
+            new CopyOnWriteArrayList<>();
     private final long start = System.currentTimeMillis() * 1_000_000L;
 
     private static final class Source {
@@ -90,6 +93,15 @@ public final class SondeTelemetry implements MetricProducer {
         return () -> programs.remove(p);
     }
 
+    /**
+     * Adds a changing set of programs (the agent's loaded programs): read at each collection, so programs loaded
+     * or unloaded later show up or go without registering each. Returns the handle that removes the source.
+     */
+    public AutoCloseable registerPrograms(Supplier<? extends Collection<? extends dev.sonde.probes.Program>> source) {
+        programSources.add(source);
+        return () -> programSources.remove(source);
+    }
+
     /** Total drops of {@code cause} right now. */
     public long droppedTotal(String cause) {
         int c = cause(cause);
@@ -114,6 +126,13 @@ public final class SondeTelemetry implements MetricProducer {
         for (Program p : programs) {
             runs.add(LongPointData.create(start, now, p.attrs, p.runs.getAsLong()));
             errors.add(LongPointData.create(start, now, p.attrs, p.errors.getAsLong()));
+        }
+        for (Supplier<? extends Collection<? extends dev.sonde.probes.Program>> src : programSources) {
+            for (dev.sonde.probes.Program p : src.get()) {
+                Attributes a = Attributes.of(PROGRAM, p.name());
+                runs.add(LongPointData.create(start, now, a, p.stats().runCount()));
+                errors.add(LongPointData.create(start, now, a, p.stats().errors()));
+            }
         }
         List<MetricData> out = new ArrayList<>(3);
         out.add(sum(resource, "sonde.records.dropped", "Records Sonde dropped, by cause", "{record}", dropped));
