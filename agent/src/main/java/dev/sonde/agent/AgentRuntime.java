@@ -79,6 +79,12 @@ public final class AgentRuntime {
         return new ProbeLoader(MapSource.MAPS, ClassLoader.getSystemClassLoader()).load(file);
     }
 
+    /** The hook id of an instrumented method, 0 if none: for tools and benchmarks that address one hook. */
+    public static int hookId(String className, String method, String descriptor) {
+        AgentRuntime rt = instance();
+        return rt == null ? 0 : rt.hooks.idOf(className, method, descriptor);
+    }
+
     LoadedProbes loaded() {
         return loaded;
     }

@@ -76,7 +76,7 @@ final class BootstrapJar {
         return false;
     }
 
-    private static Path agentJar() {
+    static Path agentJar() {
         try {
             Path p = Paths.get(BootstrapJar.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             return Files.isRegularFile(p) ? p : null;

@@ -110,6 +110,9 @@ final class HookTable {
         for (Binding b : list) {
             Program p = b.program();
             (p.kind() == ProbeKind.ENTRY ? en : p.kind() == ProbeKind.EXIT ? ex : th).add(p);
+            if (p.kind() == ProbeKind.EXIT && p.alsoOnException()) {
+                th.add(p);
+            }
         }
         Hooks.set(m.hookId(), list.isEmpty() ? null : new AttachPoint(m, en.toArray(new Program[0]),
                 ex.toArray(new Program[0]), th.toArray(new Program[0])));

@@ -1,6 +1,7 @@
 package dev.sonde.agent;
 
 import dev.sonde.bridge.Hooks;
+import dev.sonde.probes.AttachPoint;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -22,6 +23,8 @@ final class SondeAdvice {
     static void exit(@HookId int hook, @Advice.Enter long start, @RetBits long ret, @Advice.Thrown Throwable thrown,
             @ArgBits(0) long a0, @ArgBits(1) long a1, @ArgBits(2) long a2, @ArgBits(3) long a3, @ArgBits(4) long a4,
             @ArgBits(5) long a5) {
-        Hooks.exit(hook, start, ret, thrown, a0, a1, a2, a3, a4, a5);
+        if (start != AttachPoint.NO_EXIT) {
+            Hooks.exit(hook, start, ret, thrown, a0, a1, a2, a3, a4, a5);
+        }
     }
 }

@@ -5,7 +5,8 @@ import java.lang.reflect.InvocationTargetException;
 
 /**
  * The agent's entry points. This class touches nothing but the JDK until the bootstrap classes are appended
- * ({@link BootstrapJar}); the rest starts by reflection in {@code AgentRuntime}. A failed start is one line on
+ * ({@link BootstrapJar}); the rest starts by reflection in {@code AgentRuntime}, inside the agent's own class
+ * loader ({@link AgentLoader}). A failed start is one line on
  * stderr and the application runs on, unless {@code sonde.failFast=true}.
  */
 public final class SondeAgent {
@@ -31,7 +32,9 @@ public final class SondeAgent {
                 System.setProperty("sonde.dir", parsed.dir());
             }
             BootstrapJar.install(inst);
-            Class.forName("dev.sonde.agent.AgentRuntime")
+            ClassLoader agentLoader = AgentLoader.create(BootstrapJar.agentJar());
+            Class.forName("dev.sonde.agent.AgentRuntime", true,
+                    agentLoader != null ? agentLoader : SondeAgent.class.getClassLoader())
                     .getMethod("start", String.class, Instrumentation.class, boolean.class)
                     .invoke(null, args, inst, attached);
         } catch (Throwable t) {

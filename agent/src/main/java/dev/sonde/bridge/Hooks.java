@@ -28,16 +28,19 @@ public final class Hooks {
     private Hooks() {
     }
 
-    /** Method entry: runs the entry programs; returns the start time for the exit, or {@link AttachPoint#NO_START}. */
+    /**
+     * Method entry: runs the entry programs; returns the start time for the exit, {@link AttachPoint#NO_START},
+     * or {@link AttachPoint#NO_EXIT} when the advice may skip the exit call (an empty hook costs one slot read).
+     */
     public static long enter(int id, long a0, long a1, long a2, long a3, long a4, long a5) {
         AttachPoint[] s = slots;
         if (id >= s.length) {
-            return AttachPoint.NO_START;
+            return AttachPoint.NO_EXIT;
         }
         // Acquire pairs with set's release: a thread that sees the attach point sees its programs built.
         AttachPoint p = (AttachPoint) SLOTS.getAcquire(s, id);
         if (p == null) {
-            return AttachPoint.NO_START;
+            return AttachPoint.NO_EXIT;
         }
         try {
             return p.enter(a0, a1, a2, a3, a4, a5);

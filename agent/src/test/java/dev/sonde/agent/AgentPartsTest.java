@@ -59,12 +59,12 @@ class AgentPartsTest {
         Hooks.set(5000, new AttachPoint(m, new Program[] {p}, new Program[0], new Program[0]));
         Hooks.set(5001, broken);
         try {
-            assertEquals(AttachPoint.NO_START, Hooks.enter(5000, 0, 0, 0, 0, 0, 0));
+            assertEquals(AttachPoint.NO_EXIT, Hooks.enter(5000, 0, 0, 0, 0, 0, 0));
             assertEquals(1, p.stats().errors());
             long before = Hooks.bridgeErrors();
             Hooks.exit(5001, AttachPoint.NO_START, 0, null, 0, 0, 0, 0, 0, 0);
             assertEquals(before, Hooks.bridgeErrors(), "a program's own failure is the program's, not the bridge's");
-            assertEquals(AttachPoint.NO_START, Hooks.enter(1 << 20, 0, 0, 0, 0, 0, 0), "an id past the table");
+            assertEquals(AttachPoint.NO_EXIT, Hooks.enter(1 << 20, 0, 0, 0, 0, 0, 0), "an id past the table");
         } finally {
             Hooks.set(5000, null);
             Hooks.set(5001, null);

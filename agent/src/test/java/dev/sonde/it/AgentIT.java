@@ -9,8 +9,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sonde.maps.BpfMap;
 import dev.sonde.maps.Maps;
+import dev.sonde.maps.RelayReader;
+import dev.sonde.maps.RingBuf;
+import dev.sonde.maps.RingBufConsumer;
 import dev.sonde.probes.builtin.NameHash;
 import dev.sonde.probes.builtin.NameTableLayout;
+import dev.sonde.probes.builtin.SpanLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -36,6 +40,8 @@ class AgentIT {
             "  - {name: exc, type: hash, keySize: 8, valueSize: 8, maxEntries: 64}",
             "  - {name: excnames, type: hash, keySize: 8, valueSize: 64, maxEntries: 64}",
             "  - {name: sums, type: hash, keySize: 8, valueSize: 8, maxEntries: 8}",
+            "  - {name: spans, type: ringbuf, maxEntries: 131072}",
+            "  - {name: calllog, type: relay, subbufSize: 16384, nSubbufs: 8, numShards: 2}",
             "");
 
     static List<String> javaHomes() {
@@ -66,10 +72,14 @@ class AgentIT {
                 "  - {class: " + APP + ", method: pause, program: latency, maps: [lat]}",
                 "  - {class: " + APP + ", method: check, program: exceptions, maps: [exc, excnames]}",
                 "  - {program: dev.sonde.it.ItPrograms$Sums}",
+                "  - {class: " + APP + ", method: work, program: span, maps: [spans]}",
+                "  - {class: " + APP + ", method: check, program: record, maps: [calllog]}",
                 ""));
         try (TargetJvm jvm = TargetJvm.start(javaHome, dir, "config=" + config, CALLS)) {
             assertTrue(jvm.awaitReady(60), "stdout " + jvm.out + " stderr " + jvm.err);
             assertEquals(List.of(), jvm.sondeErrors());
+            assertTrue(jvm.out.contains("VISIBLE agent=false shaded=false bridge=true"),
+                    "the agent and its libraries live in their own class loader: " + jvm.out);
             Path maps = jvm.processDir().resolve("maps");
 
             try (BpfMap byKey = Maps.open(maps.resolve("bykey"))) {
@@ -99,16 +109,35 @@ class AgentIT {
                 assertEquals(1, keys(exc));
                 assertEquals("java.lang.IllegalStateException", NameTableLayout.get(names, names.lookupElem(ise)));
             }
+
             long sum = Long.parseLong(jvm.result().replaceAll(".*sum=(\\d+).*", "$1"));
+            long[] spanSum = {0};
+            try (BpfMap spans = Maps.open(maps.resolve("spans"));
+                    RingBufConsumer c = RingBufConsumer.create((RingBuf) spans, r -> {
+                        assertEquals(SpanLayout.SIZE, r.remaining());
+                        spanSum[0] += r.getLong(r.position() + SpanLayout.VALUE_OFFSET);
+                        return 0;
+                    })) {
+                assertEquals(CALLS, c.consume(), "one span per call, read from another process");
+            }
+            assertEquals(sum, spanSum[0], "the spans carry work's return values");
             try (BpfMap sums = Maps.open(maps.resolve("sums"))) {
                 assertEquals(sum, longAt(sums, 1), "the sum of work's return values");
                 assertEquals(5 * 200, longAt(sums, 2), "Square.area through the Shape+ pattern");
             }
+            List<String> lines = new java.util.ArrayList<>();
+            RelayReader.readAll(jvm.processDir().resolve("relay"), "calllog").records().forEach(r -> lines.add(r.text()));
+            assertEquals(CALLS, lines.size(), "one line per call in the relay files");
+            assertEquals(CALLS / 2, lines.stream().filter(l -> l.endsWith(" threw java.lang.IllegalStateException\n"))
+                    .count());
+            assertTrue(lines.stream().allMatch(l -> l.contains(" " + APP + ".check ")), lines.get(0));
 
             Set<PosixFilePermission> mode = Files.getPosixFilePermissions(maps.resolve("bykey"));
             assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE), mode);
-            JsonNode progs = awaitStatus(jvm.processDir().resolve("progs.json"), p -> p.get("programs").size() == 6
-                    && p.get("programs").get(0).get("runCount").asLong() == CALLS);
+            // The status file is rewritten every second: wait for one written after the last call.
+            JsonNode progs = awaitStatus(jvm.processDir().resolve("progs.json"), p -> p.get("programs").size() == 8
+                    && p.get("programs").findValues("runCount").stream().mapToLong(JsonNode::asLong).sum()
+                    == 2L * CALLS + 10 + CALLS / 2 + CALLS + 5 + CALLS + CALLS);
             Map<String, JsonNode> byName = new HashMap<>();
             progs.get("programs").forEach(p -> byName.put(p.get("name").asText(), p));
             assertEquals(CALLS, byName.get("count#1").get("runCount").asLong());

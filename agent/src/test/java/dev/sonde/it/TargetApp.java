@@ -48,6 +48,9 @@ public final class TargetApp {
 
     public static void main(String[] args) throws Exception {
         int n = Integer.parseInt(args[0]);
+        // What the application's class loader can see of the agent: the bridge only.
+        System.out.println("VISIBLE agent=" + visible("dev.sonde.agent.AgentRuntime") + " shaded="
+                + visible("dev.sonde.shaded.jackson.databind.ObjectMapper") + " bridge=" + visible("dev.sonde.bridge.Hooks"));
         runOnce(n);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
@@ -55,6 +58,15 @@ public final class TargetApp {
             if (line.equals("run")) {
                 runOnce(n); // the control tests run the workload again after loading other probes
             }
+        }
+    }
+
+    private static boolean visible(String name) {
+        try {
+            Class.forName(name, false, TargetApp.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
         }
     }
 

@@ -10,12 +10,19 @@ import dev.sonde.maps.BpfMap;
 public final class AttachPoint {
     /** What {@link #enter} returns when the call is not timed: exit programs then see a duration of -1. */
     public static final long NO_START = Long.MIN_VALUE;
+    /**
+     * What {@link #enter} returns when no exit or exception program is attached: the advice then skips the exit
+     * call altogether. Programs attached between a call's entry and exit start with the next call, as an fexit
+     * program attached mid-call does.
+     */
+    public static final long NO_EXIT = Long.MIN_VALUE + 1;
 
     private final TargetMethod method;
     private final Program[] entry;
     private final Program[] exit;
     private final Program[] exception;
     private final boolean timed;
+    private final boolean exits;
 
     public AttachPoint(TargetMethod method, Program[] entry, Program[] exit, Program[] exception) {
         this.method = method;
@@ -23,6 +30,7 @@ public final class AttachPoint {
         this.exit = exit.clone();
         this.exception = exception.clone();
         this.timed = anyTimed(this.exit) || anyTimed(this.exception);
+        this.exits = this.exit.length != 0 || this.exception.length != 0;
     }
 
     private static boolean anyTimed(Program[] ps) {
@@ -37,7 +45,10 @@ public final class AttachPoint {
     public TargetMethod method() { return method; }
     public boolean isEmpty() { return entry.length == 0 && exit.length == 0 && exception.length == 0; }
 
-    /** Runs the entry programs; returns the start time for the exit's duration, or {@link #NO_START}. */
+    /**
+     * Runs the entry programs; returns the start time for the exit's duration, {@link #NO_START} when no exit
+     * program needs one, or {@link #NO_EXIT} when there is no exit program at all.
+     */
     public long enter(long a0, long a1, long a2, long a3, long a4, long a5) {
         if (entry.length != 0) {
             ProbeContext ctx = ProbeContext.current();
@@ -52,6 +63,9 @@ public final class AttachPoint {
                 missAll(entry);
             }
         }
+        if (!exits) {
+            return NO_EXIT;
+        }
         // Read the clock after the entry programs, so their cost is not in the method's duration.
         return timed ? System.nanoTime() : NO_START;
     }
@@ -62,7 +76,7 @@ public final class AttachPoint {
         if (ps.length == 0) {
             return;
         }
-        long duration = start == NO_START ? -1 : System.nanoTime() - start;
+        long duration = start == NO_START || start == NO_EXIT ? -1 : System.nanoTime() - start;
         ProbeContext ctx = ProbeContext.current();
         if (!ctx.enter()) {
             missAll(ps);

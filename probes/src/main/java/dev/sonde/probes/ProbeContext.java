@@ -2,6 +2,8 @@ package dev.sonde.probes;
 
 import dev.sonde.maps.BpfMap;
 import dev.sonde.maps.Errno;
+import dev.sonde.maps.RelayMap;
+import dev.sonde.maps.RingBuf;
 
 /**
  * What a running program sees, and the BPF helpers' equivalents: {@code bpf_ktime_get_ns}, the current thread,
@@ -17,7 +19,11 @@ public final class ProbeContext {
 
     private static final ThreadLocal<ProbeContext> CURRENT = ThreadLocal.withInitial(ProbeContext::new);
 
+    /** Bytes a program may format a record in, per thread: {@link #scratch()}. */
+    public static final int SCRATCH_SIZE = 512;
+
     private final long[] args = new long[MAX_ARGS];
+    private final byte[] scratch = new byte[SCRATCH_SIZE];
     private final long threadId;
     private TargetMethod method;
     private ProbeKind kind;
@@ -152,6 +158,14 @@ public final class ProbeContext {
         return thrown;
     }
 
+    /**
+     * This thread's {@link #SCRATCH_SIZE}-byte buffer, to format a record before an {@code output} call without
+     * allocating. Its contents do not survive the program's run.
+     */
+    public byte[] scratch() {
+        return scratch;
+    }
+
     // ---- maps ----------------------------------------------------------------------------------------------
 
     /** The program's {@code i}-th map, in the order of its {@link UsesMap} declarations or the probe file's {@code maps}. */
@@ -185,6 +199,32 @@ public final class ProbeContext {
         BpfMap m = maps[mapIndex];
         long h = m.lookupElem(key);
         return h < 0 ? dflt : m.getLong(h, offset);
+    }
+
+    /** The program's {@code i}-th map as a ringbuf (declared {@code type = RINGBUF}): reserve, put, commit. */
+    public RingBuf ringbuf(int i) {
+        return (RingBuf) maps[i];
+    }
+
+    /** The program's {@code i}-th map as a relay (declared {@code type = RELAY}). */
+    public RelayMap relay(int i) {
+        return (RelayMap) maps[i];
+    }
+
+    /** {@code bpf_ringbuf_output}: {@code len} bytes of {@code data} as one record; 0 or a negative errno (-EAGAIN: full). */
+    public int ringbufOutput(int mapIndex, byte[] data, int len, long flags) {
+        RingBuf r = (RingBuf) maps[mapIndex];
+        long h = r.reserve(len);
+        if (h < 0) {
+            return (int) h;
+        }
+        r.putBytes(h, 0, data, 0, len);
+        return r.commit(h, flags);
+    }
+
+    /** One relay record of {@code len} bytes of {@code data} (often {@link #scratch()}); 0 or a negative errno. */
+    public int relayOutput(int mapIndex, byte[] data, int len) {
+        return ((RelayMap) maps[mapIndex]).output(data, 0, len);
     }
 
     /** -EINVAL for a map index the program did not declare: programs check before they index. */

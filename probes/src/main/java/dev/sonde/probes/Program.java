@@ -49,6 +49,14 @@ public abstract class Program implements AutoCloseable {
     public void checkTarget(TargetMethod method) {
     }
 
+    /**
+     * For an exit program: whether it also runs when the call ends by an exception (then
+     * {@link ProbeContext#thrown()} is set), as one span per call needs.
+     */
+    public boolean alsoOnException() {
+        return false;
+    }
+
     /** Whether the program reads {@link ProbeContext#durationNanos()}: only then is the entry timed. */
     public boolean needsDuration() {
         return kind != ProbeKind.ENTRY;

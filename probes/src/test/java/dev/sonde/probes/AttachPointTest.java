@@ -1,7 +1,6 @@
 package dev.sonde.probes;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sonde.maps.BpfMap;
@@ -124,12 +123,16 @@ class AttachPointTest {
         AtomicInteger runs = new AtomicInteger();
         Program p = program("p", ProbeKind.ENTRY, ctx -> runs.incrementAndGet());
         AttachPoint ap = new AttachPoint(M, new Program[] {p}, new Program[0], new Program[0]);
-        assertEquals(AttachPoint.NO_START, ap.enter(0, 0, 0, 0, 0, 0));
+        assertEquals(AttachPoint.NO_EXIT, ap.enter(0, 0, 0, 0, 0, 0), "no exit program: the advice skips the exit");
         p.close();
         ap.enter(0, 0, 0, 0, 0, 0);
         assertEquals(1, runs.get());
         assertEquals("detached", p.stats().stateName());
-        assertFalse(new AttachPoint(M, new Program[0], new Program[0], new Program[0]).enter(0, 0, 0, 0, 0, 0)
-                != AttachPoint.NO_START);
+        assertEquals(AttachPoint.NO_EXIT, new AttachPoint(M, new Program[0], new Program[0], new Program[0])
+                .enter(0, 0, 0, 0, 0, 0));
+        Program th = program("th", ProbeKind.EXCEPTION, ctx -> { });
+        long start = new AttachPoint(M, new Program[0], new Program[0], new Program[] {th}).enter(0, 0, 0, 0, 0, 0);
+        assertTrue(start != AttachPoint.NO_START && start != AttachPoint.NO_EXIT,
+                "an exception program sees the duration so far: the entry is timed");
     }
 }

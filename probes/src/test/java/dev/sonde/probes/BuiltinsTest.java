@@ -177,6 +177,19 @@ class BuiltinsTest {
     }
 
     @Test
+    void textWritesDecimalsAndTruncatesWithoutOverflowing() {
+        byte[] b = new byte[64];
+        for (long v : new long[] {0, 7, -7, 10, 1234567890123L, Long.MAX_VALUE, Long.MIN_VALUE}) {
+            int n = dev.sonde.probes.builtin.Text.putLong(b, 3, v);
+            assertEquals(Long.toString(v), new String(b, 3, n - 3, java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        int p = dev.sonde.probes.builtin.Text.putAscii(b, 0, "x".repeat(100) + "é");
+        assertEquals(64 - 24, p, "leaves room for a number and the newline");
+        assertEquals(2, dev.sonde.probes.builtin.Text.putAscii(b, 0, "aé"));
+        assertEquals('?', b[1]);
+    }
+
+    @Test
     void log2Buckets() {
         assertEquals(0, Log2Histogram.bucket(0));
         assertEquals(1, Log2Histogram.bucket(1));

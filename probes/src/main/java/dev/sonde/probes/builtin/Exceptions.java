@@ -19,6 +19,11 @@ public final class Exceptions extends Program {
         }
     };
 
+    /** The key of exceptions of class {@code c}: {@link NameHash} of its binary name, cached per class. */
+    public static long key(Class<?> c) {
+        return KEYS.get(c)[0];
+    }
+
     private final BpfMap counts;
     private final BpfMap names;
 
@@ -49,7 +54,7 @@ public final class Exceptions extends Program {
             return;
         }
         Class<?> c = t.getClass();
-        long key = KEYS.get(c)[0];
+        long key = key(c);
         if (counts.incrementLong(key, 0, 1) < 0) {
             stats().mapError();
         }

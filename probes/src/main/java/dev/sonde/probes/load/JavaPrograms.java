@@ -91,18 +91,53 @@ final class JavaPrograms {
         }
     }
 
-    /** A {@link ProbeFunction} calling {@code m} directly: a lambda the JIT inlines, no reflection per call. */
+    /**
+     * A {@link ProbeFunction} calling {@code m}: a lambda the JIT inlines when the program class's module grants
+     * full access (same class loader), else a method handle call. Either way no reflection or allocation per call.
+     */
     private static ProbeFunction function(Class<?> c, Method m, String name) {
+        MethodHandle target;
+        MethodHandles.Lookup lookup;
         try {
-            MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(c, MethodHandles.lookup());
-            MethodHandle target = lookup.unreflect(m);
-            MethodType sig = MethodType.methodType(void.class, ProbeContext.class);
-            CallSite site = LambdaMetafactory.metafactory(lookup, "run", MethodType.methodType(ProbeFunction.class),
-                    sig, target, sig);
-            return (ProbeFunction) site.getTarget().invoke();
-        } catch (Throwable t) {
-            throw new SondeException(Errno.EPERM, "program '" + name + "' refused: cannot bind " + m + " (" + t
-                    + "); make the class and method public", t);
+            lookup = MethodHandles.privateLookupIn(c, MethodHandles.lookup());
+            target = lookup.unreflect(m);
+        } catch (IllegalAccessException | RuntimeException e) {
+            throw new SondeException(Errno.EPERM, "program '" + name + "' refused: cannot bind " + m + " (" + e
+                    + "); make the class and method public", e);
+        }
+        if (lookup.hasFullPrivilegeAccess()) {
+            try {
+                MethodType sig = MethodType.methodType(void.class, ProbeContext.class);
+                CallSite site = LambdaMetafactory.metafactory(lookup, "run",
+                        MethodType.methodType(ProbeFunction.class), sig, target, sig);
+                return (ProbeFunction) site.getTarget().invoke();
+            } catch (Throwable t) {
+                // fall back to the method handle below
+            }
+        }
+        return new HandleFunction(target);
+    }
+
+    /**
+     * The agent's class loader is another module than the program's, where LambdaMetafactory refuses to link:
+     * the probe method is then called through its method handle.
+     */
+    private static final class HandleFunction implements ProbeFunction {
+        private final MethodHandle target;
+
+        HandleFunction(MethodHandle target) {
+            this.target = target;
+        }
+
+        @Override
+        public void run(ProbeContext ctx) {
+            try {
+                target.invokeExact(ctx);
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
         }
     }
 

@@ -10,6 +10,8 @@ import dev.sonde.probes.Program;
 import dev.sonde.probes.builtin.Count;
 import dev.sonde.probes.builtin.Exceptions;
 import dev.sonde.probes.builtin.Latency;
+import dev.sonde.probes.builtin.Record;
+import dev.sonde.probes.builtin.Span;
 import dev.sonde.probes.config.Located;
 import dev.sonde.probes.config.MapDecl;
 import dev.sonde.probes.config.ProbeDecl;
@@ -31,7 +33,9 @@ public final class ProbeLoader {
     public static final Map<String, Set<String>> BUILTINS = Map.of(
             "count", Set.of("arg"),
             "latency", Set.of(),
-            "exceptions", Set.of());
+            "exceptions", Set.of(),
+            "span", Set.of(),
+            "record", Set.of());
 
     private final MapSource mapSource;
     private final ClassLoader programLoader;
@@ -78,7 +82,9 @@ public final class ProbeLoader {
             MapSpec.Builder b = MapSpec.builder(t).name(d.name).keySize(d.keySize).valueSize(d.valueSize)
                     .maxEntries(d.maxEntries).numShards(d.numShards);
             if (t == MapType.RELAY) {
-                b.subbufSize(d.subbufSize).nSubbufs(d.nSubbufs);
+                // The relay's key/value view (index 0 → the files' base name) has fixed sizes: default them.
+                b.keySize(d.keySize == 0 ? 4 : d.keySize).valueSize(d.valueSize == 0 ? 64 : d.valueSize)
+                        .subbufSize(d.subbufSize).nSubbufs(d.nSubbufs);
             }
             if (d.overwrite) {
                 b.flags(t == MapType.RELAY ? MapSpec.F_RELAY_OVERWRITE : MapSpec.F_RB_OVERWRITE);
@@ -113,8 +119,8 @@ public final class ProbeLoader {
 
     private void addProbe(ProbeDecl d, int index, Map<String, BpfMap> declared, LoadedProbes out) {
         if (d.program == null || d.program.isEmpty()) {
-            throw new SondeException(Errno.EINVAL, "a probe needs program: (count, latency, exceptions, or a Java "
-                    + "program class name); add it");
+            throw new SondeException(Errno.EINVAL, "a probe needs program: (count, latency, exceptions, span, record, "
+                    + "or a Java program class name); add it");
         }
         java.util.function.Function<String, BpfMap> maps = name -> resolve(name, declared);
         Set<String> allowed = BUILTINS.get(d.program);
@@ -157,6 +163,14 @@ public final class ProbeLoader {
             case "latency":
                 needMaps(d, 1, 1, "the percpu_array histogram");
                 p = new Latency(name, maps.apply(names.get(0)));
+                break;
+            case "span":
+                needMaps(d, 1, 1, "the ringbuf");
+                p = new Span(name, maps.apply(names.get(0)));
+                break;
+            case "record":
+                needMaps(d, 1, 1, "the relay");
+                p = new Record(name, maps.apply(names.get(0)));
                 break;
             default:
                 needMaps(d, 1, 2, "the hash to count into, then optionally the name table");

@@ -1,0 +1,58 @@
+package dev.sonde.probes.builtin;
+
+import dev.sonde.maps.BpfMap;
+import dev.sonde.maps.MapType;
+import dev.sonde.maps.RingBuf;
+import dev.sonde.probes.MapCheck;
+import dev.sonde.probes.ProbeContext;
+import dev.sonde.probes.ProbeKind;
+import dev.sonde.probes.Program;
+import java.util.EnumSet;
+
+/**
+ * {@code span}: one {@link SpanLayout} record per finished call (normal or exceptional) into a ringbuf, reserved
+ * and committed in place: nothing is copied or allocated. A full ring drops the record (a map error in the stats,
+ * and the ring's own drop count).
+ */
+public final class Span extends Program {
+    /** Wall clock = monotonic clock + this, read once: epoch nanoseconds without a per-call allocation. */
+    private static final long EPOCH_OFFSET = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+
+    private final RingBuf ring;
+
+    public Span(String name, BpfMap ring) {
+        super(name, "span", ProbeKind.EXIT, new BpfMap[] {ring});
+        try {
+            MapCheck.require(name, "ring", ring, EnumSet.of(MapType.RINGBUF), 0, 0);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        this.ring = (RingBuf) ring;
+    }
+
+    @Override
+    public boolean alsoOnException() {
+        return true;
+    }
+
+    @Override
+    public void run(ProbeContext ctx) {
+        long h = ring.reserve(SpanLayout.SIZE);
+        if (h < 0) {
+            stats().mapError();
+            return;
+        }
+        long d = ctx.durationNanos();
+        long end = System.nanoTime();
+        Throwable t = ctx.thrown();
+        ring.putLong(h, SpanLayout.METHOD_OFFSET, ctx.methodId());
+        ring.putLong(h, SpanLayout.THREAD_OFFSET, ctx.threadId());
+        ring.putLong(h, SpanLayout.START_OFFSET, end - Math.max(d, 0) + EPOCH_OFFSET);
+        ring.putLong(h, SpanLayout.DURATION_OFFSET, d);
+        ring.putLong(h, SpanLayout.VALUE_OFFSET, t == null ? ctx.retLong() : Exceptions.key(t.getClass()));
+        ring.putInt(h, SpanLayout.FLAGS_OFFSET, t == null ? 0 : SpanLayout.THREW);
+        ring.putInt(h, SpanLayout.FLAGS_OFFSET + 4, 0);
+        ring.commit(h, 0);
+    }
+}

@@ -1,0 +1,115 @@
+package dev.sonde.probes.load;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sonde.maps.Maps;
+import dev.sonde.maps.RelayMap;
+import dev.sonde.maps.RelayReader;
+import dev.sonde.maps.RelayRecord;
+import dev.sonde.maps.RingBuf;
+import dev.sonde.maps.RingBufConsumer;
+import dev.sonde.probes.AttachPoint;
+import dev.sonde.probes.ProbeKind;
+import dev.sonde.probes.Program;
+import dev.sonde.probes.TargetMethod;
+import dev.sonde.probes.builtin.Exceptions;
+import dev.sonde.probes.builtin.SpanLayout;
+import dev.sonde.probes.config.ProbeFileException;
+import dev.sonde.probes.config.ProbeFileParser;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** {@code span} into a real ringbuf and {@code record} into a real relay: one record per call, normal or thrown. */
+class EventProgramsTest {
+    private static final TargetMethod M = new TargetMethod(21, "com.example.Calc", "add", "(J)J",
+            new String[] {"long"}, "long");
+
+    /** Attaches exit programs as the agent's hook table does: those that also record throws on both lists. */
+    private static AttachPoint attach(List<Binding> bindings) {
+        List<Program> ex = new ArrayList<>();
+        for (Binding b : bindings) {
+            b.program().checkTarget(M);
+            ex.add(b.program());
+            assertEquals(ProbeKind.EXIT, b.program().kind());
+            assertTrue(b.program().alsoOnException());
+        }
+        Program[] exits = ex.toArray(new Program[0]);
+        return new AttachPoint(M, new Program[0], exits, exits);
+    }
+
+    @Test
+    void spanWritesOneRecordPerCallIntoTheRing() {
+        String yaml = "maps:\n  - {name: ev_ring, type: ringbuf, maxEntries: 65536}\n"
+                + "probes:\n  - {class: com.example.Calc, program: span, maps: [ev_ring]}\n";
+        try (LoadedProbes p = new ProbeLoader(MapSource.MAPS, getClass().getClassLoader())
+                .load(ProbeFileParser.parse("ev.yaml", yaml, false))) {
+            AttachPoint ap = attach(p.bindings());
+            for (int i = 0; i < 10; i++) {
+                long start = ap.enter(i, 0, 0, 0, 0, 0);
+                ap.exit(start, i * 10L, i == 9 ? new IllegalStateException() : null, i, 0, 0, 0, 0, 0);
+            }
+            List<long[]> spans = new ArrayList<>();
+            try (RingBufConsumer c = RingBufConsumer.create((RingBuf) Maps.byName("ev_ring"), (ByteBuffer r) -> {
+                assertEquals(SpanLayout.SIZE, r.remaining());
+                int at = r.position();
+                spans.add(new long[] {r.getLong(at + SpanLayout.METHOD_OFFSET), r.getLong(at + SpanLayout.DURATION_OFFSET),
+                        r.getLong(at + SpanLayout.VALUE_OFFSET), r.getInt(at + SpanLayout.FLAGS_OFFSET),
+                        r.getLong(at + SpanLayout.START_OFFSET)});
+                return 0;
+            })) {
+                assertEquals(10, c.consume());
+            }
+            assertEquals(10, spans.size());
+            long now = System.currentTimeMillis() * 1_000_000L;
+            for (int i = 0; i < 10; i++) {
+                long[] s = spans.get(i);
+                assertEquals(21, s[0]);
+                assertTrue(s[1] >= 0);
+                assertTrue(Math.abs(now - s[4]) < 60_000_000_000L, "start is epoch nanoseconds");
+                if (i < 9) {
+                    assertEquals(i * 10L, s[2]);
+                    assertEquals(0, s[3]);
+                } else {
+                    assertEquals(Exceptions.key(IllegalStateException.class), s[2]);
+                    assertEquals(SpanLayout.THREW, s[3]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void recordWritesOneTextLinePerCallIntoTheRelay() {
+        String yaml = "maps:\n  - {name: ev_log, type: relay, subbufSize: 4096, nSubbufs: 4, numShards: 1}\n"
+                + "probes:\n  - {class: com.example.Calc, program: record, maps: [ev_log]}\n";
+        try (LoadedProbes p = new ProbeLoader(MapSource.MAPS, getClass().getClassLoader())
+                .load(ProbeFileParser.parse("ev.yaml", yaml, false))) {
+            AttachPoint ap = attach(p.bindings());
+            for (int i = 0; i < 5; i++) {
+                long start = ap.enter(i, 0, 0, 0, 0, 0);
+                ap.exit(start, -i, i == 4 ? new ArithmeticException() : null, i, 0, 0, 0, 0, 0);
+            }
+            List<RelayRecord> records = RelayReader.read((RelayMap) Maps.byName("ev_log")).records();
+            assertEquals(5, records.size());
+            long tid = Thread.currentThread().getId();
+            for (int i = 0; i < 5; i++) {
+                String line = records.get(i).text();
+                String want = i < 4 ? " ns ret=" + (-i) + "\n" : " ns threw java.lang.ArithmeticException\n";
+                assertTrue(line.startsWith(tid + " com.example.Calc.add "), line);
+                assertTrue(line.endsWith(want), line);
+            }
+        }
+    }
+
+    @Test
+    void eventProgramsRefuseKeyedMaps() {
+        String yaml = "maps:\n  - {name: ev_h, type: hash, keySize: 8, valueSize: 8, maxEntries: 4}\n"
+                + "probes:\n  - {class: a.B, program: span, maps: [ev_h]}\n";
+        ProbeFileException e = org.junit.jupiter.api.Assertions.assertThrows(ProbeFileException.class,
+                () -> new ProbeLoader(MapSource.MAPS, getClass().getClassLoader())
+                        .load(ProbeFileParser.parse("ev.yaml", yaml, false)));
+        assertTrue(e.getMessage().contains("'ev_h' is a hash map; declare it as ringbuf"), e.getMessage());
+    }
+}
