@@ -93,7 +93,7 @@ final class SpanDecoder {
             attrs.put(THREAD_NAME, threadName);
         }
 
-        String traceId = TraceId.fromLongs(nonZero(mix(salt ^ mix(threadId))), nonZero(mix(threadId * 31 + rootCallId ^ salt)));
+        String traceId = TraceId.fromLongs(nonZero(mix(salt ^ mix(threadId))), nonZero(mix(mix(salt + threadId) + rootCallId)));
         SpanContext ctx = SpanContext.create(traceId, spanId(threadId, callId), TraceFlags.getSampled(),
                 TraceState.getDefault());
         SpanContext parent = parentCallId == 0 ? SpanContext.getInvalid()

@@ -105,9 +105,9 @@ class SpanPipelineTest {
         }
         List<Span> spans = receiver.awaitSpans(n, Duration.ofSeconds(20));
         assertEquals(n, spans.size());
-        Set<String> ids = new HashSet<>();
+        Set<com.google.protobuf.ByteString> ids = new HashSet<>();
         for (Span s : spans) {
-            ids.add(s.getSpanId().toStringUtf8() + s.getTraceId().toStringUtf8());
+            ids.add(s.getTraceId().concat(s.getSpanId()));
         }
         assertEquals(n, ids.size());
         receiver.traceRequests().forEach(r -> assertTrue(r.getResourceSpans(0).getScopeSpans(0).getSpansCount() <= 500));

@@ -61,8 +61,8 @@ class SpanRingDrainerTest {
             drainer.close();
             pipeline.close();
             assertEquals(4 * perThread, spans.size());
-            Set<String> ids = new HashSet<>();
-            spans.forEach(s -> ids.add(s.getTraceId().toStringUtf8() + s.getSpanId().toStringUtf8()));
+            Set<com.google.protobuf.ByteString> ids = new HashSet<>();
+            spans.forEach(s -> ids.add(s.getTraceId().concat(s.getSpanId())));
             assertEquals(4 * perThread, ids.size(), "no record twice");
             assertEquals(4 * perThread, pipeline.exported());
         }
