@@ -44,7 +44,7 @@ package dev.sonde.maps;
  * place a thread can spin on another, and only for the same new key at the same instant.
  *
  * <p>A slot that never settles (only a writer that died mid-write leaves one) makes the calls that would wait on
- * it give up with -EBUSY after a bounded number of retries instead of spinning forever.
+ * it give up with -EBUSY after half a second of retries instead of spinning forever.
  *
  * <p><b>Torn values.</b> {@code ctrl} doubles as a sequence lock for {@code byte[]} values: a writer CASes
  * WRITING on, copies, and clears it with a new generation; readers copy between two reads of {@code ctrl} and

@@ -20,10 +20,13 @@ final class HashTable {
     static final int RETRY = Integer.MIN_VALUE + 1;
 
     /**
-     * Retries before a call gives up with -EBUSY on a slot that never settles: only a writer that died mid-write
-     * (another process killed while it held the file writable) leaves one.
+     * How long a call retries on a slot that does not settle before it gives up with -EBUSY: only a writer that
+     * died mid-write (another process killed while it held the file writable) leaves one; a live writer that is
+     * merely descheduled comes back well within it.
      */
-    private static final int MAX_SPINS = 1 << 20;
+    private static final long GIVE_UP_NANOS = 500_000_000L;
+    /** The clock is read once per this many retries (a power of two minus one), not on every one. */
+    private static final int CLOCK_EVERY = 4095;
 
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
@@ -154,7 +157,15 @@ final class HashTable {
     /** Copies the value of {@code kb} into {@code out}: 0 or -ENOENT. A value being rewritten is re-read. */
     int lookup(byte[] kb, byte[] out) {
         long h = hash(kb, 0);
-        for (int spins = 0; spins < MAX_SPINS; spins++) {
+        long started = 0;
+        for (int spins = 0;; spins++) {
+            if ((spins & CLOCK_EVERY) == CLOCK_EVERY) {
+                if (spins == CLOCK_EVERY) {
+                    started = System.nanoTime();
+                } else if (System.nanoTime() - started > GIVE_UP_NANOS) {
+                    return -Errno.EBUSY;
+                }
+            }
             int off = find(h, kb, 0);
             if (off < 0) {
                 return -Errno.ENOENT;
@@ -174,7 +185,6 @@ final class HashTable {
                 return 0;
             }
         }
-        return -Errno.EBUSY;
     }
 
     /**
@@ -213,7 +223,15 @@ final class HashTable {
      */
     int update(byte[] kb, long kl, byte[] vb, long flags) {
         long h = hash(kb, kl);
-        for (int spins = 0; spins < MAX_SPINS; spins++) {
+        long started = 0;
+        for (int spins = 0;; spins++) {
+            if ((spins & CLOCK_EVERY) == CLOCK_EVERY) {
+                if (spins == CLOCK_EVERY) {
+                    started = System.nanoTime();
+                } else if (System.nanoTime() - started > GIVE_UP_NANOS) {
+                    return -Errno.EBUSY;
+                }
+            }
             int off = find(h, kb, kl);
             if (off == PENDING) {
                 Thread.onSpinWait(); // another thread's insert of this very key is settling
@@ -241,7 +259,6 @@ final class HashTable {
             }
             return r;
         }
-        return -Errno.EBUSY;
     }
 
     /** Rewrites a LIVE element's value under the ctrl sequence lock; false when the element changed (look again). */
@@ -375,7 +392,15 @@ final class HashTable {
     /** Deletes the key, copying its last value into {@code out} first when not null: 0 or -ENOENT. */
     int delete(byte[] kb, long kl, byte[] out) {
         long h = hash(kb, kl);
-        for (int spins = 0; spins < MAX_SPINS; spins++) {
+        long started = 0;
+        for (int spins = 0;; spins++) {
+            if ((spins & CLOCK_EVERY) == CLOCK_EVERY) {
+                if (spins == CLOCK_EVERY) {
+                    started = System.nanoTime();
+                } else if (System.nanoTime() - started > GIVE_UP_NANOS) {
+                    return -Errno.EBUSY;
+                }
+            }
             int off = find(h, kb, kl);
             if (off < 0) {
                 return -Errno.ENOENT; // PENDING too: that insert has not happened yet
@@ -411,7 +436,6 @@ final class HashTable {
                 return 0;
             }
         }
-        return -Errno.EBUSY;
     }
 
     // ---- LRU ------------------------------------------------------------------------------------------------

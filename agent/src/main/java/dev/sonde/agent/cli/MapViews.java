@@ -198,33 +198,39 @@ final class MapViews {
      * (a {@code count} without {@code arg}); otherwise keys are argument values and stay numbers.
      */
     static Map<Long, String> methodNames(Path processDir, String mapName) {
-        Map<Long, String> names = new HashMap<>();
-        Path progs = processDir == null ? null : processDir.resolve("progs.json");
-        if (progs == null || !Files.isRegularFile(progs)) {
-            return names;
+        JsonNode root = progs(processDir);
+        boolean keyedByMethod = false;
+        for (JsonNode p : root.path("programs")) {
+            boolean usesMap = false;
+            for (JsonNode m : p.path("maps")) {
+                usesMap |= mapName.equals(m.isTextual() ? m.asText() : m.path("name").asText());
+            }
+            keyedByMethod |= usesMap && "method".equals(p.path("keyedBy").asText());
         }
-        try {
-            JsonNode root = new ObjectMapper().readTree(progs.toFile());
-            boolean keyedByMethod = false;
-            for (JsonNode p : root.path("programs")) {
-                boolean usesMap = false;
-                for (JsonNode m : p.path("maps")) {
-                    usesMap |= mapName.equals(m.isTextual() ? m.asText() : m.path("name").asText());
-                }
-                if (usesMap && "method".equals(p.path("keyedBy").asText())) {
-                    keyedByMethod = true;
-                }
-            }
-            if (!keyedByMethod) {
-                return names;
-            }
-            for (JsonNode m : root.path("methods")) {
-                String cls = m.path("class").asText();
-                names.put(m.path("id").asLong(), cls.substring(cls.lastIndexOf('.') + 1) + "." + m.path("method").asText());
-            }
-        } catch (IOException e) {
-            System.err.println("sonde: ignoring unreadable " + progs + ": " + e.getMessage());
+        return keyedByMethod ? methodTable(root) : new HashMap<>();
+    }
+
+    /** Every method id in {@code progs.json} to {@code Class.method}. */
+    static Map<Long, String> methodTable(JsonNode progs) {
+        Map<Long, String> names = new HashMap<>();
+        for (JsonNode m : progs.path("methods")) {
+            String cls = m.path("class").asText();
+            names.put(m.path("id").asLong(), cls.substring(cls.lastIndexOf('.') + 1) + "." + m.path("method").asText());
         }
         return names;
+    }
+
+    /** The process's {@code progs.json}, or an empty tree when there is none (a JVM without the agent). */
+    static JsonNode progs(Path processDir) {
+        Path progs = processDir == null ? null : processDir.resolve("progs.json");
+        if (progs == null || !Files.isRegularFile(progs)) {
+            return JsonNodeFactory.instance.objectNode();
+        }
+        try {
+            return new ObjectMapper().readTree(progs.toFile());
+        } catch (IOException e) {
+            System.err.println("sonde: ignoring unreadable " + progs + ": " + e.getMessage());
+            return JsonNodeFactory.instance.objectNode();
+        }
     }
 }

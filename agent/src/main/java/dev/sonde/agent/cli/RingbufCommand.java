@@ -5,7 +5,12 @@ import dev.sonde.maps.MapType;
 import dev.sonde.maps.RingBuf;
 import dev.sonde.maps.RingBufConsumer;
 import java.io.PrintWriter;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sonde.probes.builtin.SpanLayout;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Instant;
+import java.util.Map;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -59,8 +64,11 @@ final class RingbufCommand {
                     throw new CliError(CliError.USAGE, "map '" + m.name() + "' is a " + m.type().bpftoolName()
                             + ", not a ringbuf; use `sonde map dump` or `sonde relay cat`");
                 }
+                JsonNode progs = MapViews.progs(t.mapsDir().getParent());
+                boolean spans = fedBySpan(progs, m.name());
+                Map<Long, String> methods = MapViews.methodTable(progs);
                 try (RingBufConsumer c = RingBufConsumer.create((RingBuf) m, rec -> {
-                    out.println(line(rec));
+                    out.println(spans && rec.remaining() == SpanLayout.SIZE ? span(rec, methods) : line(rec));
                     return ++seen[0] >= count ? -1 : 0;
                 })) {
                     long idleSince = System.nanoTime();
@@ -85,6 +93,31 @@ final class RingbufCommand {
                 return 0;
             }
         }
+    }
+
+    /** Whether a {@code span} program writes into this ring (its records are then {@link SpanLayout}s). */
+    static boolean fedBySpan(JsonNode progs, String ring) {
+        for (JsonNode p : progs.path("programs")) {
+            for (JsonNode m : p.path("maps")) {
+                if (ring.equals(m.asText()) && "span".equals(p.path("type").asText())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** One span record: {@code <start> <Class.method> tid=<tid> <duration> [threw <hash>]}. */
+    static String span(ByteBuffer rec, Map<Long, String> methods) {
+        ByteBuffer b = rec.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int at = b.position();
+        long method = b.getLong(at + SpanLayout.METHOD_OFFSET);
+        long start = b.getLong(at + SpanLayout.START_OFFSET);
+        long dur = b.getLong(at + SpanLayout.DURATION_OFFSET);
+        boolean threw = (b.getInt(at + SpanLayout.FLAGS_OFFSET) & SpanLayout.THREW) != 0;
+        return String.format("%s  %-28s tid=%-4d %10.3f ms%s", Instant.ofEpochSecond(0, start),
+                methods.getOrDefault(method, "method#" + method), b.getLong(at + SpanLayout.THREAD_OFFSET),
+                dur / 1e6, threw ? String.format("  threw 0x%016x", b.getLong(at + SpanLayout.VALUE_OFFSET)) : "");
     }
 
     /** Printable UTF-8/ASCII text as itself, anything else as hex bytes. */
