@@ -1,0 +1,235 @@
+package dev.sonde.export;
+
+import dev.sonde.maps.RelayMap;
+import dev.sonde.maps.RelayReader;
+import dev.sonde.maps.RelayRecord;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Value;
+import io.opentelemetry.api.logs.LogRecordBuilder;
+import io.opentelemetry.api.logs.Logger;
+import io.opentelemetry.api.logs.LoggerProvider;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Relay records as OTLP log records, one per record: body = the record's text (UTF-8, one trailing newline
+ * dropped) or its bytes when it is not text; timestamp = the record's wall-clock time; attributes
+ * {@code sonde.relay.map}, {@code sonde.relay.shard}, {@code sonde.relay.lap} (the sub-buffer's sequence number
+ * in its shard), {@code sonde.relay.seq} (the record's place in this export, oldest first) and
+ * {@code sonde.relay.reason}. Three ways out, all reading with {@link RelayReader} while writers go on:
+ * <ul>
+ *   <li>{@link #exportSnapshot} (on demand, the CLI or control channel): every record present now;</li>
+ *   <li>the schedule ({@code sonde.relay.exportInterval}): the records written since the previous pass;</li>
+ *   <li>{@link #trigger} (an {@code exceptions} program, as JFR's dump on demand): the last N seconds, exported
+ *       by this exporter's thread; the call itself only stores a time and unparks that thread.</li>
+ * </ul>
+ * A relay's overwritten sub-buffers and refused writes are reported as {@code sonde.records.dropped} causes
+ * {@code relay_overwritten} (counted in sub-buffers, the unit the relay keeps) and {@code ring_full}.
+ */
+public final class RelayExporter implements AutoCloseable {
+    /** Relays one exporter serves; the trigger slots are preallocated so a trigger never allocates. */
+    public static final int MAX_RELAYS = 64;
+    static final AttributeKey<String> MAP = AttributeKey.stringKey("sonde.relay.map");
+    static final AttributeKey<Long> SHARD = AttributeKey.longKey("sonde.relay.shard");
+    static final AttributeKey<Long> LAP = AttributeKey.longKey("sonde.relay.lap");
+    static final AttributeKey<Long> SEQ = AttributeKey.longKey("sonde.relay.seq");
+    static final AttributeKey<String> REASON = AttributeKey.stringKey("sonde.relay.reason");
+    private static final long NO_TRIGGER = Long.MAX_VALUE;
+
+    private final Logger logger;
+    private final SondeTelemetry telemetry;
+    private final long intervalNanos;
+    private final RelayMap[] relays = new RelayMap[MAX_RELAYS];
+    /** Per relay: the newest {@code timestamp} exported by the schedule, per shard. */
+    private final long[][] watermarks = new long[MAX_RELAYS][];
+    /** Per relay: epoch nanoseconds from which a trigger asks for records, or NO_TRIGGER. */
+    private final AtomicLongArray triggers = new AtomicLongArray(MAX_RELAYS);
+    private final List<AutoCloseable> registrations = new ArrayList<>();
+    private final Thread thread;
+    private int count;
+    private volatile boolean stopping;
+
+    /** @param interval the schedule's period; zero for none (on demand and triggers only) */
+    public RelayExporter(LoggerProvider logs, SondeTelemetry telemetry, Duration interval) {
+        this.logger = logs.get("dev.sonde.relay");
+        this.telemetry = telemetry;
+        this.intervalNanos = interval.toNanos();
+        for (int i = 0; i < MAX_RELAYS; i++) {
+            triggers.set(i, NO_TRIGGER);
+        }
+        thread = new Thread(this::run, "sonde-relay-export");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Serves {@code relay}; returns its slot for {@link #trigger}. */
+    public synchronized int add(RelayMap relay) {
+        if (count == MAX_RELAYS) {
+            throw new dev.sonde.maps.SondeException(dev.sonde.maps.Errno.E2BIG, "a RelayExporter serves at most "
+                    + MAX_RELAYS + " relays; merge relays or start another exporter");
+        }
+        int slot = count;
+        watermarks[slot] = new long[relay.numShards()];
+        java.util.Arrays.fill(watermarks[slot], Long.MIN_VALUE);
+        relays[slot] = relay;
+        count = slot + 1;
+        registrations.add(telemetry.registerDropped(SondeTelemetry.RELAY_OVERWRITTEN, relay::overwritten));
+        registrations.add(telemetry.registerDropped(SondeTelemetry.RING_FULL, relay::dropped));
+        return slot;
+    }
+
+    /**
+     * Asks for the records of the last {@code lastNanos} nanoseconds of relay {@code slot}. Safe on any thread,
+     * including an application thread inside a probe: no allocation, no lock, no I/O; repeated triggers before
+     * the export merge into the widest window. Returns 0, or -EINVAL for an unknown slot.
+     */
+    public int trigger(int slot, long lastNanos) {
+        if (slot < 0 || slot >= MAX_RELAYS || relays[slot] == null) {
+            return -dev.sonde.maps.Errno.EINVAL;
+        }
+        long since = System.currentTimeMillis() * 1_000_000L - lastNanos;
+        for (;;) {
+            long cur = triggers.get(slot);
+            // Keep the earliest start: two triggers in a row export one window covering both.
+            if (cur <= since || triggers.compareAndSet(slot, cur, since)) {
+                break;
+            }
+        }
+        LockSupport.unpark(thread);
+        return 0;
+    }
+
+    /** On demand: exports every record {@code relay} holds now; returns how many. */
+    public int exportSnapshot(RelayMap relay) {
+        return emit(relay, RelayReader.read(relay).records(), Long.MIN_VALUE, null, "on_demand");
+    }
+
+    /** One scheduled pass over every relay: records newer than the previous pass. Returns how many. */
+    public synchronized int exportNew() {
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            n += emit(relays[i], RelayReader.read(relays[i]).records(), Long.MIN_VALUE, watermarks[i], "scheduled");
+        }
+        return n;
+    }
+
+    private synchronized int exportTriggered() {
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            long since = triggers.getAndSet(i, NO_TRIGGER);
+            if (since != NO_TRIGGER) {
+                n += emit(relays[i], RelayReader.read(relays[i]).records(), since, null, "trigger");
+            }
+        }
+        return n;
+    }
+
+    private int emit(RelayMap relay, List<RelayRecord> records, long sinceEpochNanos, long[] watermark, String reason) {
+        long now = System.currentTimeMillis() * 1_000_000L;
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        int seq = 0;
+        long[] newest = watermark == null ? null : watermark.clone();
+        for (RelayRecord r : records) {
+            if (r.epochNanos() < sinceEpochNanos) {
+                continue;
+            }
+            if (watermark != null) {
+                if (r.timestamp() <= watermark[r.shard()]) {
+                    continue;
+                }
+                newest[r.shard()] = Math.max(newest[r.shard()], r.timestamp());
+            }
+            LogRecordBuilder b = logger.logRecordBuilder()
+                    .setTimestamp(r.epochNanos(), TimeUnit.NANOSECONDS)
+                    .setObservedTimestamp(now, TimeUnit.NANOSECONDS)
+                    .setAttribute(MAP, relay.name())
+                    .setAttribute(SHARD, (long) r.shard())
+                    .setAttribute(LAP, r.lap())
+                    .setAttribute(SEQ, (long) seq++)
+                    .setAttribute(REASON, reason);
+            String text = text(utf8, r.data());
+            if (text != null) {
+                b.setBody(text);
+            } else {
+                b.setBody(Value.of(r.data()));
+            }
+            b.emit();
+        }
+        if (watermark != null) {
+            System.arraycopy(newest, 0, watermark, 0, watermark.length);
+        }
+        return seq;
+    }
+
+    /** The record as text, one trailing newline dropped; null when it is not UTF-8 text. */
+    static String text(CharsetDecoder utf8, byte[] data) {
+        try {
+            CharBuffer c = utf8.reset().decode(ByteBuffer.wrap(data));
+            String s = c.toString();
+            for (int i = 0; i < s.length(); i++) {
+                char ch = s.charAt(i);
+                if (ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') {
+                    return null;
+                }
+            }
+            return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    private void run() {
+        long next = System.nanoTime() + intervalNanos;
+        while (!stopping) {
+            if (intervalNanos > 0) {
+                LockSupport.parkNanos(this, Math.max(0, next - System.nanoTime()));
+            } else {
+                LockSupport.park(this);
+            }
+            try {
+                exportTriggered();
+                if (intervalNanos > 0 && System.nanoTime() - next >= 0) {
+                    exportNew();
+                    next = System.nanoTime() + intervalNanos;
+                }
+            } catch (RuntimeException e) {
+                // A relay freed under us (its files gone): nothing to export from it; the thread must live on.
+                System.err.println("sonde: relay export failed: " + e);
+            }
+        }
+    }
+
+    /** Stops the thread after a last pass: pending triggers, and with a schedule, the records not yet exported. */
+    @Override
+    public void close() {
+        stopping = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        exportTriggered();
+        if (intervalNanos > 0) {
+            exportNew();
+        }
+        for (AutoCloseable r : registrations) {
+            try {
+                r.close();
+            } catch (Exception ignored) {
+                // removing from a list does not fail
+            }
+        }
+    }
+}

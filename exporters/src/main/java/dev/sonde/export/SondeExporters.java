@@ -1,0 +1,251 @@
+package dev.sonde.export;
+
+import dev.sonde.maps.RelayMap;
+import dev.sonde.maps.RingBuf;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.logs.export.BatchLogRecordProcessor;
+import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
+import io.opentelemetry.sdk.metrics.export.PeriodicMetricReader;
+import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import java.util.ArrayList;
+import java.util.List;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The exporters' one entry point for the agent: builds the OpenTelemetry SDK the OpenTelemetry way (autoconfigure:
+ * {@code OTEL_EXPORTER_OTLP_ENDPOINT}, {@code OTEL_EXPORTER_OTLP_PROTOCOL}, {@code OTEL_SERVICE_NAME},
+ * {@code OTEL_RESOURCE_ATTRIBUTES}, {@code OTEL_{TRACES,METRICS,LOGS}_EXPORTER} = otlp|console|none and their
+ * {@code otel.*} system properties) and hangs Sonde's parts on it: maps as metrics, Sonde's own metrics, and the
+ * file exporter. Settings in the map given to {@link #start(Map)} win over system properties and environment;
+ * {@code otel.*} keys go to autoconfigure, {@code sonde.*} keys are Sonde's:
+ * <ul>
+ *   <li>{@code sonde.metrics.interval} (10s): how often maps are read and exported;</li>
+ *   <li>{@code sonde.metrics.temporality} (cumulative | delta; default: the OTLP exporter's temporality
+ *       preference), {@code sonde.metrics.histogram} (exponential | explicit), {@code sonde.metrics.log2Maps}
+ *       (comma-separated arrays that are log2 histograms);</li>
+ *   <li>{@code sonde.export.file}: also write OTLP JSON lines there ({@link OtlpJsonFile}); when it is set, the
+ *       {@code otel.*.exporter} settings left unset default to none instead of otlp, for recording without a
+ *       backend;</li>
+ *   <li>{@code sonde.relay.exportInterval} (0 = off): how often relays' new records are exported as logs;</li>
+ *   <li>{@code sonde.spans.batchSize} (512), {@code sonde.spans.maxDelay} (200ms),
+ *       {@code sonde.spans.maxPendingBatches} (8), {@code sonde.spans.capacity} (4096 Disruptor slots): the span
+ *       pipeline's bounds ({@link SpanBatcher});</li>
+ *   <li>{@code sonde.shutdownTimeout} (5s): how long {@link #close()} may take to drain and flush.</li>
+ * </ul>
+ */
+public final class SondeExporters implements AutoCloseable {
+    private final OpenTelemetrySdk sdk;
+    private final MapMetrics mapMetrics;
+    private final SondeTelemetry telemetry;
+    private final OtlpJsonFile file;
+    private final Duration shutdownTimeout;
+    private final SondeConfig config;
+    private final SpanExporter spanExporter;
+    private final Resource resource;
+    private final RelayExporter relays;
+    private SpanPipeline spans;
+    private SpanRingDrainer drainer;
+
+    private SondeExporters(OpenTelemetrySdk sdk, MapMetrics mapMetrics, SondeTelemetry telemetry, OtlpJsonFile file,
+            Duration shutdownTimeout, SondeConfig config, SpanExporter spanExporter, Resource resource) {
+        this.spanExporter = spanExporter;
+        this.resource = resource;
+        this.relays = new RelayExporter(sdk.getLogsBridge(), telemetry,
+                config.duration("sonde.relay.exportInterval", Duration.ZERO));
+        this.sdk = sdk;
+        this.mapMetrics = mapMetrics;
+        this.telemetry = telemetry;
+        this.file = file;
+        this.shutdownTimeout = shutdownTimeout;
+        this.config = config;
+    }
+
+    /** Starts with system properties and environment only. */
+    public static SondeExporters start() {
+        return start(Map.of());
+    }
+
+    public static SondeExporters start(Map<String, String> settings) {
+        SondeConfig cfg = new SondeConfig(settings);
+        Duration interval = cfg.duration("sonde.metrics.interval", Duration.ofSeconds(10));
+        Duration shutdownTimeout = cfg.duration("sonde.shutdownTimeout", Duration.ofSeconds(5));
+        String fileName = cfg.get("sonde.export.file");
+        OtlpJsonFile file = fileName == null ? null : OtlpJsonFile.open(fileName);
+        SondeTelemetry telemetry = new SondeTelemetry();
+
+        Map<String, String> defaults = new HashMap<>();
+        // Sonde reads maps every 10 s by default, not the SDK's 60 s: maps are cheap to read and tests are short.
+        defaults.put("otel.metric.export.interval", Long.toString(interval.toMillis()));
+        // A relay dump is thousands of records at once: room for them in the log processor's queue.
+        defaults.put("otel.blrp.max.queue.size", "16384");
+        if (file != null) {
+            defaults.put("otel.traces.exporter", "none");
+            defaults.put("otel.metrics.exporter", "none");
+            defaults.put("otel.logs.exporter", "none");
+        }
+        Map<String, String> overrides = new HashMap<>();
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            if (e.getKey().startsWith("otel.")) {
+                overrides.put(e.getKey(), e.getValue());
+            }
+        }
+        if (cfg.get("sonde.metrics.interval") != null) {
+            overrides.put("otel.metric.export.interval", Long.toString(interval.toMillis()));
+        }
+        // Spans come from Sonde's rings, not from the SDK's tracer: the exporters autoconfigure builds are
+        // captured here and fed by the span pipeline (the file's joins them).
+        List<SpanExporter> spanExporters = new ArrayList<>();
+        if (file != null) {
+            spanExporters.add(file.spanExporter());
+        }
+        Resource[] resource = new Resource[1];
+        MapMetrics[] made = new MapMetrics[1];
+        AutoConfiguredOpenTelemetrySdk auto = AutoConfiguredOpenTelemetrySdk.builder()
+                .addPropertiesSupplier(() -> defaults)
+                .addPropertiesCustomizer(props -> overrides)
+                .addSpanExporterCustomizer((e, props) -> {
+                    spanExporters.add(e);
+                    return e;
+                })
+                .addLogRecordExporterCustomizer((e, props) -> new CountingLogExporter(e, telemetry))
+                .addResourceCustomizer((r, props) -> {
+                    resource[0] = r;
+                    return r;
+                })
+                .addMeterProviderCustomizer((b, props) -> {
+                    made[0] = mapMetrics(cfg, props, file != null);
+                    b.registerMetricProducer(made[0]).registerMetricProducer(telemetry);
+                    if (file != null) {
+                        b.registerMetricReader(PeriodicMetricReader.builder(file.metricExporter()).setInterval(interval)
+                                .build());
+                    }
+                    return b;
+                })
+                .addTracerProviderCustomizer((b, props) -> file == null ? b
+                        : b.addSpanProcessor(BatchSpanProcessor.builder(file.spanExporter()).build()))
+                .addLoggerProviderCustomizer((b, props) -> file == null ? b
+                        : b.addLogRecordProcessor(BatchLogRecordProcessor.builder(
+                                new CountingLogExporter(file.logExporter(), telemetry)).build()))
+                .disableShutdownHook()
+                .build();
+        return new SondeExporters(auto.getOpenTelemetrySdk(), made[0], telemetry, file, shutdownTimeout, cfg,
+                SpanExporter.composite(spanExporters), resource[0] == null ? Resource.getDefault() : resource[0]);
+    }
+
+    private static MapMetrics mapMetrics(SondeConfig cfg, ConfigProperties props, boolean fileReader) {
+        String preference = props.getString("otel.exporter.otlp.metrics.temporality.preference", "cumulative");
+        AggregationTemporality dflt = "delta".equals(preference.toLowerCase(Locale.ROOT))
+                ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+        AggregationTemporality t = cfg.choice("sonde.metrics.temporality", AggregationTemporality.class, dflt);
+        boolean otherReader = !"none".equals(props.getString("otel.metrics.exporter", "otlp"));
+        if (t == AggregationTemporality.DELTA && fileReader && otherReader) {
+            // A producer is collected by every reader: two readers would each take half of every delta.
+            System.err.println("sonde: delta temporality needs a single metrics exporter; exporting cumulative "
+                    + "metrics to both the file and " + props.getString("otel.metrics.exporter", "otlp")
+                    + " (set otel.metrics.exporter=none or drop sonde.export.file to get deltas)");
+            t = AggregationTemporality.CUMULATIVE;
+        }
+        MapMetrics.Builder b = MapMetrics.builder().temporality(t)
+                .histogramKind(cfg.choice("sonde.metrics.histogram", MapMetrics.HistogramKind.class,
+                        MapMetrics.HistogramKind.EXPONENTIAL));
+        String log2 = cfg.get("sonde.metrics.log2Maps");
+        if (log2 != null) {
+            for (String name : log2.split(",")) {
+                if (!name.isBlank()) {
+                    b.log2Map(name.trim());
+                }
+            }
+        }
+        return b.build();
+    }
+
+    public OpenTelemetrySdk sdk() {
+        return sdk;
+    }
+
+    public MapMetrics mapMetrics() {
+        return mapMetrics;
+    }
+
+    public SondeTelemetry telemetry() {
+        return telemetry;
+    }
+
+    /** Relays as logs: {@link RelayExporter#add}, then {@link RelayExporter#exportSnapshot} or {@link RelayExporter#trigger}. */
+    public RelayExporter relays() {
+        return relays;
+    }
+
+    /** Exports the span records of {@code ring} ({@link dev.sonde.probes.SpanRecordLayout}) as OTLP spans. */
+    public synchronized void addSpanRing(RingBuf ring) {
+        if (spans == null) {
+            spans = new SpanPipeline(spanExporter, resource, telemetry,
+                    Integer.highestOneBit(Math.max(2, config.integer("sonde.spans.capacity", 4096))),
+                    config.integer("sonde.spans.batchSize", 512),
+                    config.duration("sonde.spans.maxDelay", Duration.ofMillis(200)),
+                    config.integer("sonde.spans.maxPendingBatches", 8), shutdownTimeout);
+            drainer = new SpanRingDrainer(spans, telemetry);
+        }
+        drainer.add(ring);
+    }
+
+    /** The span pipeline, once a ring was added; else null. */
+    public synchronized SpanPipeline spans() {
+        return spans;
+    }
+
+    /** The file exporter's file, or null. */
+    public OtlpJsonFile file() {
+        return file;
+    }
+
+    Duration shutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    SondeConfig config() {
+        return config;
+    }
+
+    /** Exports what is pending now (a last metrics collection, queued spans and logs); waits up to the shutdown timeout. */
+    public boolean flush() {
+        CompletableResultCode all = CompletableResultCode.ofAll(java.util.List.of(sdk.getSdkMeterProvider().forceFlush(),
+                sdk.getSdkTracerProvider().forceFlush(), sdk.getSdkLoggerProvider().forceFlush()));
+        return all.join(shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS).isSuccess();
+    }
+
+    /**
+     * Drains and flushes within {@code sonde.shutdownTimeout}: the metric readers collect once more, batch
+     * processors export what they hold, then exporters close. What is still unsent at the deadline is dropped.
+     */
+    @Override
+    public void close() {
+        long deadline = System.nanoTime() + shutdownTimeout.toNanos();
+        synchronized (this) {
+            if (drainer != null) {
+                drainer.close();
+                spans.close(deadline);
+            }
+        }
+        relays.close();
+        // The SDK's shutdown blocks in places (a periodic reader waits up to 5 s for its thread), so it runs on
+        // a thread of its own and this call waits only as long as the shutdown timeout allows.
+        CompletableResultCode done = new CompletableResultCode();
+        Thread t = new Thread(() -> sdk.shutdown().whenComplete(done::succeed), "sonde-exporters-shutdown");
+        t.setDaemon(true);
+        t.start();
+        done.join(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (file != null) {
+            file.close();
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package dev.sonde.export;
+
+import java.nio.ByteBuffer;
+
+/** A Disruptor slot: a copy of one span record, in an array allocated once and grown only for a larger record. */
+final class SpanEvent {
+    byte[] data = new byte[512];
+    int length;
+
+    void copyFrom(ByteBuffer rec) {
+        int n = rec.remaining();
+        if (n > data.length) {
+            data = new byte[Integer.highestOneBit(n - 1) << 1];
+        }
+        rec.get(rec.position(), data, 0, n);
+        length = n;
+    }
+}

@@ -1,0 +1,95 @@
+package dev.sonde.export;
+
+import dev.sonde.maps.RingBuf;
+import dev.sonde.maps.RingBufConsumer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The drainer thread of the span rings: one {@link RingBufConsumer} over all of them, parked in
+ * {@link RingBufConsumer#poll} while they are empty (a commit that finds it caught up wakes it), each record
+ * copied into the {@link SpanPipeline}. Rings added later are handed over through a queue and an interrupt,
+ * since a consumer belongs to the one thread that polls it. Each ring's drop count (reservations that found it
+ * full) is reported as {@code sonde.records.dropped{cause=ring_full}}.
+ */
+public final class SpanRingDrainer implements AutoCloseable {
+    private static final int POLL_MS = 1000;
+
+    private final SpanPipeline pipeline;
+    private final SondeTelemetry telemetry;
+    private final ConcurrentLinkedQueue<RingBuf> added = new ConcurrentLinkedQueue<>();
+    private final List<AutoCloseable> registrations = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean stopping;
+
+    public SpanRingDrainer(SpanPipeline pipeline, SondeTelemetry telemetry) {
+        this.pipeline = pipeline;
+        this.telemetry = telemetry;
+        this.thread = new Thread(this::run, "sonde-span-drainer");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Starts draining {@code ring} (a ring of {@link dev.sonde.probes.SpanRecordLayout} records). */
+    public synchronized void add(RingBuf ring) {
+        registrations.add(telemetry.registerDropped(SondeTelemetry.RING_FULL, ring::droppedRecords));
+        added.add(ring);
+        thread.interrupt();
+    }
+
+    private void run() {
+        RingBufConsumer consumer = null;
+        try {
+            while (true) {
+                for (RingBuf r; (r = added.poll()) != null; ) {
+                    if (consumer == null) {
+                        consumer = RingBufConsumer.create(r, pipeline::publish);
+                    } else {
+                        consumer.add(r, pipeline::publish);
+                    }
+                }
+                if (consumer == null) {
+                    if (stopping) {
+                        return;
+                    }
+                    try {
+                        Thread.sleep(POLL_MS);
+                    } catch (InterruptedException woken) {
+                        // a ring was added, or close()
+                    }
+                    continue;
+                }
+                if (stopping) {
+                    consumer.consume(); // what was committed before close() still goes out
+                    return;
+                }
+                consumer.poll(POLL_MS); // -EINTR when interrupted: loop round to pick up added rings
+                Thread.interrupted();
+            }
+        } finally {
+            if (consumer != null) {
+                consumer.close();
+            }
+        }
+    }
+
+    /** Stops after a last pass over the rings; the pipeline is the caller's to close. */
+    @Override
+    public synchronized void close() {
+        stopping = true;
+        thread.interrupt();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (AutoCloseable r : registrations) {
+            try {
+                r.close();
+            } catch (Exception ignored) {
+                // removing from a list does not fail
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package dev.sonde.export;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sonde.export.otlp.OtlpReceiver;
+import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.Span;
+import io.opentelemetry.proto.trace.v1.Status;
+import io.opentelemetry.sdk.resources.Resource;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Span records through the Disruptor and the SDK's OTLP/gRPC exporter into the real receiver. */
+class SpanPipelineTest {
+    private final OtlpReceiver receiver = OtlpReceiver.start();
+    private final SondeTelemetry telemetry = new SondeTelemetry();
+
+    @AfterEach
+    void close() {
+        receiver.close();
+    }
+
+    private SpanPipeline pipeline(int maxBatch, int maxPending) {
+        return new SpanPipeline(OtlpGrpcSpanExporter.builder().setEndpoint(receiver.grpcEndpoint()).build(),
+                Resource.getDefault(), telemetry, 1024, maxBatch, Duration.ofMillis(50), maxPending, Duration.ofSeconds(10));
+    }
+
+    private static Map<String, Object> attrs(List<KeyValue> kvs) {
+        Map<String, Object> m = new HashMap<>();
+        for (KeyValue kv : kvs) {
+            var v = kv.getValue();
+            m.put(kv.getKey(), v.hasIntValue() ? (Object) v.getIntValue() : v.hasDoubleValue() ? (Object) v.getDoubleValue()
+                    : v.hasBoolValue() ? (Object) v.getBoolValue() : v.getStringValue());
+        }
+        return m;
+    }
+
+    @Test
+    void nested_calls_become_parent_and_child_with_attributes_and_the_exception() {
+        try (SpanPipeline p = pipeline(512, 4)) {
+            // The child exits first, so its record comes first.
+            p.publish(SpanRecords.record(7, 1_000_500, 300, 2, 1, 1, "com.shop.Repo", "save", "worker-1",
+                    "java.lang.IllegalStateException", "duplicate order"));
+            p.publish(SpanRecords.record(7, 1_000_000, 2_000, 1, 0, 1, "com.shop.OrderService", "place", "worker-1",
+                    "", "", 42L, 2.5, true));
+        }
+        assertEquals(0, telemetry.droppedTotal(SondeTelemetry.EXPORT_FAILED), "records that do not decode");
+        List<Span> spans = receiver.awaitSpans(2, Duration.ofSeconds(10));
+        Span child = spans.get(0);
+        Span parent = spans.get(1);
+        assertEquals("OrderService.place", parent.getName());
+        assertEquals("Repo.save", child.getName());
+        assertEquals(parent.getTraceId(), child.getTraceId());
+        assertEquals(parent.getSpanId(), child.getParentSpanId());
+        assertTrue(parent.getParentSpanId().isEmpty(), "a root has no parent");
+        assertEquals(1_000_000, parent.getStartTimeUnixNano());
+        assertEquals(1_002_000, parent.getEndTimeUnixNano());
+        assertEquals(Span.SpanKind.SPAN_KIND_INTERNAL, parent.getKind());
+        assertEquals(Map.of("code.namespace", "com.shop.OrderService", "code.function", "place", "thread.id", 7L,
+                "thread.name", "worker-1", "arg0", 42L, "arg1", 2.5, "arg2", true), attrs(parent.getAttributesList()));
+        assertEquals(Status.StatusCode.STATUS_CODE_UNSET, parent.getStatus().getCode());
+
+        assertEquals(Status.StatusCode.STATUS_CODE_ERROR, child.getStatus().getCode());
+        assertEquals("java.lang.IllegalStateException: duplicate order", child.getStatus().getMessage());
+        assertEquals(1, child.getEventsCount());
+        assertEquals("exception", child.getEvents(0).getName());
+        assertEquals(1_000_800, child.getEvents(0).getTimeUnixNano());
+        assertEquals(Map.of("exception.type", "java.lang.IllegalStateException", "exception.message", "duplicate order"),
+                attrs(child.getEvents(0).getAttributesList()));
+        ResourceSpans rs = receiver.traceRequests().get(0).getResourceSpans(0);
+        assertEquals("dev.sonde.span", rs.getScopeSpans(0).getScope().getName());
+    }
+
+    @Test
+    void a_record_that_does_not_decode_is_counted_and_the_next_one_still_goes_out() {
+        try (SpanPipeline p = pipeline(512, 4)) {
+            ByteBuffer good = SpanRecords.record(1, 10, 5, 1, 0, 1, "C", "ok", "", "", "");
+            ByteBuffer cut = SpanRecords.record(1, 10, 5, 2, 0, 2, "C", "cut", "", "", "");
+            cut.limit(cut.limit() - 3);
+            p.publish(cut);
+            p.publish(good);
+        }
+        assertEquals("C.ok", receiver.awaitSpans(1, Duration.ofSeconds(10)).get(0).getName());
+        assertEquals(1, receiver.spans().size());
+        assertEquals(1, telemetry.droppedTotal(SondeTelemetry.EXPORT_FAILED));
+    }
+
+    @Test
+    void every_record_arrives_once_in_bounded_batches_with_distinct_ids() {
+        int n = 10_000;
+        try (SpanPipeline p = pipeline(500, 64)) {
+            for (int i = 1; i <= n; i++) {
+                p.publish(SpanRecords.record(i % 4, i, 1, i, 0, i, "C", "m", "", "", ""));
+            }
+        }
+        List<Span> spans = receiver.awaitSpans(n, Duration.ofSeconds(20));
+        assertEquals(n, spans.size());
+        Set<com.google.protobuf.ByteString> ids = new HashSet<>();
+        for (Span s : spans) {
+            ids.add(s.getTraceId().concat(s.getSpanId()));
+        }
+        assertEquals(n, ids.size());
+        receiver.traceRequests().forEach(r -> assertTrue(r.getResourceSpans(0).getScopeSpans(0).getSpansCount() <= 500));
+        assertEquals(0, telemetry.droppedTotal(SondeTelemetry.BATCH_DROPPED));
+    }
+
+    @Test
+    void a_stalled_backend_drops_the_oldest_batches_and_counts_every_record() throws Exception {
+        receiver.mode(OtlpReceiver.Mode.STALL);
+        int n = 5_000;
+        SpanPipeline p = pipeline(100, 3);
+        try {
+            for (int i = 1; i <= n; i++) {
+                p.publish(SpanRecords.record(1, i, 1, i, 0, i, "C", "m", "", "", ""));
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (telemetry.droppedTotal(SondeTelemetry.BATCH_DROPPED) < n / 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertTrue(receiver.spans().isEmpty(), "nothing got through the stall");
+            receiver.mode(OtlpReceiver.Mode.ACCEPT);
+        } finally {
+            p.close();
+        }
+        long dropped = telemetry.droppedTotal(SondeTelemetry.BATCH_DROPPED);
+        assertTrue(dropped >= n / 2, "dropped " + dropped);
+        assertEquals(0, telemetry.droppedTotal(SondeTelemetry.EXPORT_FAILED));
+        // Every record is accounted for: exported, or dropped while the backend stalled; never more than one batch
+        // in flight and three pending survive the stall (batches may close short of 100 on the time bound).
+        assertEquals(n, p.exported() + dropped);
+        assertEquals(p.exported(), receiver.spans().size());
+        assertTrue(p.exported() <= 400, "exported " + p.exported());
+        // The newest records survive: the last one published is among those exported.
+        Set<Long> starts = new HashSet<>();
+        receiver.spans().forEach(s -> starts.add(s.getStartTimeUnixNano()));
+        assertTrue(starts.contains((long) n));
+    }
+}
