@@ -23,6 +23,7 @@ public final class AttachPoint {
     private final Program[] exception;
     private final boolean timed;
     private final boolean exits;
+    private final boolean tracked;
 
     public AttachPoint(TargetMethod method, Program[] entry, Program[] exit, Program[] exception) {
         this.method = method;
@@ -31,11 +32,21 @@ public final class AttachPoint {
         this.exception = exception.clone();
         this.timed = anyTimed(this.exit) || anyTimed(this.exception);
         this.exits = this.exit.length != 0 || this.exception.length != 0;
+        this.tracked = anyTracks(this.exit) || anyTracks(this.exception);
     }
 
     private static boolean anyTimed(Program[] ps) {
         for (Program p : ps) {
             if (p.needsDuration()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean anyTracks(Program[] ps) {
+        for (Program p : ps) {
+            if (p.needsCallIds()) {
                 return true;
             }
         }
@@ -50,6 +61,10 @@ public final class AttachPoint {
      * program needs one, or {@link #NO_EXIT} when there is no exit program at all.
      */
     public long enter(long a0, long a1, long a2, long a3, long a4, long a5) {
+        if (tracked) {
+            // Pushed even inside a program (no recursion check): exit pops unconditionally, so the stack stays even.
+            ProbeContext.current().pushCall();
+        }
         if (entry.length != 0) {
             ProbeContext ctx = ProbeContext.current();
             if (ctx.enter()) {
@@ -74,20 +89,29 @@ public final class AttachPoint {
     public void exit(long start, long retBits, Throwable thrown, long a0, long a1, long a2, long a3, long a4, long a5) {
         Program[] ps = thrown == null ? exit : exception;
         if (ps.length == 0) {
+            if (tracked) {
+                ProbeContext.current().popCall();
+            }
             return;
         }
         long duration = start == NO_START || start == NO_EXIT ? -1 : System.nanoTime() - start;
         ProbeContext ctx = ProbeContext.current();
-        if (!ctx.enter()) {
-            missAll(ps);
-            return;
-        }
         try {
-            ctx.set(method, thrown == null ? ProbeKind.EXIT : ProbeKind.EXCEPTION, a0, a1, a2, a3, a4, a5);
-            ctx.setExit(retBits, duration, thrown);
-            runAll(ps, ctx);
+            if (!ctx.enter()) {
+                missAll(ps);
+                return;
+            }
+            try {
+                ctx.set(method, thrown == null ? ProbeKind.EXIT : ProbeKind.EXCEPTION, a0, a1, a2, a3, a4, a5);
+                ctx.setExit(retBits, duration, thrown);
+                runAll(ps, ctx);
+            } finally {
+                ctx.leave();
+            }
         } finally {
-            ctx.leave();
+            if (tracked) {
+                ctx.popCall();
+            }
         }
     }
 
