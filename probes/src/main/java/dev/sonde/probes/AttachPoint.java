@@ -94,7 +94,9 @@ public final class AttachPoint {
             }
             return;
         }
-        long duration = start == NO_START || start == NO_EXIT ? -1 : System.nanoTime() - start;
+        boolean untimed = start == NO_START || start == NO_EXIT;
+        long now = untimed ? 0 : System.nanoTime();
+        long duration = untimed ? -1 : now - start;
         ProbeContext ctx = ProbeContext.current();
         try {
             if (!ctx.enter()) {
@@ -103,7 +105,7 @@ public final class AttachPoint {
             }
             try {
                 ctx.set(method, thrown == null ? ProbeKind.EXIT : ProbeKind.EXCEPTION, a0, a1, a2, a3, a4, a5);
-                ctx.setExit(retBits, duration, thrown);
+                ctx.setExit(retBits, duration, thrown, now);
                 runAll(ps, ctx);
             } finally {
                 ctx.leave();

@@ -31,6 +31,7 @@ public final class ProbeContext {
     private ProbeKind kind;
     private long ret;
     private long durationNanos = -1;
+    private long exitNanos;
     private Throwable thrown;
     private BpfMap[] maps;
     /** Call ids of the tracked calls on this thread's stack, outermost first; deeper calls are counted only. */
@@ -77,10 +78,16 @@ public final class ProbeContext {
         args[5] = a5;
         ret = 0;
         durationNanos = -1;
+        exitNanos = 0;
         thrown = null;
     }
 
     void setExit(long retBits, long duration, Throwable t) {
+        setExit(retBits, duration, t, 0);
+    }
+
+    void setExit(long retBits, long duration, Throwable t, long exitTime) {
+        exitNanos = exitTime;
         ret = retBits;
         durationNanos = duration;
         thrown = t;
@@ -191,6 +198,14 @@ public final class ProbeContext {
     /** Nanoseconds from entry to exit (exit and exception probes), or -1 when the entry was not timed. */
     public long durationNanos() {
         return durationNanos;
+    }
+
+    /**
+     * The {@link #timeNanos()} clock when the exit hook fired, the end of {@link #durationNanos()} (0 when the call
+     * was not timed): a span's start is this minus the duration, exactly, whatever programs ran before.
+     */
+    public long exitNanos() {
+        return exitNanos;
     }
 
     /** The exception being thrown (exception probes), else null. */

@@ -50,7 +50,7 @@ public final class Span extends Program {
             return;
         }
         long d = ctx.durationNanos();
-        long end = System.nanoTime();
+        long end = ctx.exitNanos() != 0 ? ctx.exitNanos() : System.nanoTime();
         Throwable t = ctx.thrown();
         ring.putLong(h, SpanLayout.METHOD_OFFSET, ctx.methodId());
         ring.putLong(h, SpanLayout.THREAD_OFFSET, ctx.threadId());
