@@ -29,8 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The agent's exporters end to end: a real JVM with {@code -javaagent:sonde-agent.jar=config=...} and an OTLP
  * endpoint exports to the exporters' test receiver over loopback (HTTP/protobuf and gRPC, this JDK and JDK 25
- * when installed); the receiver gets exactly one span per call, nested, an ERROR for the throwing call, and the
- * count map as a metric.
+ * when installed); the receiver gets exactly one span per call, nested, an ERROR for the throwing call, the
+ * count map as a metric, and a relay's lines as logs.
  */
 class ExportIT {
     private static final int CALLS = 200;
@@ -56,17 +56,20 @@ class ExportIT {
                 "maps:",
                 "  - {name: spans, type: ringbuf, maxEntries: 262144}",
                 "  - {name: outer_calls, type: hash, keySize: 8, valueSize: 8, maxEntries: 8}",
+                "  - {name: outer_log, type: relay, subbufSize: 65536, nSubbufs: 4, numShards: 1}",
                 "probes:",
                 "  - {class: " + APP + ", method: outer, program: span, maps: [spans]}",
                 "  - {class: " + APP + ", method: inner, program: span, maps: [spans]}",
                 "  - {class: " + APP + ", method: fail, program: span, maps: [spans]}",
                 "  - {class: " + APP + ", method: outer, program: count, maps: [outer_calls]}",
+                "  - {class: " + APP + ", method: outer, program: record, maps: [outer_log]}",
                 ""));
         try (OtlpReceiver receiver = OtlpReceiver.start()) {
             String endpoint = protocol.equals("grpc") ? receiver.grpcEndpoint() : receiver.httpEndpoint();
             List<String> out = run(javaHome, dir, "config=" + config, "-Dotel.exporter.otlp.endpoint=" + endpoint,
                     "-Dotel.exporter.otlp.protocol=" + protocol, "-Dotel.service.name=export-it",
-                    "-Dsonde.metrics.interval=60m"); // only the last collection, at exit, sends the count
+                    "-Dsonde.metrics.interval=60m", // only the last collection, at exit, sends the count
+                    "-Dsonde.relay.exportInterval=100ms");
             assertTrue(out.contains("DONE true"), "output " + out);
             assertFalse(out.stream().anyMatch(l -> l.startsWith("sonde:")), "sonde's complaints: " + out);
 
@@ -117,6 +120,11 @@ class ExportIT {
             counts.stream().filter(m -> m.getName().equals("outer_calls")).forEach(m -> points.addAll(m.getSum().getDataPointsList()));
             assertEquals(1, points.size(), "one key (the method), one collection: " + points);
             assertEquals(CALLS, points.get(0).getAsInt());
+
+            List<io.opentelemetry.proto.logs.v1.LogRecord> logs = receiver.awaitLogRecords(CALLS, Duration.ofSeconds(10));
+            assertEquals(CALLS, logs.size(), "the relay's lines, each exported once");
+            assertTrue(logs.stream().allMatch(l -> l.getBody().getStringValue().contains(" dev.sonde.it.ExportApp.outer ")),
+                    "record lines: " + logs.get(0).getBody());
         }
     }
 
