@@ -30,9 +30,9 @@ public final class AttachPoint {
         this.entry = entry.clone();
         this.exit = exit.clone();
         this.exception = exception.clone();
-        this.timed = anyTimed(this.exit) || anyTimed(this.exception);
-        this.exits = this.exit.length != 0 || this.exception.length != 0;
         this.tracked = anyTracks(this.exit) || anyTracks(this.exception);
+        this.timed = tracked || anyTimed(this.exit) || anyTimed(this.exception);
+        this.exits = this.exit.length != 0 || this.exception.length != 0;
     }
 
     private static boolean anyTimed(Program[] ps) {
@@ -81,22 +81,24 @@ public final class AttachPoint {
         if (!exits) {
             return NO_EXIT;
         }
-        // Read the clock after the entry programs, so their cost is not in the method's duration.
-        return timed ? System.nanoTime() : NO_START;
+        // Read the clock after the entry programs, so their cost is not in the method's duration. Bit 0 says
+        // whether this entry pushed a call id: the exit pops by it, even if the programs were swapped meanwhile.
+        return !timed ? NO_START : tracked ? System.nanoTime() | 1L : System.nanoTime() & ~1L;
     }
 
     /** Runs the exit programs on a normal return, the exception programs when {@code thrown} is not null. */
     public void exit(long start, long retBits, Throwable thrown, long a0, long a1, long a2, long a3, long a4, long a5) {
         Program[] ps = thrown == null ? exit : exception;
+        boolean pushed = pushed(start);
         if (ps.length == 0) {
-            if (tracked) {
+            if (pushed) {
                 ProbeContext.current().popCall();
             }
             return;
         }
         boolean untimed = start == NO_START || start == NO_EXIT;
         long now = untimed ? 0 : System.nanoTime();
-        long duration = untimed ? -1 : now - start;
+        long duration = untimed ? -1 : Math.max(0, now - start); // bit 0 of start is a flag: never -1 for a timed call
         ProbeContext ctx = ProbeContext.current();
         try {
             if (!ctx.enter()) {
@@ -111,9 +113,23 @@ public final class AttachPoint {
                 ctx.leave();
             }
         } finally {
-            if (tracked) {
+            if (pushed) {
                 ctx.popCall();
             }
+        }
+    }
+
+    private static boolean pushed(long start) {
+        return start != NO_EXIT && (start & 1L) != 0;
+    }
+
+    /**
+     * A call whose hook lost its attach point between entry and exit (programs unloaded mid-call): pops the call
+     * id its entry pushed, so the thread's later spans nest right.
+     */
+    public static void abandon(long start) {
+        if (pushed(start)) {
+            ProbeContext.current().popCall();
         }
     }
 

@@ -125,6 +125,34 @@ class EventProgramsTest {
     }
 
     @Test
+    void aCallWhoseProgramsAreSwappedOrUnloadedMidCallStillLeavesTheCallStack() {
+        String yaml = "maps:\n  - {name: ev_swap, type: ringbuf, maxEntries: 65536}\n"
+                + "probes:\n  - {class: com.example.Calc, program: span, maps: [ev_swap]}\n";
+        try (LoadedProbes p = new ProbeLoader(MapSource.MAPS, getClass().getClassLoader())
+                .load(ProbeFileParser.parse("ev.yaml", yaml, false))) {
+            AttachPoint ap = attach(p.bindings());
+            AttachPoint empty = new AttachPoint(M, new Program[0], new Program[0], new Program[0]);
+            ap.exit(ap.enter(0, 0, 0, 0, 0, 0), 0, null, 0, 0, 0, 0, 0, 0); // the counter's base on this thread
+            empty.exit(ap.enter(1, 0, 0, 0, 0, 0), 0, null, 1, 0, 0, 0, 0, 0); // swapped for no programs
+            AttachPoint.abandon(ap.enter(2, 0, 0, 0, 0, 0)); // unloaded: the bridge finds no attach point
+            ap.exit(ap.enter(3, 0, 0, 0, 0, 0), 0, null, 3, 0, 0, 0, 0, 0);
+            List<long[]> spans = new ArrayList<>();
+            try (RingBufConsumer c = RingBufConsumer.create((RingBuf) Maps.byName("ev_swap"), (ByteBuffer rec) -> {
+                int at = rec.position();
+                spans.add(new long[] {rec.getLong(at + SpanLayout.CALL_ID_OFFSET),
+                        rec.getLong(at + SpanLayout.PARENT_CALL_ID_OFFSET), rec.getLong(at + SpanLayout.ROOT_CALL_ID_OFFSET)});
+                return 0;
+            })) {
+                assertEquals(2, c.consume());
+            }
+            long last = spans.get(1)[0];
+            assertEquals(spans.get(0)[0] + 3, last, "every entry took a call id");
+            assertEquals(0, spans.get(1)[1], "the last call is a root again: nothing left on the stack");
+            assertEquals(last, spans.get(1)[2]);
+        }
+    }
+
+    @Test
     void recordWritesOneTextLinePerCallIntoTheRelay() {
         String yaml = "maps:\n  - {name: ev_log, type: relay, subbufSize: 4096, nSubbufs: 4, numShards: 1}\n"
                 + "probes:\n  - {class: com.example.Calc, program: record, maps: [ev_log]}\n";
