@@ -24,9 +24,10 @@ final class AgentArgs {
                             + "-javaagent:sonde-agent.jar=config=probes.yaml,dir=/path");
                 }
                 String key = part.substring(0, eq).trim();
-                if (!key.equals("config") && !key.equals("dir") && !key.equals("failFast")) {
-                    throw new IllegalArgumentException("agent argument '" + key + "' is unknown; use config=, dir= "
-                            + "or failFast=");
+                if (!key.equals("config") && !key.equals("dir") && !key.equals("failFast") && !key.startsWith("sonde.")
+                        && !key.startsWith("otel.")) {
+                    throw new IllegalArgumentException("agent argument '" + key + "' is unknown; use config=, dir=, "
+                            + "failFast=, or a sonde.* / otel.* setting such as sonde.export.file=");
                 }
                 m.put(key, part.substring(eq + 1).trim());
             }
@@ -36,6 +37,17 @@ final class AgentArgs {
 
     String config() { return values.get("config"); }
     String dir() { return values.get("dir"); }
+
+    /** The {@code sonde.*} and {@code otel.*} settings given as agent arguments: they win over properties and environment. */
+    Map<String, String> settings() {
+        Map<String, String> m = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (k.startsWith("sonde.") || k.startsWith("otel.")) {
+                m.put(k, v);
+            }
+        });
+        return m;
+    }
 
     /** {@code failFast=true} in the arguments, or {@code -Dsonde.failFast=true}. */
     boolean failFast() {

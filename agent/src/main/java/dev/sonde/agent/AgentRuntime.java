@@ -26,6 +26,8 @@ public final class AgentRuntime {
     private final StatusWriter status;
     private final ControlServer control;
     private volatile LoadedProbes loaded;
+    /** Null unless export was asked for. */
+    private volatile AgentExport export;
     private volatile boolean detached;
     volatile String configPath;
 
@@ -64,6 +66,17 @@ public final class AgentRuntime {
                     + "but `sonde load/unload` cannot reach this JVM (use a shorter -Dsonde.dir path)");
         }
         rt.status.start();
+        if (AgentExport.wanted(a.settings())) {
+            try {
+                rt.export = AgentExport.start(a.settings(), rt.hooks, first, rt::loaded);
+            } catch (RuntimeException | LinkageError e) {
+                if (a.failFast()) {
+                    throw e;
+                }
+                System.err.println("sonde: exporters did not start (" + e + "); probes run and maps stay readable "
+                        + "with `sonde map`; check the sonde.export.* / OTEL_* settings");
+            }
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(rt::shutdown, "sonde-shutdown"));
     }
 
@@ -103,6 +116,10 @@ public final class AgentRuntime {
         }
         int retransformed = instrumenter.replace(next.bindings());
         loaded = next;
+        AgentExport ex = export;
+        if (ex != null) {
+            ex.attach(next);
+        }
         configPath = config.toString();
         if (prev != null) {
             prev.close();
@@ -145,6 +162,15 @@ public final class AgentRuntime {
     }
 
     private void shutdown() {
+        AgentExport ex = export;
+        if (ex != null) {
+            // Before the maps are freed: spans committed so far drain, metrics are read once more.
+            try {
+                ex.close();
+            } catch (RuntimeException e) {
+                System.err.println("sonde: exporters did not close cleanly (" + e + ")");
+            }
+        }
         control.stop();
         status.stop();
         status.writeNow();

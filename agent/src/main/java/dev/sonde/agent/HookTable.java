@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class HookTable {
     private final Map<String, TargetMethod> byKey = new ConcurrentHashMap<>();
+    private final Map<Integer, TargetMethod> byId = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> supers = new ConcurrentHashMap<>();
     /** Hook id → the bindings attached there, in load order; guarded by {@code this}. */
     private final Map<Integer, List<Binding>> attached = new LinkedHashMap<>();
@@ -39,8 +40,14 @@ final class HookTable {
         if (m == null) {
             m = new TargetMethod(nextId++, className, method, descriptor, params, returnType);
             byKey.put(k, m);
+            byId.put(m.hookId(), m);
         }
         return m;
+    }
+
+    /** The method with hook id {@code id}, or null: how the exporters name span records. */
+    TargetMethod byId(int id) {
+        return byId.get(id);
     }
 
     /** The id of a registered method, or 0 (no hook: the bridge's slot 0 stays empty). */

@@ -59,6 +59,7 @@ public final class Hooks {
         }
         AttachPoint p = (AttachPoint) SLOTS.getAcquire(s, id);
         if (p == null) {
+            AttachPoint.abandon(start); // unloaded mid-call: the entry's call id still comes off the stack
             return;
         }
         try {

@@ -29,8 +29,22 @@ class AgentPartsTest {
         assertTrue(a.failFast());
         assertNull(AgentArgs.parse(null).config());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AgentArgs.parse("conf=x"));
-        assertTrue(e.getMessage().contains("'conf' is unknown; use config=, dir= or failFast="), e.getMessage());
+        assertTrue(e.getMessage().contains("'conf' is unknown; use config=, dir=, failFast=, or a sonde.* / otel.* "
+                + "setting"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> AgentArgs.parse("probes.yaml"));
+    }
+
+    @Test
+    void sondeAndOtelArgumentsAreExportSettingsAndTurnExportOn() {
+        AgentArgs a = AgentArgs.parse("config=p.yaml,sonde.export.file=o.jsonl,otel.service.name=shop");
+        assertEquals(java.util.Map.of("sonde.export.file", "o.jsonl", "otel.service.name", "shop"), a.settings());
+        assertTrue(AgentExport.wanted(a.settings()));
+        assertTrue(AgentExport.wanted(java.util.Map.of("otel.exporter.otlp.endpoint", "http://127.0.0.1:4318")));
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == null
+                && System.getProperty("otel.exporter.otlp.endpoint") == null && System.getenv("SONDE_EXPORT_FILE") == null
+                && System.getProperty("sonde.export.file") == null, "export configured around the build");
+        assertFalse(AgentExport.wanted(AgentArgs.parse("config=p.yaml,otel.service.name=shop").settings()),
+                "nothing to export to: off");
     }
 
     @Test

@@ -53,6 +53,7 @@ public final class SondeExporters implements AutoCloseable {
     private final Resource resource;
     private final RelayExporter relays;
     private SpanPipeline spans;
+    private volatile SpanNames names = methodId -> null;
     private SpanRingDrainer drainer;
 
     private SondeExporters(OpenTelemetrySdk sdk, MapMetrics mapMetrics, SondeTelemetry telemetry, OtlpJsonFile file,
@@ -185,10 +186,27 @@ public final class SondeExporters implements AutoCloseable {
         return relays;
     }
 
-    /** Exports the span records of {@code ring} ({@link dev.sonde.probes.SpanRecordLayout}) as OTLP spans. */
+    /** Names the methods behind span records' method ids (the agent's hook table); set before the first ring. */
+    public void spanNames(SpanNames names) {
+        this.names = names;
+    }
+
+    /** Exports the span records of {@code ring} ({@link dev.sonde.probes.builtin.SpanLayout}) as OTLP spans. */
     public synchronized void addSpanRing(RingBuf ring) {
         if (spans == null) {
-            spans = new SpanPipeline(spanExporter, resource, telemetry,
+            // Delegates, so names set after the pipeline exists still apply.
+            SpanNames delegate = new SpanNames() {
+                @Override
+                public dev.sonde.probes.TargetMethod method(int methodId) {
+                    return names.method(methodId);
+                }
+
+                @Override
+                public String exceptionName(long hash) {
+                    return names.exceptionName(hash);
+                }
+            };
+            spans = new SpanPipeline(spanExporter, resource, delegate, telemetry,
                     Integer.highestOneBit(Math.max(2, config.integer("sonde.spans.capacity", 4096))),
                     config.integer("sonde.spans.batchSize", 512),
                     config.duration("sonde.spans.maxDelay", Duration.ofMillis(200)),

@@ -1,7 +1,8 @@
 package dev.sonde.export;
 
-import static dev.sonde.probes.SpanRecordLayout.*;
+import static dev.sonde.probes.builtin.SpanLayout.*;
 
+import dev.sonde.probes.TargetMethod;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
@@ -16,97 +17,87 @@ import io.opentelemetry.sdk.trace.data.EventData;
 import io.opentelemetry.sdk.trace.data.StatusData;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.List;
 
 /**
- * A {@link dev.sonde.probes.SpanRecordLayout} record → an OTLP span. Trace and span ids are derived from
+ * A {@link dev.sonde.probes.builtin.SpanLayout} record → an OTLP span. Trace and span ids are derived from
  * (salt, thread id, root call id) and (salt, thread id, call id) by a 64-bit mix, so a child decoded before its
  * parent (children exit first) already names the right parent and no state is kept between records; the salt,
- * random per exporter, keeps two runs' ids apart. Attributes: {@code code.namespace} (class), {@code code.function}
- * (method), {@code thread.id}, {@code thread.name}, {@code arg0..argN}; an exception becomes an {@code exception}
- * event ({@code exception.type}, {@code exception.message}) and status ERROR.
+ * random per exporter, keeps two runs' ids apart. Names come from {@link SpanNames}. Attributes:
+ * {@code code.namespace} (class), {@code code.function} (method), {@code thread.id}, {@code arg0..argN} typed by
+ * the method's parameter types (primitives only); an exception becomes an {@code exception} event
+ * ({@code exception.type}) and status ERROR.
  */
 final class SpanDecoder {
     static final AttributeKey<String> CODE_NAMESPACE = AttributeKey.stringKey("code.namespace");
     static final AttributeKey<String> CODE_FUNCTION = AttributeKey.stringKey("code.function");
     static final AttributeKey<Long> THREAD_ID = AttributeKey.longKey("thread.id");
-    static final AttributeKey<String> THREAD_NAME = AttributeKey.stringKey("thread.name");
     static final AttributeKey<String> EXCEPTION_TYPE = AttributeKey.stringKey("exception.type");
-    static final AttributeKey<String> EXCEPTION_MESSAGE = AttributeKey.stringKey("exception.message");
+    private static final String[] ARG_KEYS = {"arg0", "arg1", "arg2", "arg3", "arg4", "arg5"};
 
     private final long salt;
     private final Resource resource;
+    private final SpanNames names;
 
-    SpanDecoder(long salt, Resource resource) {
+    SpanDecoder(long salt, Resource resource, SpanNames names) {
         this.salt = salt;
         this.resource = resource;
+        this.names = names;
     }
 
     /** Decodes one record; throws {@link IllegalArgumentException} for a record that does not parse. */
     SondeSpanData decode(ByteBuffer rec) {
         ByteBuffer b = rec.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int base = b.position();
-        int limit = b.limit();
-        if (limit - base < HEADER_SIZE) {
-            throw new IllegalArgumentException("span record of " + (limit - base) + " bytes, shorter than its header");
+        if (b.limit() - base != SIZE) {
+            throw new IllegalArgumentException("span record of " + (b.limit() - base) + " bytes, expected " + SIZE);
         }
-        int version = b.getShort(base + VERSION_OFFSET) & 0xFFFF;
-        if (version != VERSION) {
-            throw new IllegalArgumentException("span record version " + version + ", expected " + VERSION);
-        }
-        int flags = b.getShort(base + FLAGS_OFFSET) & 0xFFFF;
-        int nArgs = b.getShort(base + NARGS_OFFSET) & 0xFFFF;
-        long threadId = b.getLong(base + THREAD_ID_OFFSET);
+        int methodId = (int) b.getLong(base + METHOD_OFFSET);
+        long threadId = b.getLong(base + THREAD_OFFSET);
         long start = b.getLong(base + START_OFFSET);
-        long duration = b.getLong(base + DURATION_OFFSET);
+        long duration = Math.max(0, b.getLong(base + DURATION_OFFSET));
+        long value = b.getLong(base + VALUE_OFFSET);
+        int flags = b.getInt(base + FLAGS_OFFSET);
+        int nArgs = b.getInt(base + NARGS_OFFSET);
         long callId = b.getLong(base + CALL_ID_OFFSET);
         long parentCallId = b.getLong(base + PARENT_CALL_ID_OFFSET);
         long rootCallId = b.getLong(base + ROOT_CALL_ID_OFFSET);
-
-        AttributesBuilder attrs = Attributes.builder();
-        int p = base + HEADER_SIZE;
-        if (stringsOffset(nArgs) > limit - base) {
-            throw new IllegalArgumentException("span record: " + nArgs + " arguments do not fit in " + (limit - base) + " bytes");
+        if (nArgs < 0 || nArgs > MAX_ARGS) {
+            throw new IllegalArgumentException("span record with " + nArgs + " arguments, at most " + MAX_ARGS);
         }
-        for (int i = 0; i < nArgs; i++, p += ARG_SIZE) {
-            int kind = b.getInt(p + ARG_KIND_OFFSET);
-            long v = b.getLong(p + ARG_VALUE_OFFSET);
-            String key = "arg" + i;
-            if (kind == ARG_DOUBLE) {
-                attrs.put(key, Double.longBitsToDouble(v));
-            } else if (kind == ARG_BOOLEAN) {
-                attrs.put(key, v != 0);
-            } else {
-                attrs.put(key, v);
+
+        TargetMethod m = names.method(methodId);
+        String className = m == null ? "method#" + methodId : m.className();
+        String methodName = m == null ? "method#" + methodId : m.methodName();
+        AttributesBuilder attrs = Attributes.builder();
+        attrs.put(CODE_NAMESPACE, className).put(CODE_FUNCTION, methodName).put(THREAD_ID, threadId);
+        for (int i = 0; m != null && i < nArgs && i < m.paramCount(); i++) {
+            long v = b.getLong(base + ARGS_OFFSET + 8 * i);
+            switch (m.paramType(i)) {
+                case "double": attrs.put(ARG_KEYS[i], Double.longBitsToDouble(v)); break;
+                case "float": attrs.put(ARG_KEYS[i], (double) Float.intBitsToFloat((int) v)); break;
+                case "boolean": attrs.put(ARG_KEYS[i], v != 0); break;
+                case "long": case "int": case "short": case "byte": case "char": attrs.put(ARG_KEYS[i], v); break;
+                default: break; // a reference: its word is no value a reader can use
             }
         }
-        int[] pos = {p};
-        String className = string(b, pos, limit);
-        String methodName = string(b, pos, limit);
-        String threadName = string(b, pos, limit);
-        String excType = string(b, pos, limit);
-        String excMessage = string(b, pos, limit);
-        attrs.put(CODE_NAMESPACE, className).put(CODE_FUNCTION, methodName).put(THREAD_ID, threadId);
-        if (!threadName.isEmpty()) {
-            attrs.put(THREAD_NAME, threadName);
-        }
 
-        String traceId = TraceId.fromLongs(nonZero(mix(salt ^ mix(threadId))), nonZero(mix(mix(salt + threadId) + rootCallId)));
-        SpanContext ctx = SpanContext.create(traceId, spanId(threadId, callId), TraceFlags.getSampled(),
-                TraceState.getDefault());
+        String traceId = TraceId.fromLongs(nonZero(mix(salt ^ mix(threadId))),
+                nonZero(mix(mix(salt + threadId) + rootCallId)));
+        // A call nested past the tracked depth has no id of its own: its start time stands in.
+        SpanContext ctx = SpanContext.create(traceId, spanId(threadId, callId != 0 ? callId : ~start),
+                TraceFlags.getSampled(), TraceState.getDefault());
         SpanContext parent = parentCallId == 0 ? SpanContext.getInvalid()
                 : SpanContext.create(traceId, spanId(threadId, parentCallId), TraceFlags.getSampled(),
                         TraceState.getDefault());
         long end = start + duration;
         StatusData status = StatusData.unset();
         List<EventData> events = Collections.emptyList();
-        if ((flags & FLAG_EXCEPTION) != 0 || !excType.isEmpty()) {
-            status = StatusData.create(StatusCode.ERROR, excMessage.isEmpty() ? excType : excType + ": " + excMessage);
-            Attributes ea = excMessage.isEmpty() ? Attributes.of(EXCEPTION_TYPE, excType)
-                    : Attributes.of(EXCEPTION_TYPE, excType, EXCEPTION_MESSAGE, excMessage);
-            events = List.of(EventData.create(end, "exception", ea));
+        if ((flags & THREW) != 0) {
+            String excType = names.exceptionName(value);
+            status = StatusData.create(StatusCode.ERROR, excType);
+            events = List.of(EventData.create(end, "exception", Attributes.of(EXCEPTION_TYPE, excType)));
         }
         int dot = className.lastIndexOf('.');
         String name = (dot < 0 ? className : className.substring(dot + 1)) + "." + methodName;
@@ -115,21 +106,6 @@ final class SpanDecoder {
 
     private String spanId(long threadId, long callId) {
         return SpanId.fromLong(nonZero(mix(salt + threadId * 0x9E3779B97F4A7C15L + callId)));
-    }
-
-    private static String string(ByteBuffer b, int[] pos, int limit) {
-        int p = pos[0];
-        if (p + 2 > limit) {
-            throw new IllegalArgumentException("span record truncated at byte " + p);
-        }
-        int len = b.getShort(p) & 0xFFFF;
-        if (p + 2 + len > limit) {
-            throw new IllegalArgumentException("span record: a string of " + len + " bytes runs past the record");
-        }
-        byte[] bytes = new byte[len];
-        b.get(p + 2, bytes);
-        pos[0] = p + 2 + len;
-        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     /** SplitMix64's finalizer: spreads consecutive call ids over the whole 64-bit space. */

@@ -25,14 +25,15 @@ public final class SpanPipeline implements AutoCloseable {
     private volatile boolean closed;
 
     /**
+     * @param names      the methods and exception classes behind the records' ids
      * @param capacity   Disruptor slots, a power of two
      * @param maxBatch   spans per export at most
      * @param maxDelay   how long a span may wait for its batch to fill
      * @param maxPending closed batches kept while an export is in flight; past that the oldest is dropped
      */
-    public SpanPipeline(SpanExporter exporter, Resource resource, SondeTelemetry telemetry, int capacity, int maxBatch,
-            Duration maxDelay, int maxPending, Duration shutdownTimeout) {
-        this.batcher = new SpanBatcher(new SpanDecoder(new SecureRandom().nextLong(), resource), exporter, telemetry,
+    public SpanPipeline(SpanExporter exporter, Resource resource, SpanNames names, SondeTelemetry telemetry, int capacity,
+            int maxBatch, Duration maxDelay, int maxPending, Duration shutdownTimeout) {
+        this.batcher = new SpanBatcher(new SpanDecoder(new SecureRandom().nextLong(), resource, names), exporter, telemetry,
                 maxBatch, maxDelay.toNanos(), maxPending);
         this.shutdownTimeout = shutdownTimeout;
         // The time-out wakes the handler while idle so a half-full batch still leaves after maxDelay; blocking,

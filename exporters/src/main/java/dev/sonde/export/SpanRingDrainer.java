@@ -31,7 +31,7 @@ public final class SpanRingDrainer implements AutoCloseable {
         thread.start();
     }
 
-    /** Starts draining {@code ring} (a ring of {@link dev.sonde.probes.SpanRecordLayout} records). */
+    /** Starts draining {@code ring} (a ring of {@link dev.sonde.probes.builtin.SpanLayout} records). */
     public synchronized void add(RingBuf ring) {
         registrations.add(telemetry.registerDropped(SondeTelemetry.RING_FULL, ring::droppedRecords));
         added.add(ring);

@@ -107,8 +107,9 @@ class SondeExportersTest {
                 RelayMap relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("se_relay").keySize(4)
                         .valueSize(64).subbufSize(4096).nSubbufs(4).numShards(1).flags(MapSpec.F_RELAY_OVERWRITE).build())) {
             try (SondeExporters ex = SondeExporters.start(s)) {
+                ex.spanNames(SpanRecords.NAMES);
                 ex.addSpanRing(ring);
-                assertEquals(0, ring.output(SpanRecords.record(3, 5_000, 70, 1, 0, 1, "a.B", "run", "main", "", ""), 0));
+                assertEquals(0, ring.output(SpanRecords.record(3, 5_000, 70, 1, 0, 1, "a.B", "run", ""), 0));
                 ex.relays().add(relay);
                 assertEquals(0, relay.output("GET /orders 200\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
                 assertEquals(1, ex.relays().exportSnapshot(relay));

@@ -1,52 +1,70 @@
 package dev.sonde.export;
 
-import static dev.sonde.probes.SpanRecordLayout.*;
+import static dev.sonde.probes.builtin.SpanLayout.*;
 
+import dev.sonde.probes.TargetMethod;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** Writes span records as a {@code span} program does, for tests. */
+/** Writes span records as the {@code span} program does, and names their methods and exceptions, for tests. */
 final class SpanRecords {
+    private static final Map<String, TargetMethod> BY_KEY = new ConcurrentHashMap<>();
+    private static final Map<Integer, TargetMethod> BY_ID = new ConcurrentHashMap<>();
+    private static final Map<Long, String> EXCEPTIONS = new ConcurrentHashMap<>();
+    private static final AtomicInteger NEXT_ID = new AtomicInteger(1);
+
+    /** The names of every record written here, as the agent's hook table names real ones. */
+    static final SpanNames NAMES = new SpanNames() {
+        @Override
+        public TargetMethod method(int methodId) {
+            return BY_ID.get(methodId);
+        }
+
+        @Override
+        public String exceptionName(long hash) {
+            return EXCEPTIONS.get(hash);
+        }
+    };
+
     private SpanRecords() {
     }
 
-    /** args: Long, Double or Boolean. */
+    /** args: Long, Double or Boolean; an empty {@code excType} means a normal return. */
     static ByteBuffer record(long threadId, long start, long duration, long callId, long parentCallId, long rootCallId,
-            String cls, String method, String thread, String excType, String excMessage, Object... args) {
-        byte[][] s = {bytes(cls), bytes(method), bytes(thread), bytes(excType), bytes(excMessage)};
-        ByteBuffer b = ByteBuffer.allocate(size(args.length, s[0].length, s[1].length, s[2].length, s[3].length,
-                s[4].length)).order(ByteOrder.LITTLE_ENDIAN);
-        b.putShort(VERSION_OFFSET, (short) VERSION);
-        b.putShort(FLAGS_OFFSET, (short) (excType.isEmpty() ? 0 : FLAG_EXCEPTION));
-        b.putShort(NARGS_OFFSET, (short) args.length);
-        b.putLong(THREAD_ID_OFFSET, threadId);
+            String cls, String method, String excType, Object... args) {
+        String[] types = new String[args.length];
+        for (int i = 0; i < args.length; i++) {
+            types[i] = args[i] instanceof Double ? "double" : args[i] instanceof Boolean ? "boolean" : "long";
+        }
+        TargetMethod m = BY_KEY.computeIfAbsent(cls + "." + method + String.join(",", types), k -> {
+            TargetMethod t = new TargetMethod(NEXT_ID.getAndIncrement(), cls, method, "()V", types, "void");
+            BY_ID.put(t.hookId(), t);
+            return t;
+        });
+        ByteBuffer b = ByteBuffer.allocate(SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(METHOD_OFFSET, m.hookId());
+        b.putLong(THREAD_OFFSET, threadId);
         b.putLong(START_OFFSET, start);
         b.putLong(DURATION_OFFSET, duration);
+        if (!excType.isEmpty()) {
+            long hash = excType.hashCode() * 0x9E3779B97F4A7C15L;
+            EXCEPTIONS.put(hash, excType);
+            b.putLong(VALUE_OFFSET, hash);
+            b.putInt(FLAGS_OFFSET, THREW);
+        }
+        b.putInt(NARGS_OFFSET, args.length);
         b.putLong(CALL_ID_OFFSET, callId);
         b.putLong(PARENT_CALL_ID_OFFSET, parentCallId);
         b.putLong(ROOT_CALL_ID_OFFSET, rootCallId);
-        b.putInt(METHOD_ID_OFFSET, 1);
-        int p = HEADER_SIZE;
-        for (Object a : args) {
-            if (a instanceof Double) {
-                b.putInt(p, ARG_DOUBLE).putLong(p + 8, Double.doubleToLongBits((Double) a));
-            } else if (a instanceof Boolean) {
-                b.putInt(p, ARG_BOOLEAN).putLong(p + 8, (Boolean) a ? 1 : 0);
-            } else {
-                b.putInt(p, ARG_LONG).putLong(p + 8, ((Number) a).longValue());
-            }
-            p += ARG_SIZE;
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            long v = a instanceof Double ? Double.doubleToLongBits((Double) a)
+                    : a instanceof Boolean ? ((Boolean) a ? 1 : 0) : ((Number) a).longValue();
+            b.putLong(ARGS_OFFSET + 8 * i, v);
         }
-        b.position(p);
-        for (byte[] x : s) {
-            b.putShort((short) x.length).put(x);
-        }
-        b.flip();
         return b;
-    }
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

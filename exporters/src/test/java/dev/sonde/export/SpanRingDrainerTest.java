@@ -34,7 +34,7 @@ class SpanRingDrainerTest {
         try (RingBuf a = (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name("spans_a").maxEntries(1 << 16).build());
                 RingBuf b = (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name("spans_b").maxEntries(1 << 16).build())) {
             SpanPipeline pipeline = new SpanPipeline(OtlpHttpSpanExporter.builder()
-                    .setEndpoint(receiver.httpEndpoint() + "/v1/traces").build(), Resource.getDefault(), telemetry, 1024,
+                    .setEndpoint(receiver.httpEndpoint() + "/v1/traces").build(), Resource.getDefault(), SpanRecords.NAMES, telemetry, 1024,
                     512, Duration.ofMillis(20), 1024, Duration.ofSeconds(10));
             SpanRingDrainer drainer = new SpanRingDrainer(pipeline, telemetry);
             drainer.add(a);
@@ -46,7 +46,7 @@ class SpanRingDrainerTest {
                 writers[t] = new Thread(() -> {
                     for (int i = 1; i <= perThread; i++) {
                         // A full ring refuses at once; the program would count it. Retry so the total is exact.
-                        while (ring.output(SpanRecords.record(tid, i, 1, i, 0, i, "C", "m", "w", "", ""), 0) != 0) {
+                        while (ring.output(SpanRecords.record(tid, i, 1, i, 0, i, "C", "m", ""), 0) != 0) {
                             Thread.yield();
                         }
                     }

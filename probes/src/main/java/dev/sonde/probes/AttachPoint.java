@@ -23,19 +23,30 @@ public final class AttachPoint {
     private final Program[] exception;
     private final boolean timed;
     private final boolean exits;
+    private final boolean tracked;
 
     public AttachPoint(TargetMethod method, Program[] entry, Program[] exit, Program[] exception) {
         this.method = method;
         this.entry = entry.clone();
         this.exit = exit.clone();
         this.exception = exception.clone();
-        this.timed = anyTimed(this.exit) || anyTimed(this.exception);
+        this.tracked = anyTracks(this.exit) || anyTracks(this.exception);
+        this.timed = tracked || anyTimed(this.exit) || anyTimed(this.exception);
         this.exits = this.exit.length != 0 || this.exception.length != 0;
     }
 
     private static boolean anyTimed(Program[] ps) {
         for (Program p : ps) {
             if (p.needsDuration()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean anyTracks(Program[] ps) {
+        for (Program p : ps) {
+            if (p.needsCallIds()) {
                 return true;
             }
         }
@@ -50,6 +61,10 @@ public final class AttachPoint {
      * program needs one, or {@link #NO_EXIT} when there is no exit program at all.
      */
     public long enter(long a0, long a1, long a2, long a3, long a4, long a5) {
+        if (tracked) {
+            // Pushed even inside a program (no recursion check): exit pops unconditionally, so the stack stays even.
+            ProbeContext.current().pushCall();
+        }
         if (entry.length != 0) {
             ProbeContext ctx = ProbeContext.current();
             if (ctx.enter()) {
@@ -66,28 +81,55 @@ public final class AttachPoint {
         if (!exits) {
             return NO_EXIT;
         }
-        // Read the clock after the entry programs, so their cost is not in the method's duration.
-        return timed ? System.nanoTime() : NO_START;
+        // Read the clock after the entry programs, so their cost is not in the method's duration. Bit 0 says
+        // whether this entry pushed a call id: the exit pops by it, even if the programs were swapped meanwhile.
+        return !timed ? NO_START : tracked ? System.nanoTime() | 1L : System.nanoTime() & ~1L;
     }
 
     /** Runs the exit programs on a normal return, the exception programs when {@code thrown} is not null. */
     public void exit(long start, long retBits, Throwable thrown, long a0, long a1, long a2, long a3, long a4, long a5) {
         Program[] ps = thrown == null ? exit : exception;
+        boolean pushed = pushed(start);
         if (ps.length == 0) {
+            if (pushed) {
+                ProbeContext.current().popCall();
+            }
             return;
         }
-        long duration = start == NO_START || start == NO_EXIT ? -1 : System.nanoTime() - start;
+        boolean untimed = start == NO_START || start == NO_EXIT;
+        long now = untimed ? 0 : System.nanoTime();
+        long duration = untimed ? -1 : Math.max(0, now - start); // bit 0 of start is a flag: never -1 for a timed call
         ProbeContext ctx = ProbeContext.current();
-        if (!ctx.enter()) {
-            missAll(ps);
-            return;
-        }
         try {
-            ctx.set(method, thrown == null ? ProbeKind.EXIT : ProbeKind.EXCEPTION, a0, a1, a2, a3, a4, a5);
-            ctx.setExit(retBits, duration, thrown);
-            runAll(ps, ctx);
+            if (!ctx.enter()) {
+                missAll(ps);
+                return;
+            }
+            try {
+                ctx.set(method, thrown == null ? ProbeKind.EXIT : ProbeKind.EXCEPTION, a0, a1, a2, a3, a4, a5);
+                ctx.setExit(retBits, duration, thrown, now);
+                runAll(ps, ctx);
+            } finally {
+                ctx.leave();
+            }
         } finally {
-            ctx.leave();
+            if (pushed) {
+                ctx.popCall();
+            }
+        }
+    }
+
+    private static boolean pushed(long start) {
+        return start != NO_EXIT && (start & 1L) != 0;
+    }
+
+    /**
+     * A call whose hook lost its attach point between entry and exit (programs unloaded mid-call): pops the call
+     * id its entry pushed, so the thread's later spans nest right.
+     */
+    public static void abandon(long start) {
+        if (pushed(start)) {
+            ProbeContext.current().popCall();
         }
     }
 

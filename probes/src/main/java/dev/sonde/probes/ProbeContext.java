@@ -16,6 +16,8 @@ import dev.sonde.maps.RingBuf;
  */
 public final class ProbeContext {
     public static final int MAX_ARGS = 6;
+    /** Nested calls whose ids are kept; a call deeper than this has call id 0. */
+    public static final int MAX_DEPTH = 64;
 
     private static final ThreadLocal<ProbeContext> CURRENT = ThreadLocal.withInitial(ProbeContext::new);
 
@@ -29,8 +31,13 @@ public final class ProbeContext {
     private ProbeKind kind;
     private long ret;
     private long durationNanos = -1;
+    private long exitNanos;
     private Throwable thrown;
     private BpfMap[] maps;
+    /** Call ids of the tracked calls on this thread's stack, outermost first; deeper calls are counted only. */
+    private final long[] calls = new long[MAX_DEPTH];
+    private int depth;
+    private long callSeq;
     /** True while a program runs on this thread: a probe hit from inside a program is skipped, as bpf_prog_active does. */
     private boolean active;
 
@@ -71,13 +78,35 @@ public final class ProbeContext {
         args[5] = a5;
         ret = 0;
         durationNanos = -1;
+        exitNanos = 0;
         thrown = null;
     }
 
     void setExit(long retBits, long duration, Throwable t) {
+        setExit(retBits, duration, t, 0);
+    }
+
+    void setExit(long retBits, long duration, Throwable t, long exitTime) {
+        exitNanos = exitTime;
         ret = retBits;
         durationNanos = duration;
         thrown = t;
+    }
+
+    /** A tracked call begins: it gets the thread's next call id. */
+    void pushCall() {
+        long id = ++callSeq;
+        if (depth < MAX_DEPTH) {
+            calls[depth] = id;
+        }
+        depth++;
+    }
+
+    /** A tracked call ends; never below 0, should programs be swapped between a call's entry and exit. */
+    void popCall() {
+        if (depth > 0) {
+            depth--;
+        }
     }
 
     void maps(BpfMap[] m) {
@@ -94,6 +123,24 @@ public final class ProbeContext {
     /** {@code bpf_get_current_pid_tgid()}'s thread half: the Java thread id. */
     public long threadId() {
         return threadId;
+    }
+
+    /**
+     * The current call's id, unique per thread, for programs that declare {@link Program#needsCallIds()}; 0 when
+     * the call is not tracked or nested deeper than {@link #MAX_DEPTH}.
+     */
+    public long callId() {
+        return depth == 0 || depth > MAX_DEPTH ? 0 : calls[depth - 1];
+    }
+
+    /** The caller's call id (the next tracked call out on this thread's stack), 0 for an outermost call. */
+    public long parentCallId() {
+        return depth < 2 ? 0 : calls[Math.min(depth, MAX_DEPTH + 1) - 2];
+    }
+
+    /** The outermost tracked call's id on this thread's stack: one per trace. */
+    public long rootCallId() {
+        return depth == 0 ? 0 : calls[0];
     }
 
     /** The instrumented method's hook id; progs.json maps it to the class, name and descriptor. */
@@ -151,6 +198,14 @@ public final class ProbeContext {
     /** Nanoseconds from entry to exit (exit and exception probes), or -1 when the entry was not timed. */
     public long durationNanos() {
         return durationNanos;
+    }
+
+    /**
+     * The {@link #timeNanos()} clock when the exit hook fired, the end of {@link #durationNanos()} (0 when the call
+     * was not timed): a span's start is this minus the duration, exactly, whatever programs ran before.
+     */
+    public long exitNanos() {
+        return exitNanos;
     }
 
     /** The exception being thrown (exception probes), else null. */

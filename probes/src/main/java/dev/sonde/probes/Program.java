@@ -62,6 +62,14 @@ public abstract class Program implements AutoCloseable {
         return kind != ProbeKind.ENTRY;
     }
 
+    /**
+     * Whether the program reads {@link ProbeContext#callId()} and its parent and root: only then does the hook keep
+     * the thread's stack of instrumented calls.
+     */
+    public boolean needsCallIds() {
+        return false;
+    }
+
     public final String name() { return name; }
     /** {@code count}, {@code latency}, {@code exceptions}, or {@code java} for a Java class. */
     public final String type() { return type; }

@@ -15,9 +15,18 @@ public final class Exceptions extends Program {
     private static final ClassValue<long[]> KEYS = new ClassValue<>() {
         @Override
         protected long[] computeValue(Class<?> type) {
-            return new long[] {NameHash.of(type.getName())};
+            long key = NameHash.of(type.getName());
+            NAMES.putIfAbsent(key, type.getName());
+            return new long[] {key};
         }
     };
+    /** Hash → name of every class {@link #key} has seen: once per class, so span records carry only the hash. */
+    private static final java.util.Map<Long, String> NAMES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The class name behind a {@link #key} computed in this JVM, or null. */
+    public static String name(long key) {
+        return NAMES.get(key);
+    }
 
     /** The key of exceptions of class {@code c}: {@link NameHash} of its binary name, cached per class. */
     public static long key(Class<?> c) {

@@ -10,7 +10,8 @@ import dev.sonde.probes.Program;
 import java.util.EnumSet;
 
 /**
- * {@code span}: one {@link SpanLayout} record per finished call (normal or exceptional) into a ringbuf, reserved
+ * {@code span}: one {@link SpanLayout} record per finished call (normal or exceptional) into a ringbuf, with the
+ * call ids that nest it under its caller and the raw argument words, reserved
  * and committed in place: nothing is copied or allocated. A full ring drops the record (a map error in the stats,
  * and the ring's own drop count).
  */
@@ -37,6 +38,11 @@ public final class Span extends Program {
     }
 
     @Override
+    public boolean needsCallIds() {
+        return true;
+    }
+
+    @Override
     public void run(ProbeContext ctx) {
         long h = ring.reserve(SpanLayout.SIZE);
         if (h < 0) {
@@ -44,7 +50,7 @@ public final class Span extends Program {
             return;
         }
         long d = ctx.durationNanos();
-        long end = System.nanoTime();
+        long end = ctx.exitNanos() != 0 ? ctx.exitNanos() : System.nanoTime();
         Throwable t = ctx.thrown();
         ring.putLong(h, SpanLayout.METHOD_OFFSET, ctx.methodId());
         ring.putLong(h, SpanLayout.THREAD_OFFSET, ctx.threadId());
@@ -52,7 +58,15 @@ public final class Span extends Program {
         ring.putLong(h, SpanLayout.DURATION_OFFSET, d);
         ring.putLong(h, SpanLayout.VALUE_OFFSET, t == null ? ctx.retLong() : Exceptions.key(t.getClass()));
         ring.putInt(h, SpanLayout.FLAGS_OFFSET, t == null ? 0 : SpanLayout.THREW);
-        ring.putInt(h, SpanLayout.FLAGS_OFFSET + 4, 0);
+        int n = Math.min(ctx.argCount(), SpanLayout.MAX_ARGS);
+        ring.putInt(h, SpanLayout.NARGS_OFFSET, n);
+        ring.putLong(h, SpanLayout.CALL_ID_OFFSET, ctx.callId());
+        ring.putLong(h, SpanLayout.PARENT_CALL_ID_OFFSET, ctx.parentCallId());
+        ring.putLong(h, SpanLayout.ROOT_CALL_ID_OFFSET, ctx.rootCallId());
+        for (int i = 0; i < SpanLayout.MAX_ARGS; i++) {
+            // Every word written: a reserved record holds whatever an earlier lap of the ring left there.
+            ring.putLong(h, SpanLayout.ARGS_OFFSET + 8 * i, i < n ? ctx.argLong(i) : 0);
+        }
         ring.commit(h, 0);
     }
 }

@@ -81,6 +81,78 @@ class EventProgramsTest {
     }
 
     @Test
+    void spanRecordsNestCallsByIdsAndCarryTheArguments() {
+        String yaml = "maps:\n  - {name: ev_nest, type: ringbuf, maxEntries: 65536}\n"
+                + "probes:\n  - {class: com.example.Calc, program: span, maps: [ev_nest]}\n";
+        try (LoadedProbes p = new ProbeLoader(MapSource.MAPS, getClass().getClassLoader())
+                .load(ProbeFileParser.parse("ev.yaml", yaml, false))) {
+            AttachPoint ap = attach(p.bindings());
+            // Two traces: root(child(grandchild), child-that-throws), then a second root.
+            long r = ap.enter(1, 0, 0, 0, 0, 0);
+            long c1 = ap.enter(2, 0, 0, 0, 0, 0);
+            long g = ap.enter(3, 0, 0, 0, 0, 0);
+            ap.exit(g, 0, null, 3, 0, 0, 0, 0, 0);
+            ap.exit(c1, 0, null, 2, 0, 0, 0, 0, 0);
+            long c2 = ap.enter(4, 0, 0, 0, 0, 0);
+            ap.exit(c2, 0, new IllegalStateException(), 4, 0, 0, 0, 0, 0);
+            ap.exit(r, 0, null, 1, 0, 0, 0, 0, 0);
+            long r2 = ap.enter(5, 0, 0, 0, 0, 0);
+            ap.exit(r2, 0, null, 5, 0, 0, 0, 0, 0);
+            List<long[]> spans = new ArrayList<>();
+            try (RingBufConsumer c = RingBufConsumer.create((RingBuf) Maps.byName("ev_nest"), (ByteBuffer rec) -> {
+                int at = rec.position();
+                spans.add(new long[] {rec.getLong(at + SpanLayout.ARGS_OFFSET), rec.getLong(at + SpanLayout.CALL_ID_OFFSET),
+                        rec.getLong(at + SpanLayout.PARENT_CALL_ID_OFFSET), rec.getLong(at + SpanLayout.ROOT_CALL_ID_OFFSET),
+                        rec.getInt(at + SpanLayout.NARGS_OFFSET), rec.getLong(at + SpanLayout.ARGS_OFFSET + 8)});
+                return 0;
+            })) {
+                assertEquals(5, c.consume());
+            }
+            // {arg0, call id, parent, root, nArgs, arg1} in exit order; call ids count entries on this thread.
+            long[][] want = {{3, 3, 2, 1, 1, 0}, {2, 2, 1, 1, 1, 0}, {4, 4, 1, 1, 1, 0}, {1, 1, 0, 1, 1, 0},
+                {5, 5, 0, 5, 1, 0}};
+            long base = spans.get(3)[1] - 1; // the context's counter may have run in an earlier test on this thread
+            for (int i = 0; i < want.length; i++) {
+                long[] s = spans.get(i);
+                assertEquals(want[i][0], s[0], "arg0 of record " + i);
+                assertEquals(base + want[i][1], s[1], "call id of record " + i);
+                assertEquals(want[i][2] == 0 ? 0 : base + want[i][2], s[2], "parent of record " + i);
+                assertEquals(base + want[i][3], s[3], "root of record " + i);
+                assertEquals(1, s[4]);
+                assertEquals(0, s[5], "words past nArgs are zero");
+            }
+        }
+    }
+
+    @Test
+    void aCallWhoseProgramsAreSwappedOrUnloadedMidCallStillLeavesTheCallStack() {
+        String yaml = "maps:\n  - {name: ev_swap, type: ringbuf, maxEntries: 65536}\n"
+                + "probes:\n  - {class: com.example.Calc, program: span, maps: [ev_swap]}\n";
+        try (LoadedProbes p = new ProbeLoader(MapSource.MAPS, getClass().getClassLoader())
+                .load(ProbeFileParser.parse("ev.yaml", yaml, false))) {
+            AttachPoint ap = attach(p.bindings());
+            AttachPoint empty = new AttachPoint(M, new Program[0], new Program[0], new Program[0]);
+            ap.exit(ap.enter(0, 0, 0, 0, 0, 0), 0, null, 0, 0, 0, 0, 0, 0); // the counter's base on this thread
+            empty.exit(ap.enter(1, 0, 0, 0, 0, 0), 0, null, 1, 0, 0, 0, 0, 0); // swapped for no programs
+            AttachPoint.abandon(ap.enter(2, 0, 0, 0, 0, 0)); // unloaded: the bridge finds no attach point
+            ap.exit(ap.enter(3, 0, 0, 0, 0, 0), 0, null, 3, 0, 0, 0, 0, 0);
+            List<long[]> spans = new ArrayList<>();
+            try (RingBufConsumer c = RingBufConsumer.create((RingBuf) Maps.byName("ev_swap"), (ByteBuffer rec) -> {
+                int at = rec.position();
+                spans.add(new long[] {rec.getLong(at + SpanLayout.CALL_ID_OFFSET),
+                        rec.getLong(at + SpanLayout.PARENT_CALL_ID_OFFSET), rec.getLong(at + SpanLayout.ROOT_CALL_ID_OFFSET)});
+                return 0;
+            })) {
+                assertEquals(2, c.consume());
+            }
+            long last = spans.get(1)[0];
+            assertEquals(spans.get(0)[0] + 3, last, "every entry took a call id");
+            assertEquals(0, spans.get(1)[1], "the last call is a root again: nothing left on the stack");
+            assertEquals(last, spans.get(1)[2]);
+        }
+    }
+
+    @Test
     void recordWritesOneTextLinePerCallIntoTheRelay() {
         String yaml = "maps:\n  - {name: ev_log, type: relay, subbufSize: 4096, nSubbufs: 4, numShards: 1}\n"
                 + "probes:\n  - {class: com.example.Calc, program: record, maps: [ev_log]}\n";
