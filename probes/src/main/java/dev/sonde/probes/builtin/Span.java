@@ -6,6 +6,7 @@ import dev.sonde.maps.RingBuf;
 import dev.sonde.probes.MapCheck;
 import dev.sonde.probes.ProbeContext;
 import dev.sonde.probes.ProbeKind;
+import dev.sonde.probes.structops.SamplingPolicy;
 import dev.sonde.probes.Program;
 import java.util.EnumSet;
 
@@ -44,13 +45,17 @@ public final class Span extends Program {
 
     @Override
     public void run(ProbeContext ctx) {
+        long end = ctx.exitNanos() != 0 ? ctx.exitNanos() : System.nanoTime();
+        // The sampling_ops struct_ops subsystem decides (default: every call); one volatile read when none is set.
+        if (!SamplingPolicy.shouldSample(ctx.methodId(), ctx.threadId(), end)) {
+            return;
+        }
         long h = ring.reserve(SpanLayout.SIZE);
         if (h < 0) {
             stats().mapError();
             return;
         }
         long d = ctx.durationNanos();
-        long end = ctx.exitNanos() != 0 ? ctx.exitNanos() : System.nanoTime();
         Throwable t = ctx.thrown();
         ring.putLong(h, SpanLayout.METHOD_OFFSET, ctx.methodId());
         ring.putLong(h, SpanLayout.THREAD_OFFSET, ctx.threadId());
@@ -68,5 +73,6 @@ public final class Span extends Program {
             ring.putLong(h, SpanLayout.ARGS_OFFSET + 8 * i, i < n ? ctx.argLong(i) : 0);
         }
         ring.commit(h, 0);
+        SamplingPolicy.onSpanEnd(ctx.methodId(), d);
     }
 }

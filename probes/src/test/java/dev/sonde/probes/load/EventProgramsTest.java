@@ -40,6 +40,40 @@ class EventProgramsTest {
         return new AttachPoint(M, new Program[0], exits, exits);
     }
 
+    /** The span program asks the sampling_ops subsystem: a registered policy decides which calls become spans. */
+    @Test
+    void spanFollowsTheRegisteredSamplingPolicy() {
+        String yaml = "maps:\n  - {name: ev_sampled, type: ringbuf, maxEntries: 65536}\n"
+                + "probes:\n  - {class: com.example.Calc, program: span, maps: [ev_sampled]}\n";
+        java.util.concurrent.atomic.AtomicLong ended = new java.util.concurrent.atomic.AtomicLong();
+        try (LoadedProbes p = new ProbeLoader(MapSource.MAPS, getClass().getClassLoader())
+                .load(ProbeFileParser.parse("sampled.yaml", yaml, false));
+             dev.sonde.maps.StructOpsMap policy = (dev.sonde.maps.StructOpsMap) Maps.create(
+                     dev.sonde.probes.structops.SamplingPolicy.mapSpec("ev_policy").build())) {
+            long[] calls = {0};
+            policy.setCallback(dev.sonde.probes.structops.SamplingOps.SHOULD_SAMPLE,
+                    (dev.sonde.probes.structops.SamplingOps.ShouldSample) (id, t, now) -> calls[0]++ % 3 == 0, 7)
+                    .setCallback(dev.sonde.probes.structops.SamplingOps.ON_SPAN_END,
+                    (dev.sonde.probes.structops.SamplingOps.OnSpanEnd) (id, d) -> ended.incrementAndGet(), 8);
+            assertEquals(0, policy.attach());
+            AttachPoint ap = attach(p.bindings());
+            for (int i = 0; i < 9; i++) {
+                ap.exit(ap.enter(i, 0, 0, 0, 0, 0), i, null, i, 0, 0, 0, 0, 0);
+            }
+            assertEquals(0, policy.detach());
+            ap.exit(ap.enter(9, 0, 0, 0, 0, 0), 9, null, 9, 0, 0, 0, 0, 0); // back on the default: sampled
+            List<Long> values = new ArrayList<>();
+            try (RingBufConsumer c = RingBufConsumer.create((RingBuf) Maps.byName("ev_sampled"), (ByteBuffer r) -> {
+                values.add(r.getLong(r.position() + SpanLayout.VALUE_OFFSET));
+                return 0;
+            })) {
+                c.consume();
+            }
+            assertEquals(List.of(0L, 3L, 6L, 9L), values, "calls 0, 3, 6 by the policy, then 9 by the default");
+            assertEquals(3, ended.get(), "on_span_end for each sampled span while the policy was in use");
+        }
+    }
+
     @Test
     void spanWritesOneRecordPerCallIntoTheRing() {
         String yaml = "maps:\n  - {name: ev_ring, type: ringbuf, maxEntries: 65536}\n"
