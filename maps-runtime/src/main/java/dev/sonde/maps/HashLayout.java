@@ -40,8 +40,9 @@ package dev.sonde.maps;
  * and kills the other with a CAS. Both the publish and the scan (with its read of the home's bound) are
  * volatile, so of two concurrent inserts of one key at least one sees the other. Only the winner then takes a
  * unit of {@code count} (none left: E2BIG, or an LRU eviction), so racing inserts of one key never make each
- * other fail. A thread that meets the winner's INSERTING copy retries until that single insert settles: the only
- * place a thread can spin on another, and only for the same new key at the same instant.
+ * other fail (a winner that finds the count full after killing a copy retries, as that copy may not have given its
+ * unit back yet). A thread that meets the winner's INSERTING copy retries until that single insert settles: the
+ * only place a thread can spin on another, and only for the same new key at the same instant.
  *
  * <p>A slot that never settles (only a writer that died mid-write leaves one) makes the calls that would wait on
  * it give up with -EBUSY after half a second of retries instead of spinning forever.

@@ -339,6 +339,7 @@ final class HashTable {
         // at least one sees the other.
         LONG.setVolatile(mem, off, mine);
         int result = 0;
+        boolean killed = false;
         int limit = (int) INT.getVolatile(mem, homeOff + BOUND_OFFSET) & BOUND_MASK;
         for (int j = 0; j <= limit && result == 0;) {
             if (j == i) {
@@ -362,6 +363,8 @@ final class HashTable {
                     result = RETRY; // the copy nearer the home wins
                 } else if (!LONG.compareAndSet(mem, o, d, next(d, DEAD))) {
                     continue; // kill the later copy (its owner cleans up); if it moved, look again
+                } else {
+                    killed = true;
                 }
             }
             j++;
@@ -370,7 +373,11 @@ final class HashTable {
             // The count is taken only by the copy that won, so two inserts of one key never take two units
             // and cannot make each other fail with E2BIG.
             if (!reserve()) {
-                if (!lru) {
+                if (killed) {
+                    // The copy we killed may hold a unit it has not given back yet (its scan saw us still BUSY and
+                    // it reserved): failing or evicting now would charge its unit to us, so go again instead.
+                    result = RETRY;
+                } else if (!lru) {
                     result = -Errno.E2BIG;
                 } else if (!evictAndReserve()) {
                     result = -Errno.ENOMEM; // as the kernel's prealloc_lru_pop failing
