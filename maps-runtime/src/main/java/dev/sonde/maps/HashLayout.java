@@ -21,9 +21,10 @@ package dev.sonde.maps;
  *  +-----------+-----------+---------+------------------+--------------------------------------+
  *  bound: bits 0-30 how far the keys whose home is this slot may be; bit 31 SCANNING; ref: LRU_HASH's use mark
  *
- *  ctrl: bits 0-2 state, bit 3 WRITING, bit 4 DOOMED, bits 5-63 generation (+1 on every change)
+ *  ctrl: bits 0-2 state, bit 3 WRITING, bit 4 DOOMED (on INSERTING: killed), bits 5-63 generation (+1 on every change)
  *    EMPTY(0) --claim CAS--> BUSY(1) --key+value written--> INSERTING(2) --no duplicate--> LIVE(3)
  *    LIVE --delete/evict CAS--> DEAD(4) --claim CAS--> BUSY ...      INSERTING --lost a race--> DEAD
+ *    INSERTING --killed by a copy nearer the home--> INSERTING|DOOMED --owner gave back its unit--> DEAD
  *    LIVE --lookupAndDelete CAS--> TAKING(5) --value copied out--> DEAD
  * </pre>
  *
@@ -40,8 +41,9 @@ package dev.sonde.maps;
  * and kills the other with a CAS. Both the publish and the scan (with its read of the home's bound) are
  * volatile, so of two concurrent inserts of one key at least one sees the other. Only the winner then takes a
  * unit of {@code count} (none left: E2BIG, or an LRU eviction), so racing inserts of one key never make each
- * other fail. A thread that meets the winner's INSERTING copy retries until that single insert settles: the only
- * place a thread can spin on another, and only for the same new key at the same instant.
+ * other fail: a killed copy stays INSERTING|DOOMED until its owner has given back any unit it took, and an insert
+ * that finds the count full while it sees such a copy retries instead of failing. A thread that meets the winner's INSERTING copy retries until that single insert settles: the
+ * only place a thread can spin on another, and only for the same new key at the same instant.
  *
  * <p>A slot that never settles (only a writer that died mid-write leaves one) makes the calls that would wait on
  * it give up with -EBUSY after half a second of retries instead of spinning forever.
@@ -83,7 +85,7 @@ public final class HashLayout {
     public static final long STATE_MASK = 7;
     /** A byte[] value write is in progress. */
     public static final long WRITING = 8;
-    /** Deleted while WRITING: the writer completes the delete. */
+    /** Deleted while WRITING: the writer completes the delete. On INSERTING: killed, its owner finishes it. */
     public static final long DOOMED = 16;
     /** One generation step: every change of ctrl adds it. */
     public static final long GEN_ONE = 32;

@@ -339,6 +339,7 @@ final class HashTable {
         // at least one sees the other.
         LONG.setVolatile(mem, off, mine);
         int result = 0;
+        boolean pending = false;
         int limit = (int) INT.getVolatile(mem, homeOff + BOUND_OFFSET) & BOUND_MASK;
         for (int j = 0; j <= limit && result == 0;) {
             if (j == i) {
@@ -351,7 +352,9 @@ final class HashTable {
             if (s == EMPTY) {
                 break;
             }
-            if ((s == LIVE || s == INSERTING) && (d & DOOMED) == 0 && matches(o, kb, kl)) {
+            if (s == INSERTING && (d & DOOMED) != 0) {
+                pending = true; // a killed copy whose owner may not have given its count unit back yet
+            } else if ((s == LIVE || s == INSERTING) && (d & DOOMED) == 0 && matches(o, kb, kl)) {
                 VarHandle.acquireFence(); // the key was read before the re-check
                 if ((long) LONG.getVolatile(mem, o) != d) {
                     continue;
@@ -360,8 +363,10 @@ final class HashTable {
                     result = -Errno.EEXIST;
                 } else if (j < i) {
                     result = RETRY; // the copy nearer the home wins
-                } else if (!LONG.compareAndSet(mem, o, d, next(d, DEAD))) {
-                    continue; // kill the later copy (its owner cleans up); if it moved, look again
+                } else if (!LONG.compareAndSet(mem, o, d, next(d, INSERTING) | DOOMED)) {
+                    continue; // kill the later copy (its owner gives its unit back, then DEAD); if it moved, look again
+                } else {
+                    pending = true;
                 }
             }
             j++;
@@ -370,7 +375,12 @@ final class HashTable {
             // The count is taken only by the copy that won, so two inserts of one key never take two units
             // and cannot make each other fail with E2BIG.
             if (!reserve()) {
-                if (!lru) {
+                if (pending || (long) LONG.getVolatile(mem, off) != mine) {
+                    // A killed copy may hold a unit it has not given back yet (its scan saw us still BUSY and it
+                    // reserved), or we were killed by the winner whose unit this is: the key is not failing for
+                    // want of room, so go again (and find the winner) rather than fail or evict.
+                    result = RETRY;
+                } else if (!lru) {
                     result = -Errno.E2BIG;
                 } else if (!evictAndReserve()) {
                     result = -Errno.ENOMEM; // as the kernel's prealloc_lru_pop failing
@@ -384,7 +394,13 @@ final class HashTable {
                 result = RETRY; // killed by a copy nearer the home
             }
         }
-        LONG.compareAndSet(mem, off, mine, next(mine, DEAD)); // fails only if already killed: same end
+        // DEAD only now, after the release() above: a killed copy stays INSERTING|DOOMED while it may hold a unit.
+        for (;;) {
+            long c = (long) LONG.getVolatile(mem, off); // mine, or mine killed (DOOMED) by a copy nearer the home
+            if (LONG.compareAndSet(mem, off, c, next(c, DEAD))) {
+                break;
+            }
+        }
         removed(off, h);
         return result;
     }
