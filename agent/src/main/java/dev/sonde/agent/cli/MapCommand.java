@@ -61,6 +61,27 @@ final class MapCommand {
         }
     }
 
+    /** The element commands: {@code <pid> <map> key <bytes> ...}, with {@code --dir} shifting the words. */
+    abstract static class ElementBase extends Base {
+        @Parameters(index = "0", paramLabel = "<pid>")
+        String target;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "<map>")
+        String map;
+
+        @Parameters(index = "2..*", paramLabel = "key <bytes> [value <bytes>] [any|noexist|exist]")
+        List<String> words = new ArrayList<>();
+
+        BpfMap openMap(boolean writable) {
+            String[] name = {map};
+            return target(target, name, words).open(name[0], writable);
+        }
+
+        byte[] key(BpfMap m) {
+            return ByteArgs.parse(words, "key", m.keySize(), STOPS);
+        }
+    }
+
     @Command(name = "list", aliases = "show", description = "List the maps: id, type, name, sizes, entries, memory, flags.")
     static final class ListCmd extends Base {
         @Parameters(index = "0", arity = "0..1", paramLabel = "<pid>")
@@ -212,21 +233,11 @@ final class MapCommand {
     }
 
     @Command(name = "lookup", description = "Print one element: sonde map lookup <pid> <map> key <bytes>.")
-    static final class LookupCmd extends Base {
-        @Parameters(index = "0", paramLabel = "<pid>")
-        String target;
-
-        @Parameters(index = "1", arity = "0..1", paramLabel = "<map>")
-        String map;
-
-        @Parameters(index = "2..*", paramLabel = "key <bytes>")
-        List<String> words = new ArrayList<>();
-
+    static final class LookupCmd extends ElementBase {
         @Override
         public Integer call() {
-            String[] name = {map};
-            try (BpfMap m = target(target, name, words).open(name[0], false)) {
-                byte[] key = ByteArgs.parse(words, "key", m.keySize(), STOPS);
+            try (BpfMap m = openMap(false)) {
+                byte[] key = key(m);
                 byte[] value = new byte[m.valueBufferSize()];
                 int rc = m.lookup(key, value);
                 check(rc, m, "lookup");
@@ -243,21 +254,11 @@ final class MapCommand {
     }
 
     @Command(name = "update", description = "Write one element: sonde map update <pid> <map> key <bytes> value <bytes> [any|noexist|exist].")
-    static final class UpdateCmd extends Base {
-        @Parameters(index = "0", paramLabel = "<pid>")
-        String target;
-
-        @Parameters(index = "1", arity = "0..1", paramLabel = "<map>")
-        String map;
-
-        @Parameters(index = "2..*", paramLabel = "key <bytes> value <bytes> [any|noexist|exist]")
-        List<String> words = new ArrayList<>();
-
+    static final class UpdateCmd extends ElementBase {
         @Override
         public Integer call() {
-            String[] name = {map};
-            try (BpfMap m = target(target, name, words).open(name[0], true)) {
-                byte[] key = ByteArgs.parse(words, "key", m.keySize(), STOPS);
+            try (BpfMap m = openMap(true)) {
+                byte[] key = key(m);
                 byte[] value = ByteArgs.parse(words, "value", m.valueBufferSize(), STOPS);
                 long flags = words.contains("noexist") ? BpfMap.NOEXIST : words.contains("exist") ? BpfMap.EXIST : BpfMap.ANY;
                 check(m.update(key, value, flags), m, "update");
@@ -267,21 +268,11 @@ final class MapCommand {
     }
 
     @Command(name = "delete", description = "Delete one element: sonde map delete <pid> <map> key <bytes>.")
-    static final class DeleteCmd extends Base {
-        @Parameters(index = "0", paramLabel = "<pid>")
-        String target;
-
-        @Parameters(index = "1", arity = "0..1", paramLabel = "<map>")
-        String map;
-
-        @Parameters(index = "2..*", paramLabel = "key <bytes>")
-        List<String> words = new ArrayList<>();
-
+    static final class DeleteCmd extends ElementBase {
         @Override
         public Integer call() {
-            String[] name = {map};
-            try (BpfMap m = target(target, name, words).open(name[0], true)) {
-                check(m.delete(ByteArgs.parse(words, "key", m.keySize(), STOPS)), m, "delete");
+            try (BpfMap m = openMap(true)) {
+                check(m.delete(key(m)), m, "delete");
                 return 0;
             }
         }
