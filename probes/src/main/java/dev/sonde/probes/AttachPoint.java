@@ -24,6 +24,12 @@ public final class AttachPoint {
     private final boolean timed;
     private final boolean exits;
     private final boolean tracked;
+    /** Every entry program runs without a context: no thread-local lookup on entry ({@link Program#runEntry}). */
+    private final boolean directEntry;
+    /** The same for the exit programs and for the exception programs ({@link Program#runExit}). */
+    private final boolean directExit;
+    private final boolean directException;
+    private final int methodId;
 
     public AttachPoint(TargetMethod method, Program[] entry, Program[] exit, Program[] exception) {
         this.method = method;
@@ -33,6 +39,19 @@ public final class AttachPoint {
         this.tracked = anyTracks(this.exit) || anyTracks(this.exception);
         this.timed = tracked || anyTimed(this.exit) || anyTimed(this.exception);
         this.exits = this.exit.length != 0 || this.exception.length != 0;
+        this.directEntry = allDirect(this.entry);
+        this.directExit = allDirect(this.exit);
+        this.directException = allDirect(this.exception);
+        this.methodId = method.hookId();
+    }
+
+    private static boolean allDirect(Program[] ps) {
+        for (Program p : ps) {
+            if (!p.runsWithoutContext()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean anyTimed(Program[] ps) {
@@ -65,7 +84,9 @@ public final class AttachPoint {
             // Pushed even inside a program (no recursion check): exit pops unconditionally, so the stack stays even.
             ProbeContext.current().pushCall();
         }
-        if (entry.length != 0) {
+        if (directEntry) {
+            runDirect(entry, methodId, a0, a1, a2, a3, a4, a5);
+        } else if (entry.length != 0) {
             ProbeContext ctx = ProbeContext.current();
             if (ctx.enter()) {
                 try {
@@ -99,6 +120,10 @@ public final class AttachPoint {
         boolean untimed = start == NO_START || start == NO_EXIT;
         long now = untimed ? 0 : System.nanoTime();
         long duration = untimed ? -1 : Math.max(0, now - start); // bit 0 of start is a flag: never -1 for a timed call
+        if (!pushed && (thrown == null ? directExit : directException)) {
+            runDirectExit(ps, methodId, duration);
+            return;
+        }
         ProbeContext ctx = ProbeContext.current();
         try {
             if (!ctx.enter()) {
@@ -144,6 +169,39 @@ public final class AttachPoint {
             long t0 = ProgStats.TIMED ? System.nanoTime() : 0;
             try {
                 p.run(ctx);
+                st.ran(ProgStats.TIMED ? System.nanoTime() - t0 : 0);
+            } catch (Throwable t) {
+                st.failed(t);
+            }
+        }
+    }
+
+    private static void runDirect(Program[] ps, int methodId, long a0, long a1, long a2, long a3, long a4,
+            long a5) {
+        for (Program p : ps) {
+            ProgStats st = p.stats();
+            if (!st.enabled()) {
+                continue;
+            }
+            long t0 = ProgStats.TIMED ? System.nanoTime() : 0;
+            try {
+                p.runEntry(methodId, a0, a1, a2, a3, a4, a5);
+                st.ran(ProgStats.TIMED ? System.nanoTime() - t0 : 0);
+            } catch (Throwable t) {
+                st.failed(t);
+            }
+        }
+    }
+
+    private static void runDirectExit(Program[] ps, int methodId, long duration) {
+        for (Program p : ps) {
+            ProgStats st = p.stats();
+            if (!st.enabled()) {
+                continue;
+            }
+            long t0 = ProgStats.TIMED ? System.nanoTime() : 0;
+            try {
+                p.runExit(methodId, duration);
                 st.ran(ProgStats.TIMED ? System.nanoTime() - t0 : 0);
             } catch (Throwable t) {
                 st.failed(t);

@@ -43,6 +43,27 @@ public abstract class Program implements AutoCloseable {
     public abstract void run(ProbeContext ctx);
 
     /**
+     * Whether this program can run through {@link #runEntry} (an entry program) or {@link #runExit} (an exit
+     * program) instead of {@link #run}: it reads nothing from the context but the method id, the arguments or the
+     * duration, and calls no code that could itself be probed (only Sonde's maps), so it needs neither the
+     * thread's context nor the recursion guard. A probe whose programs of one kind all say yes skips the
+     * thread-local lookup for that kind, which is most of a probe's cost.
+     */
+    public boolean runsWithoutContext() {
+        return false;
+    }
+
+    /** The context-free entry, for programs whose {@link #runsWithoutContext()} is true. */
+    public void runEntry(int methodId, long a0, long a1, long a2, long a3, long a4, long a5) {
+        throw new UnsupportedOperationException(name + " needs a context");
+    }
+
+    /** The context-free exit, for exit programs whose {@link #runsWithoutContext()} is true. */
+    public void runExit(int methodId, long durationNanos) {
+        throw new UnsupportedOperationException(name + " needs a context");
+    }
+
+    /**
      * The verifier's check against one matched method (argument indexes and types); throws
      * {@link SondeException} naming the method and the fix. The default accepts every method.
      */

@@ -135,4 +135,78 @@ class AttachPointTest {
         assertTrue(start != AttachPoint.NO_START && start != AttachPoint.NO_EXIT,
                 "an exception program sees the duration so far: the entry is timed");
     }
+
+    /** A context-free program: counts its entries and exits, throws when told to. */
+    private static final class Direct extends Program {
+        final long[] seen = new long[3];
+        int viaContext;
+        boolean fail;
+
+        Direct(ProbeKind kind) {
+            super("direct", "test", kind, new BpfMap[0]);
+        }
+
+        @Override
+        public boolean runsWithoutContext() {
+            return true;
+        }
+
+        @Override
+        public void runEntry(int methodId, long a0, long a1, long a2, long a3, long a4, long a5) {
+            if (fail) {
+                throw new IllegalStateException("boom");
+            }
+            seen[0] += a1;
+            seen[1] = methodId;
+        }
+
+        @Override
+        public void runExit(int methodId, long durationNanos) {
+            seen[2] = durationNanos;
+        }
+
+        @Override
+        public void run(ProbeContext ctx) {
+            viaContext++;
+            runEntry(ctx.methodId(), ctx.argLong(0), ctx.argLong(1), 0, 0, 0, 0);
+        }
+    }
+
+    @Test
+    void contextFreeProgramsRunWithoutTheContextAndKeepTheirStatsAndSafety() {
+        Direct in = new Direct(ProbeKind.ENTRY);
+        Direct out = new Direct(ProbeKind.EXIT);
+        AttachPoint ap = new AttachPoint(M, new Program[] {in}, new Program[] {out}, new Program[0]);
+        long start = ap.enter(0, 7, 0, 0, 0, 0);
+        ap.exit(start, 0, null, 0, 7, 0, 0, 0, 0);
+        assertEquals(7, in.seen[0]);
+        assertEquals(1, in.seen[1]);
+        assertTrue(out.seen[2] >= 0, "the exit program got a duration");
+        assertEquals(1, in.stats().runCount());
+        assertEquals(1, out.stats().runCount());
+        assertEquals(0, in.viaContext + out.viaContext, "neither went through the context");
+        in.fail = true;
+        PrintStream err = System.err;
+        System.setErr(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        try {
+            for (int i = 0; i < 150; i++) {
+                ap.enter(0, 7, 0, 0, 0, 0); // never throws
+            }
+        } finally {
+            System.setErr(err);
+        }
+        assertEquals(100, in.stats().errors());
+        assertEquals("disabled", in.stats().stateName());
+    }
+
+    @Test
+    void aMixOfContextFreeAndOrdinaryProgramsRunsEachItsWay() {
+        Direct in = new Direct(ProbeKind.ENTRY);
+        AtomicInteger ordinary = new AtomicInteger();
+        Program p = program("p", ProbeKind.ENTRY, ctx -> ordinary.addAndGet((int) ctx.argLong(1)));
+        new AttachPoint(M, new Program[] {in, p}, new Program[0], new Program[0]).enter(0, 5, 0, 0, 0, 0);
+        assertEquals(5, ordinary.get());
+        assertEquals(5, in.seen[0]);
+        assertEquals(1, in.viaContext, "in a mixed set it goes through run(ctx), under the recursion guard");
+    }
 }

@@ -61,10 +61,31 @@ public final class Count extends Program {
     }
 
     @Override
-    public void run(ProbeContext ctx) {
-        long key = arg == NO_ARG ? ctx.methodId() : ctx.argLong(arg);
+    public boolean runsWithoutContext() {
+        return true;
+    }
+
+    @Override
+    public void runEntry(int methodId, long a0, long a1, long a2, long a3, long a4, long a5) {
+        long key;
+        switch (arg) {
+            case NO_ARG: key = methodId; break;
+            case 0: key = a0; break;
+            case 1: key = a1; break;
+            case 2: key = a2; break;
+            case 3: key = a3; break;
+            case 4: key = a4; break;
+            case 5: key = a5; break;
+            default: throw new IllegalStateException("arg " + arg); // the constructor refuses it
+        }
         if (map.incrementLong(key, 0, 1) < 0) {
             stats().mapError();
         }
+    }
+
+    @Override
+    public void run(ProbeContext ctx) {
+        runEntry(ctx.methodId(), ctx.argLong(0), ctx.argLong(1), ctx.argLong(2), ctx.argLong(3), ctx.argLong(4),
+                ctx.argLong(5));
     }
 }

@@ -34,7 +34,16 @@ public final class Latency extends Program {
 
     @Override
     public void run(ProbeContext ctx) {
-        long d = ctx.durationNanos();
+        runExit(ctx.methodId(), ctx.durationNanos());
+    }
+
+    @Override
+    public boolean runsWithoutContext() {
+        return true;
+    }
+
+    @Override
+    public void runExit(int methodId, long d) {
         if (d < 0) {
             return; // entry not timed: programs were swapped between this call's entry and exit
         }
