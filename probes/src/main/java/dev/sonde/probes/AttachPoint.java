@@ -42,7 +42,7 @@ public final class AttachPoint {
         this.directEntry = allDirect(this.entry);
         this.directExit = allDirect(this.exit);
         this.directException = allDirect(this.exception);
-        this.methodId = method.hookId();
+        this.methodId = method == null ? 0 : method.hookId(); // null only in tests of the bridge
     }
 
     private static boolean allDirect(Program[] ps) {
