@@ -28,7 +28,8 @@ public final class SpanPipeline implements AutoCloseable {
 
     /**
      * A pipeline with fixed pacing: batches of {@code maxBatch} spans at most, closed after {@code maxDelay}
-     * (a registered {@code pacing_ops} policy is clamped to exactly these). See the main constructor.
+     * (a registered {@code pacing_ops} policy is clamped to exactly these; after a failed export the next waits
+     * {@code maxDelay}). See the main constructor.
      */
     public SpanPipeline(SpanExporter exporter, Resource resource, SpanNames names, SondeTelemetry telemetry, int capacity,
             int maxBatch, Duration maxDelay, int maxPending, Duration shutdownTimeout) {
