@@ -1,7 +1,11 @@
 package dev.sonde.export;
 
+import dev.sonde.maps.Errno;
 import dev.sonde.maps.RelayMap;
 import dev.sonde.maps.RingBuf;
+import dev.sonde.maps.SondeException;
+import dev.sonde.probes.structops.PacingCtx;
+import dev.sonde.probes.structops.PacingPolicy;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
@@ -39,6 +43,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code sonde.spans.batchSize} (512), {@code sonde.spans.maxDelay} (200ms),
  *       {@code sonde.spans.maxPendingBatches} (8), {@code sonde.spans.capacity} (4096 Disruptor slots): the span
  *       pipeline's bounds ({@link SpanBatcher});</li>
+ *   <li>{@code sonde.spans.minBatchSize} (32), {@code sonde.spans.maxBackoff} (5s), {@code sonde.spans.targetLatency}
+ *       (1s): the pacing policy's room ({@link PacingPolicy}, AIMD by default): batches between minBatchSize and
+ *       batchSize spans, delays between maxDelay and maxBackoff, exports slower than targetLatency count as
+ *       congestion;</li>
  *   <li>{@code sonde.shutdownTimeout} (5s): how long {@link #close()} may take to drain and flush.</li>
  * </ul>
  */
@@ -77,6 +85,10 @@ public final class SondeExporters implements AutoCloseable {
 
     public static SondeExporters start(Map<String, String> settings) {
         SondeConfig cfg = new SondeConfig(settings);
+        // Bad pacing bounds fail here, at start, not when the first span ring arrives; and the pacing_ops
+        // subsystem is registered from now on, so a policy map can be made before any span flows.
+        pacing(cfg);
+        PacingPolicy.TYPE.name();
         Duration interval = cfg.duration("sonde.metrics.interval", Duration.ofSeconds(10));
         Duration shutdownTimeout = cfg.duration("sonde.shutdownTimeout", Duration.ofSeconds(5));
         String fileName = cfg.get("sonde.export.file");
@@ -207,13 +219,31 @@ public final class SondeExporters implements AutoCloseable {
                 }
             };
             spans = new SpanPipeline(spanExporter, resource, delegate, telemetry,
-                    Integer.highestOneBit(Math.max(2, config.integer("sonde.spans.capacity", 4096))),
-                    config.integer("sonde.spans.batchSize", 512),
-                    config.duration("sonde.spans.maxDelay", Duration.ofMillis(200)),
+                    Integer.highestOneBit(Math.max(2, config.integer("sonde.spans.capacity", 4096))), pacing(config),
                     config.integer("sonde.spans.maxPendingBatches", 8), shutdownTimeout);
             drainer = new SpanRingDrainer(spans, telemetry);
         }
         drainer.add(ring);
+    }
+
+    /** The pacing policy's bounds from the {@code sonde.spans.*} settings; each pipeline gets its own context. */
+    static PacingCtx pacing(SondeConfig config) {
+        int maxBatch = config.integer("sonde.spans.batchSize", 512);
+        Duration delay = config.duration("sonde.spans.maxDelay", Duration.ofMillis(200));
+        // Unset, the back-off ceiling is 5 s or the delay itself when that is longer; set, it must be at least it.
+        Duration backoff = config.duration("sonde.spans.maxBackoff",
+                delay.compareTo(Duration.ofSeconds(5)) > 0 ? delay : Duration.ofSeconds(5));
+        if (backoff.compareTo(delay) < 0) {
+            throw new SondeException(Errno.EINVAL, "sonde.spans.maxBackoff=" + backoff.toMillis()
+                    + "ms is shorter than sonde.spans.maxDelay=" + delay.toMillis() + "ms; set it to at least that");
+        }
+        int minBatch = config.integer("sonde.spans.minBatchSize", Math.min(32, maxBatch));
+        if (minBatch > maxBatch) {
+            throw new SondeException(Errno.EINVAL, "sonde.spans.minBatchSize=" + minBatch + " is above "
+                    + "sonde.spans.batchSize=" + maxBatch + "; set it to at most that");
+        }
+        return new PacingCtx(minBatch, maxBatch, delay.toNanos(), backoff.toNanos(),
+                config.duration("sonde.spans.targetLatency", Duration.ofSeconds(1)).toNanos());
     }
 
     /** The span pipeline, once a ring was added; else null. */
@@ -234,11 +264,23 @@ public final class SondeExporters implements AutoCloseable {
         return config;
     }
 
-    /** Exports what is pending now (a last metrics collection, queued spans and logs); waits up to the shutdown timeout. */
+    /**
+     * Exports what is pending now (the span rings' records, a last metrics collection, queued spans and logs); waits
+     * up to the shutdown timeout. True when every span record committed before the call was exported or counted
+     * as dropped and the SDK's flush succeeded.
+     */
     public boolean flush() {
+        long deadline = System.nanoTime() + shutdownTimeout.toNanos();
+        SpanRingDrainer d;
+        SpanPipeline p;
+        synchronized (this) {
+            d = drainer;
+            p = spans;
+        }
+        boolean spansOk = d == null || d.flush(deadline) && p.flush(deadline);
         CompletableResultCode all = CompletableResultCode.ofAll(java.util.List.of(sdk.getSdkMeterProvider().forceFlush(),
                 sdk.getSdkTracerProvider().forceFlush(), sdk.getSdkLoggerProvider().forceFlush()));
-        return all.join(shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS).isSuccess();
+        return all.join(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).isSuccess() && spansOk;
     }
 
     /**

@@ -4,6 +4,8 @@ import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.TimeoutBlockingWaitStrategy;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
+import dev.sonde.probes.structops.PacingCtx;
+import dev.sonde.probes.structops.PacingPolicy;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.nio.ByteBuffer;
@@ -25,20 +27,32 @@ public final class SpanPipeline implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * @param names      the methods and exception classes behind the records' ids
-     * @param capacity   Disruptor slots, a power of two
-     * @param maxBatch   spans per export at most
-     * @param maxDelay   how long a span may wait for its batch to fill
-     * @param maxPending closed batches kept while an export is in flight; past that the oldest is dropped
+     * A pipeline with fixed pacing: batches of {@code maxBatch} spans at most, closed after {@code maxDelay}
+     * (a registered {@code pacing_ops} policy is clamped to exactly these; after a failed export the next waits
+     * {@code maxDelay}). See the main constructor.
      */
     public SpanPipeline(SpanExporter exporter, Resource resource, SpanNames names, SondeTelemetry telemetry, int capacity,
             int maxBatch, Duration maxDelay, int maxPending, Duration shutdownTimeout) {
+        this(exporter, resource, names, telemetry, capacity, new PacingCtx(maxBatch, maxBatch, maxDelay.toNanos(),
+                maxDelay.toNanos(), Long.MAX_VALUE), maxPending, shutdownTimeout);
+    }
+
+    /**
+     * @param names      the methods and exception classes behind the records' ids
+     * @param capacity   Disruptor slots, a power of two
+     * @param pacing     the bounds the pacing policy ({@link PacingPolicy}) steers batch size and delay within; this
+     *                   pipeline's own, touched only by its export stage from now on
+     * @param maxPending closed batches kept while an export is in flight; past that the oldest is dropped
+     */
+    public SpanPipeline(SpanExporter exporter, Resource resource, SpanNames names, SondeTelemetry telemetry, int capacity,
+            PacingCtx pacing, int maxPending, Duration shutdownTimeout) {
         this.batcher = new SpanBatcher(new SpanDecoder(new SecureRandom().nextLong(), resource, names), exporter, telemetry,
-                maxBatch, maxDelay.toNanos(), maxPending);
+                pacing, maxPending);
         this.shutdownTimeout = shutdownTimeout;
-        // The time-out wakes the handler while idle so a half-full batch still leaves after maxDelay; blocking,
-        // not spinning, because this runs inside someone else's JVM on cores it does not own.
-        long tick = Math.max(1, maxDelay.toMillis() / 2);
+        // The time-out wakes the handler while idle so a half-full batch still leaves after its delay, and a
+        // back-off ends on time; blocking, not spinning, because this runs inside someone else's JVM on cores it
+        // does not own. Half the shortest delay, so a batch waits at most 1.5 times its delay.
+        long tick = Math.max(1, pacing.minDelayNanos / 2_000_000L);
         disruptor = new Disruptor<>(SpanEvent::new, capacity, r -> {
             Thread t = new Thread(r, "sonde-span-export");
             t.setDaemon(true);
@@ -69,6 +83,19 @@ public final class SpanPipeline implements AutoCloseable {
     /** Spans the exporter accepted so far. */
     public long exported() {
         return batcher.exported();
+    }
+
+    /**
+     * Sends everything published so far now (the open batch closed, a back-off cut short) and waits until each of
+     * those records is exported or counted as dropped, or until {@code deadlineNanos}. Returns whether it got
+     * there. Records published meanwhile are not waited for. Control plane: served by the export stage between
+     * Disruptor batches, at the latest on its next idle tick.
+     */
+    public synchronized boolean flush(long deadlineNanos) {
+        if (closed) {
+            return true;
+        }
+        return batcher.flush(ring.getCursor(), deadlineNanos);
     }
 
     /** Drains: every published record is decoded and sent, within the shutdown timeout. */

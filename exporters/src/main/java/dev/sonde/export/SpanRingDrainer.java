@@ -5,6 +5,8 @@ import dev.sonde.maps.RingBufConsumer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The drainer thread of the span rings: one {@link RingBufConsumer} over all of them, parked in
@@ -20,6 +22,7 @@ public final class SpanRingDrainer implements AutoCloseable {
     private final SondeTelemetry telemetry;
     private final ConcurrentLinkedQueue<RingBuf> added = new ConcurrentLinkedQueue<>();
     private final List<AutoCloseable> registrations = new ArrayList<>();
+    private final List<RingBuf> rings = new CopyOnWriteArrayList<>();
     private final Thread thread;
     private volatile boolean stopping;
 
@@ -34,8 +37,27 @@ public final class SpanRingDrainer implements AutoCloseable {
     /** Starts draining {@code ring} (a ring of {@link dev.sonde.probes.builtin.SpanLayout} records). */
     public synchronized void add(RingBuf ring) {
         registrations.add(telemetry.registerDropped(SondeTelemetry.RING_FULL, ring::droppedRecords));
+        rings.add(ring);
         added.add(ring);
         thread.interrupt();
+    }
+
+    /**
+     * Waits until every record committed to the rings before this call has been handed to the pipeline, or until
+     * {@code deadlineNanos}; returns whether it got there. The drainer is woken by the commits themselves, so
+     * this only watches the consumer positions catch up with the producer positions seen on entry. Control plane.
+     */
+    public boolean flush(long deadlineNanos) {
+        for (RingBuf r : rings) {
+            long target = r.query(RingBuf.PROD_POS);
+            while (r.query(RingBuf.CONS_POS) < target) {
+                if (deadlineNanos - System.nanoTime() <= 0 || !thread.isAlive()) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, 1_000_000L);
+            }
+        }
+        return true;
     }
 
     private void run() {

@@ -22,8 +22,9 @@ import java.util.concurrent.TimeUnit;
 final class OtlpGrpcServer {
     private final Server server;
 
-    OtlpGrpcServer(OtlpReceiver store) throws IOException {
-        server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+    /** On {@code port}, 0 for an ephemeral one. */
+    OtlpGrpcServer(OtlpReceiver store, int port) throws IOException {
+        server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
                 .addService(new TraceServiceGrpc.TraceServiceImplBase() {
                     @Override
                     public void export(ExportTraceServiceRequest req, StreamObserver<ExportTraceServiceResponse> out) {
@@ -68,6 +69,18 @@ final class OtlpGrpcServer {
 
     int port() {
         return server.getPort();
+    }
+
+    /** Refuses new calls, lets the calls already in progress finish and answer, then closes. */
+    void stop() {
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+                server.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     void close() {

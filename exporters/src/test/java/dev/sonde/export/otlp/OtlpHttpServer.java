@@ -28,8 +28,9 @@ final class OtlpHttpServer {
         return t;
     });
 
-    OtlpHttpServer(OtlpReceiver store) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+    /** On {@code port}, 0 for an ephemeral one. */
+    OtlpHttpServer(OtlpReceiver store, int port) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
         server.createContext("/v1/traces", ex -> handle(ex, store, "traces"));
         server.createContext("/v1/metrics", ex -> handle(ex, store, "metrics"));
         server.createContext("/v1/logs", ex -> handle(ex, store, "logs"));
@@ -85,6 +86,12 @@ final class OtlpHttpServer {
                 }
             }
         }
+    }
+
+    /** Refuses new connections, lets the exchanges in progress finish (up to 5 s), then closes. */
+    void stop() {
+        server.stop(5);
+        executor.shutdownNow();
     }
 
     void close() {

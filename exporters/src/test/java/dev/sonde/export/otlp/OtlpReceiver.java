@@ -40,12 +40,18 @@ public final class OtlpReceiver implements AutoCloseable {
     private final AtomicInteger refused = new AtomicInteger();
     private volatile Mode mode = Mode.ACCEPT;
     private volatile CountDownLatch stallGate = new CountDownLatch(1);
-    private final OtlpHttpServer http;
-    private final OtlpGrpcServer grpc;
+    private volatile OtlpHttpServer http;
+    private volatile OtlpGrpcServer grpc;
+    private final int httpPort;
+    private final int grpcPort;
+    private final Object lifecycle = new Object();
+    private boolean stopped;
 
     private OtlpReceiver() throws IOException {
-        http = new OtlpHttpServer(this);
-        grpc = new OtlpGrpcServer(this);
+        http = new OtlpHttpServer(this, 0);
+        grpc = new OtlpGrpcServer(this, 0);
+        httpPort = http.port();
+        grpcPort = grpc.port();
     }
 
     /** Starts both servers on 127.0.0.1 with ephemeral ports. */
@@ -59,12 +65,48 @@ public final class OtlpReceiver implements AutoCloseable {
 
     /** {@code http://127.0.0.1:<port>}: the OTLP/HTTP base endpoint ({@code /v1/traces} etc. are appended by the SDK). */
     public String httpEndpoint() {
-        return "http://127.0.0.1:" + http.port();
+        return "http://127.0.0.1:" + httpPort;
     }
 
     /** {@code http://127.0.0.1:<port>}: the OTLP/gRPC endpoint. */
     public String grpcEndpoint() {
-        return "http://127.0.0.1:" + grpc.port();
+        return "http://127.0.0.1:" + grpcPort;
+    }
+
+    /**
+     * Takes the backend down as a server going away politely does: new connections are refused, and requests
+     * already being served finish and are answered first, so every request stored here was answered with success
+     * (a request is never both stored and seen failed by its sender). What was received stays. {@link #restart}
+     * brings it back on the same ports.
+     */
+    public void stop() {
+        // Not this object's monitor: the requests being finished take it to store what they carry.
+        synchronized (lifecycle) {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            mode(Mode.ACCEPT); // release stalled requests, or the stop would wait for them
+            http.stop();
+            grpc.stop();
+        }
+    }
+
+    /** Serves again on the ports it had before {@link #stop}, keeping what was received. */
+    public void restart() {
+        synchronized (lifecycle) {
+            if (!stopped) {
+                return;
+            }
+            try {
+                http = new OtlpHttpServer(this, httpPort);
+                grpc = new OtlpGrpcServer(this, grpcPort);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot restart the OTLP test receiver on ports " + httpPort + " and "
+                        + grpcPort + ": " + e, e);
+            }
+            stopped = false;
+        }
     }
 
     /** Sets how later requests are answered; leaving {@link Mode#STALL} releases the requests it holds. */
@@ -233,8 +275,13 @@ public final class OtlpReceiver implements AutoCloseable {
 
     @Override
     public void close() {
-        mode(Mode.ACCEPT);
-        http.close();
-        grpc.close();
+        synchronized (lifecycle) {
+            mode(Mode.ACCEPT);
+            if (!stopped) {
+                stopped = true;
+                http.close();
+                grpc.close();
+            }
+        }
     }
 }
