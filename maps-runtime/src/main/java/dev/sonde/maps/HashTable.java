@@ -95,21 +95,30 @@ final class HashTable {
     /** The typed hot path: the slot of the LIVE element with this 4- or 8-byte key, or NOT_FOUND. */
     int findLong(long key) {
         long k = key & keyMask;
-        int off = BASE + ((int) HashFunction.hashChunk(start, k) & mask) * slotSize;
-        long c = (long) LONG.getAcquire(mem, off);
-        // Small on purpose, so that it inlines: a hit in the home slot is two loads of one cache line.
-        if ((c & (STATE_MASK | DOOMED)) == LIVE && keyAt(off) == k) {
+        ByteBuffer m = mem;
+        int idx = (int) HashFunction.hashChunk(start, k) & mask;
+        int off = BASE + idx * slotSize;
+        // The hot path reads with the buffer's own accessors, each followed by an acquire fence: the pair is a
+        // load-acquire (the words are 8-byte aligned, so each read is one access), and on JDK 17 it costs about
+        // half of a byte-buffer VarHandle's getAcquire, whose checks the fences would make it repeat anyway.
+        long c = m.getLong(off);
+        VarHandle.acquireFence();
+        // Small on purpose, so that it inlines: a hit in the home slot is three loads of one cache line.
+        if ((c & (STATE_MASK | DOOMED)) == LIVE && plainKeyAt(m, off) == k) {
             VarHandle.acquireFence(); // the key was read before this re-check: same ctrl, same element
-            if ((long) LONG.getAcquire(mem, off) == c) {
+            if (m.getLong(off) == c) {
                 return off;
             }
         }
-        return (c & STATE_MASK) == EMPTY ? NOT_FOUND : findLongProbing(k, off);
+        return (c & STATE_MASK) == EMPTY ? NOT_FOUND : findLongProbing(k, idx, off);
+    }
+
+    private long plainKeyAt(ByteBuffer m, int off) {
+        return keySize == 8 ? m.getLong(off + KEY_OFFSET) : m.getInt(off + KEY_OFFSET) & keyMask;
     }
 
     /** findLong past the home slot, or again at it after a change under the first look. */
-    private int findLongProbing(long k, int homeOff) {
-        int idx = (homeOff - BASE) / slotSize;
+    private int findLongProbing(long k, int idx, int homeOff) {
         int off = homeOff;
         for (int n = 0;;) {
             long c = (long) LONG.getAcquire(mem, off);
