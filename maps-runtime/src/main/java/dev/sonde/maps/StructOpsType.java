@@ -15,9 +15,9 @@ import java.util.regex.Pattern;
  * its callback slots (each a functional interface, mandatory or optional, with a default implementation) and an
  * {@link Assembler} that turns one callback per slot into the subsystem's typed struct {@code S}:
  * <pre>
- *   static final StructOpsType&lt;PacingOps&gt; TYPE = StructOpsType.builder("pacing_ops", PacingOps::new)
- *           .mandatory("next_delay", NextDelay.class, (failures) -&gt; 1_000_000L)
- *           .optional("on_batch", OnBatch.class, (records, bytes) -&gt; { })
+ *   static final StructOpsType&lt;SamplingOps&gt; TYPE = StructOpsType.builder("sampling_ops", SamplingOps::new)
+ *           .mandatory("should_sample", ShouldSample.class, (methodId, threadId, now) -&gt; true)
+ *           .optional("on_span_end", OnSpanEnd.class, (methodId, durationNanos) -&gt; { })
  *           .register();
  * </pre>
  *
@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * read-side critical section, with no lock and no allocation:
  * <pre>
  *   int t = TYPE.enter();
- *   try { return TYPE.current().nextDelay(failures); } finally { TYPE.exit(t); }
+ *   try { return TYPE.current().shouldSample.shouldSample(methodId, threadId, now); } finally { TYPE.exit(t); }
  * </pre>
  * A caller therefore runs one struct (the old or the new one) for its whole call, and unregistering a map
  * ({@link StructOpsMap#delete}) returns only after every call that could still see its callbacks has left them:
