@@ -157,14 +157,27 @@ public final class RelayReader {
             Shard s) {
         int o = SUBBUF_HEADER_SIZE;
         List<RelayRecord> found = new ArrayList<>();
+        // Where the lap's records are known to end (the current lap's write position, a closed lap's padding);
+        // a lap cut short by a kill during a switch is bounded by its sub-buffer and its stamps alone.
+        boolean bounded = dataEnd > SUBBUF_HEADER_SIZE;
         while (o + RECORD_HEADER_SIZE <= end) {
             if (b.getInt(base + o + REC_STAMP_OFFSET) != stamp(lap, o)) {
-                // Padding, or a claim whose header was never written (a writer inside, or killed right after its
-                // CAS): its length is unknown, so the rest of the sub-buffer cannot be parsed.
-                if (o < dataEnd) {
-                    s.skipped++;
+                if (bounded && o >= dataEnd) {
+                    break; // padding, or the end of what was claimed
                 }
-                break;
+                // A claim whose header was never written (a writer inside, or killed right after its CAS): its
+                // length is unknown, but every header carries the stamp of its own offset, so the records
+                // claimed after it are found again by scanning ahead, 8 bytes at a time.
+                int next = resync(b, base, lap, o + 8, end);
+                if (next < 0) {
+                    if (o < dataEnd) {
+                        s.skipped++;
+                    }
+                    break;
+                }
+                s.skipped++;
+                o = next;
+                continue;
             }
             int h = b.getInt(base + o + REC_LEN_OFFSET);
             int len = h & LEN_MASK;
@@ -184,6 +197,20 @@ public final class RelayReader {
             o += size;
         }
         s.records.addAll(found);
+    }
+
+    /**
+     * The first offset from {@code from} holding a header stamped for lap {@code lap} whose record fits before
+     * {@code end}, or -1. A payload word matches a stamp by chance with odds of 2^-31.
+     */
+    private static int resync(ByteBuffer b, int base, long lap, int from, int end) {
+        for (int o = from; o + RECORD_HEADER_SIZE <= end; o += 8) {
+            if (b.getInt(base + o + REC_STAMP_OFFSET) == stamp(lap, o)
+                    && o + recordSize(b.getInt(base + o + REC_LEN_OFFSET) & LEN_MASK) <= end) {
+                return o;
+            }
+        }
+        return -1;
     }
 
     static final class Shard {

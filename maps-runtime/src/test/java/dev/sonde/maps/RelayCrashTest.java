@@ -7,9 +7,12 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -117,6 +120,27 @@ class RelayCrashTest {
             assertEquals(0, m.commit(pending));
             assertEquals(0, RelayReader.read(m).skipped());
             assertEquals(3, RelayReader.read(m).records().size());
+        }
+    }
+
+    @Test
+    void recordsClaimedAfterAClaimThatNeverGotItsHeaderAreStillRead() throws Exception {
+        try (RelayMap m = create(1024, 4, 1, true)) {
+            assertEquals(0, m.output("one\n".getBytes(StandardCharsets.UTF_8)));
+            // A writer killed right after its CAS: the position moved, no header was ever written.
+            try (FileChannel ch = FileChannel.open(m.shardPath(0), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                MappedByteBuffer b = ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size());
+                b.order(ByteOrder.LITTLE_ENDIAN);
+                b.putLong(RelayLayout.POS_OFFSET, b.getLong(RelayLayout.POS_OFFSET) + 40);
+            }
+            assertEquals(0, m.output("two\n".getBytes(StandardCharsets.UTF_8)));
+            assertEquals(0, m.output("three\n".getBytes(StandardCharsets.UTF_8)));
+            RelayReader.Result r = RelayReader.read(m);
+            assertEquals(List.of("one\n", "two\n", "three\n"), texts(r.records()));
+            assertEquals(1, r.skipped(), "the headerless claim is reported");
+            RelayReader.Result dead = RelayReader.read(m.shardPath(0));
+            assertEquals(3, dead.records().size());
+            assertEquals(1, dead.skipped());
         }
     }
 
