@@ -107,6 +107,10 @@ final class AgentExport implements AutoCloseable {
         if (l == null) {
             return;
         }
+        // A probe file loaded after start-up brings its latency arrays: histograms, not per-bucket sums.
+        if (exporters.mapMetrics() != null) {
+            latencyMaps(l).forEach(exporters.mapMetrics()::addLog2Map);
+        }
         for (Binding b : l.bindings()) {
             Program p = b.program();
             if (p.type().equals("span")) {

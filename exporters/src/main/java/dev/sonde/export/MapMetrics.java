@@ -62,8 +62,18 @@ public final class MapMetrics implements MetricProducer {
     private MapMetrics(Builder b) {
         this.maps = b.maps;
         this.histogramKind = b.histogramKind;
-        this.log2Maps = new HashSet<>(b.log2Maps);
+        // Concurrent: probe files loaded later add their latency maps while the metric reader collects.
+        this.log2Maps = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        this.log2Maps.addAll(b.log2Maps);
         this.series = new SeriesTemporality(b.temporality);
+    }
+
+    /**
+     * Treats the named array as one log2 histogram from the next collection on: a probe file loaded after start-up
+     * brings its {@code latency} maps this way.
+     */
+    public void addLog2Map(String mapName) {
+        log2Maps.add(mapName);
     }
 
     public static Builder builder() {

@@ -161,6 +161,18 @@ class MapMetricsTest {
     }
 
     @Test
+    void a_log2_array_named_after_start_is_a_histogram_from_then_on() throws Exception {
+        latencyArray("mm_late");
+        MapMetrics mm = MapMetrics.builder().maps(() -> maps).build();
+        assertTrue(named(exportOnce(mm), "mm_late").hasSum(), "not named yet: an array is a sum per element");
+        mm.addLog2Map("mm_late");
+        List<Metric> all = exportOnce(mm);
+        Metric m = all.stream().filter(x -> x.getName().equals("mm_late")).reduce((a, b) -> b).orElseThrow();
+        assertTrue(m.hasExponentialHistogram(), m.toString());
+        assertEquals(11, m.getExponentialHistogram().getDataPoints(0).getCount());
+    }
+
+    @Test
     void the_offset_starts_at_the_first_non_empty_bucket() {
         BpfMap h = create(MapSpec.builder(MapType.ARRAY).name("mm_off").keySize(4).valueSize(8).maxEntries(64));
         h.addLong(h.lookupElem(Log2Histogram.bucket(1000)), 0, 2); // bucket 10: [512, 1024)
