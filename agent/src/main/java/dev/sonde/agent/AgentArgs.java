@@ -4,8 +4,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The agent argument string, {@code config=probes.yaml,dir=/var/tmp/sonde,failFast=true}. Pure JDK: it is read
- * before the bootstrap classes are in place.
+ * The agent argument string, {@code config=probes.yaml,dir=/var/tmp/sonde,failFast=true}. A comma inside a value
+ * is written {@code \,} and a backslash {@code \\}, as in
+ * {@code otel.resource.attributes=team=shop\,env=prod}. Pure JDK: it is read before the bootstrap classes are in
+ * place.
  */
 final class AgentArgs {
     private final Map<String, String> values;
@@ -17,7 +19,7 @@ final class AgentArgs {
     static AgentArgs parse(String args) {
         Map<String, String> m = new LinkedHashMap<>();
         if (args != null && !args.isBlank()) {
-            for (String part : args.split(",")) {
+            for (String part : split(args)) {
                 int eq = part.indexOf('=');
                 if (eq <= 0) {
                     throw new IllegalArgumentException("agent argument '" + part + "' is not key=value; write "
@@ -33,6 +35,25 @@ final class AgentArgs {
             }
         }
         return new AgentArgs(m);
+    }
+
+    /** Splits at commas that are not escaped, and removes the escapes. */
+    private static java.util.List<String> split(String args) {
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        for (int i = 0; i < args.length(); i++) {
+            char c = args.charAt(i);
+            if (c == '\\' && i + 1 < args.length() && (args.charAt(i + 1) == ',' || args.charAt(i + 1) == '\\')) {
+                cur.append(args.charAt(++i));
+            } else if (c == ',') {
+                parts.add(cur.toString());
+                cur.setLength(0);
+            } else {
+                cur.append(c);
+            }
+        }
+        parts.add(cur.toString());
+        return parts;
     }
 
     String config() { return values.get("config"); }

@@ -32,6 +32,10 @@ class AgentPartsTest {
         assertTrue(e.getMessage().contains("'conf' is unknown; use config=, dir=, failFast=, or a sonde.* / otel.* "
                 + "setting"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> AgentArgs.parse("probes.yaml"));
+        AgentArgs esc = AgentArgs.parse("config=/x/a\\,b.yaml,otel.resource.attributes=team=shop\\,env=prod,dir=C:\\\\s");
+        assertEquals("/x/a,b.yaml", esc.config());
+        assertEquals("team=shop,env=prod", esc.settings().get("otel.resource.attributes"));
+        assertEquals("C:\\s", esc.dir());
     }
 
     @Test
