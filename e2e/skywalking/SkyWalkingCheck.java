@@ -22,7 +22,7 @@ public final class SkyWalkingCheck {
     static final String SERVICE = "order-service";
     // Zipkin's API lower-cases span names: Sonde's "OrderService.createOrder" is "orderservice.createorder".
     static final List<String> SPAN_NAMES = List.of("orderservice.createorder", "orderservice.findorder");
-    static final List<String> METRICS = List.of("meter_sonde_calls", "meter_sonde_program_runs");
+    static final List<String> METRICS = List.of("meter_sonde_calls", "meter_sonde_program_runs", "meter_sonde_latency_us_percentile");
 
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     static final String ZIPKIN = "http://127.0.0.1:" + env("SW_QUERY_ZIPKIN_REST_PORT", "9412") + "/zipkin/api/v2";
@@ -141,16 +141,23 @@ public final class SkyWalkingCheck {
         }
         double max = 0;
         int points = 0;
-        for (Object series : (List<Object>) ((Map<String, Object>) answer.get("data")).get("result")) {
-            for (Object point : (List<Object>) ((Map<String, Object>) series).get("values")) {
-                max = Math.max(max, Double.parseDouble(String.valueOf(((List<Object>) point).get(1))));
-                points++;
+        StringBuilder values = new StringBuilder();
+        for (Object o : (List<Object>) ((Map<String, Object>) answer.get("data")).get("result")) {
+            Map<String, Object> series = (Map<String, Object>) o;
+            Map<String, Object> labels = new TreeMap<>((Map<String, Object>) series.get("metric"));
+            labels.keySet().removeAll(List.of("__name__", "layer", "scope", "service"));
+            values.append(values.length() == 0 ? "" : ", ").append(labels.isEmpty() ? "" : labels + " ");
+            List<Object> seriesValues = (List<Object>) series.get("values");
+            for (int k = 0; k < seriesValues.size(); k++, points++) {
+                String value = String.valueOf(((List<Object>) seriesValues.get(k)).get(1));
+                max = Math.max(max, Double.parseDouble(value));
+                values.append(k == 0 ? "" : " ").append(value);
             }
         }
         if (max <= 0) {
             problems.add("PromQL API: " + query + " has no value > 0 yet (" + points + " points)");
         } else {
-            found.add("PromQL API: " + query + " = " + (long) max + " (largest of " + points + " per-minute points)");
+            found.add("PromQL API: " + query + " per minute: " + values);
         }
     }
 
