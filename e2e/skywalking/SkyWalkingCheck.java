@@ -23,6 +23,9 @@ public final class SkyWalkingCheck {
     // Zipkin's API lower-cases span names: Sonde's "OrderService.createOrder" is "orderservice.createorder".
     static final List<String> SPAN_NAMES = List.of("orderservice.createorder", "orderservice.findorder");
     static final List<String> METRICS = List.of("meter_sonde_calls", "meter_sonde_program_runs", "meter_sonde_latency_us_percentile");
+    // Sonde's sonde.records.dropped (span and log records lost: full rings, failed exports, dropped batches).
+    // The agent logs nothing when an export fails, so this is where a partial loss shows: it must be 0.
+    static final String DROPPED = "meter_sonde_records_dropped";
 
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     static final String ZIPKIN = "http://127.0.0.1:" + env("SW_QUERY_ZIPKIN_REST_PORT", "9412") + "/zipkin/api/v2";
@@ -82,7 +85,8 @@ public final class SkyWalkingCheck {
             List<String> found = new ArrayList<>();
             problems = new ArrayList<>();
             checkTraces(since, found, problems);
-            for (String metric : METRICS) checkMetric(metric, since, found, problems);
+            for (String metric : METRICS) checkMetric(metric, since, true, found, problems);
+            checkMetric(DROPPED, since, false, found, problems);
             checkLogs(since, found, problems);
             if (problems.isEmpty()) {
                 found.forEach(line -> System.out.println("e2e: " + line));
@@ -137,7 +141,9 @@ public final class SkyWalkingCheck {
     }
 
     @SuppressWarnings("unchecked")
-    static void checkMetric(String metric, long since, List<String> found, List<String> problems) throws Exception {
+    /** positive: some value must be > 0; else there must be values and all of them 0. */
+    static void checkMetric(String metric, long since, boolean positive, List<String> found, List<String> problems)
+            throws Exception {
         long now = System.currentTimeMillis() / 1000;
         String query = metric + "{service='" + SERVICE + "',layer='GENERAL'}";
         Map<String, Object> answer = (Map<String, Object>) json(PROMQL + "/query_range?query=" + enc(query)
@@ -164,8 +170,10 @@ public final class SkyWalkingCheck {
                 values.append(k == 0 ? "" : " ").append(value);
             }
         }
-        if (max <= 0) {
+        if (positive && max <= 0) {
             problems.add("PromQL API: " + query + " has no value > 0 yet (" + points + " points)");
+        } else if (!positive && (points == 0 || max != 0)) {
+            problems.add("PromQL API: " + query + " should be 0 (" + points + " points: " + values + ")");
         } else {
             found.add("PromQL API: " + query + " per minute: " + values);
         }
