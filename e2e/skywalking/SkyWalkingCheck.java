@@ -20,9 +20,10 @@ import java.util.TreeSet;
 
 public final class SkyWalkingCheck {
     static final String SERVICE = "order-service";
-    // Zipkin's API lower-cases span names: Sonde's "OrderService.createOrder" is "orderservice.createorder".
+    // Zipkin's span model lower-cases names: Sonde's "OrderService.createOrder" is "orderservice.createorder".
     static final List<String> SPAN_NAMES = List.of("orderservice.createorder", "orderservice.findorder");
-    static final List<String> METRICS = List.of("meter_sonde_calls", "meter_sonde_program_runs", "meter_sonde_latency_us_percentile");
+    static final List<String> METRICS = List.of("meter_sonde_calls", "meter_sonde_program_runs",
+            "meter_sonde_latency_us_percentile");
     // Sonde's sonde.records.dropped (span and log records lost: full rings, failed exports, dropped batches).
     // The agent logs nothing when an export fails, so this is where a partial loss shows: it must be 0.
     static final String DROPPED = "meter_sonde_records_dropped";
