@@ -33,8 +33,8 @@ public final class SpanPipeline implements AutoCloseable {
      */
     public SpanPipeline(SpanExporter exporter, Resource resource, SpanNames names, SondeTelemetry telemetry, int capacity,
             int maxBatch, Duration maxDelay, int maxPending, Duration shutdownTimeout) {
-        this.batcher = new SpanBatcher(new SpanDecoder(new SecureRandom().nextLong(), resource, names), exporter, telemetry,
-                maxBatch, maxDelay.toNanos(), maxPending);
+        this.batcher = new SpanBatcher(new SpanDecoder(new SecureRandom().nextLong(), names), resource, exporter,
+                telemetry, maxBatch, maxDelay.toNanos(), maxPending);
         this.shutdownTimeout = shutdownTimeout;
         // The time-out wakes the handler while idle so a half-full batch still leaves after maxDelay; blocking,
         // not spinning, because this runs inside someone else's JVM on cores it does not own.
