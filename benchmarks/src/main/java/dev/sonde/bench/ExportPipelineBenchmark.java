@@ -26,6 +26,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -44,7 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  * Both build the SDK's OTLP exporter through the SDK's autoconfigure with the same settings (HTTP/protobuf, the
  * exporter's default memory mode, batches of 512, 200 ms delay). One operation is one span. The producer is held
- * to at most {@link #WINDOW} spans ahead of what the receiver has counted, so neither side drops anything (checked
+ * to at most 8 batches ahead of what the receiver has counted, so neither side drops anything (checked
  * at the end of each trial: every span written must have been received, else the trial fails) and the operation
  * rate is the rate the receiver gets; the {@code received} counter reports that rate directly. With
  * {@code -prof gc}, {@code gc.alloc.rate.norm} is the whole process's allocation per span (producer, pipeline,
@@ -58,9 +59,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 5)
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class ExportPipelineBenchmark {
-    /** Spans the producer may be ahead of the receiver: below every queue bound on either side. */
-    static final int WINDOW = 4096;
-    static final int RING_BYTES = 4 << 20;
+    static final int RING_BYTES = 16 << 20;
     private static final long EPOCH_OFFSET = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
 
     static final AttributeKey<String> CODE_NAMESPACE = AttributeKey.stringKey("code.namespace");
@@ -113,19 +112,28 @@ public class ExportPipelineBenchmark {
             m.put("otel.exporter.otlp.protocol", "http/protobuf");
             m.put("otel.exporter.otlp.traces.endpoint", receiver.tracesEndpoint());
             m.put("otel.service.name", "export-bench");
-            m.put("otel.bsp.max.queue.size", "8192");
-            m.put("otel.bsp.max.export.batch.size", "512");
+            m.put("otel.bsp.max.queue.size", Integer.toString(2 * window()));
+            m.put("otel.bsp.max.export.batch.size", Integer.toString(batchSize()));
             m.put("otel.bsp.schedule.delay", "200");
-            m.put("sonde.spans.batchSize", "512");
+            m.put("sonde.spans.batchSize", Integer.toString(batchSize()));
+            m.put("sonde.spans.capacity", Integer.toString(2 * window()));
             m.put("sonde.spans.maxDelay", "200ms");
             return m;
         }
 
-        /** Parks while the producer is {@link #WINDOW} spans ahead of the receiver. */
+        /** Spans the producer may be ahead of the receiver: 8 batches, below every queue bound on either side. */
+        final int window() {
+            return 8 * batchSize();
+        }
+
+        /** Spans per export request, on both sides (Sonde's and the BatchSpanProcessor's default is 512). */
+        abstract int batchSize();
+
+        /** Parks while the producer is {@link #window} spans ahead of the receiver. */
         final void awaitCredit() {
-            while (written - receiver.spans() >= WINDOW) {
+            if (written - receiver.spans() >= window()) {
                 waits++;
-                LockSupport.parkNanos(20_000);
+                receiver.awaitAtLeast(written - window() + 1);
             }
         }
 
@@ -140,20 +148,40 @@ public class ExportPipelineBenchmark {
             System.out.printf("%n%s: %d spans written, %d received in %d requests (%d rejected), producer waited %d "
                     + "times; receiver thread allocated %.1f B/span%n", side, written, got, receiver.requests(),
                     receiver.rejected(), waits, got == 0 ? 0.0 : (double) recvAlloc / got);
+            cpuPerSpan(got);
             if (got != written || receiver.rejected() != 0) {
                 throw new IllegalStateException(side + ": " + written + " spans written but " + got
                         + " received (" + receiver.rejected() + " requests rejected): the pipeline dropped spans; "
-                        + "lower WINDOW or raise the queue bounds");
+                        + "lower the window or raise the queue bounds");
             }
         }
     }
 
+    /** Where the time went: CPU per span of each live thread that used at least 1 ns per span, busiest first. */
+    static void cpuPerSpan(long spans) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        StringBuilder sb = new StringBuilder("CPU ns/span by thread:");
+        Thread.getAllStackTraces().keySet().stream()
+                .map(t -> Map.entry(t.getName(), mx.getThreadCpuTime(t.getId())))
+                .filter(e -> spans > 0 && e.getValue() / spans >= 1)
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                .forEach(e -> sb.append(' ').append(e.getKey()).append('=').append(e.getValue() / spans));
+        System.out.println(sb);
+    }
+
     @State(Scope.Benchmark)
     public static class SondeSide extends Side {
+        @Param({"512"})
+        public int batchSize;
         SondeExporters exporters;
         RingBuf ring;
         long callId;
         long ringFull;
+
+        @Override
+        int batchSize() {
+            return batchSize;
+        }
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
@@ -170,7 +198,8 @@ public class ExportPipelineBenchmark {
         @TearDown(Level.Trial)
         public void tearDown() {
             try {
-                drainAndCheck("sonde (ring full retries " + ringFull + ", ring drops " + ring.droppedRecords() + ")");
+                drainAndCheck("sonde (ring full retries " + ringFull + ", ring drops " + ring.droppedRecords()
+                        + ", consumer wake-ups " + ring.wakeups() + ")");
             } finally {
                 exporters.close();
                 ring.close();
@@ -181,9 +210,16 @@ public class ExportPipelineBenchmark {
 
     @State(Scope.Benchmark)
     public static class SdkSide extends Side {
+        @Param({"512"})
+        public int batchSize;
         OpenTelemetrySdk sdk;
         Tracer tracer;
         String[] spanNames;
+
+        @Override
+        int batchSize() {
+            return batchSize;
+        }
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {

@@ -8,6 +8,7 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A lean OTLP/HTTP traces receiver on loopback for the export benchmark: it accepts
@@ -28,6 +29,8 @@ final class OtlpSpanCounter implements AutoCloseable {
     private final AtomicLong rejected = new AtomicLong();
     private byte[] body = new byte[1 << 20];
     private volatile Thread handlerThread;
+    /** A producer parked until more spans arrive ({@link #awaitAtLeast}). */
+    private volatile Thread waiter;
 
     OtlpSpanCounter() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
@@ -42,6 +45,24 @@ final class OtlpSpanCounter implements AutoCloseable {
 
     long spans() {
         return spans.get();
+    }
+
+    /**
+     * Parks the calling thread (one at a time) until at least {@code n} spans were received; woken by the request
+     * that gets there, so a flow-controlled producer costs one park per request, not a timed poll.
+     */
+    void awaitAtLeast(long n) {
+        if (spans.get() >= n) {
+            return;
+        }
+        waiter = Thread.currentThread();
+        try {
+            while (spans.get() < n) {
+                LockSupport.parkNanos(this, 1_000_000L);
+            }
+        } finally {
+            waiter = null;
+        }
     }
 
     long requests() {
@@ -74,6 +95,10 @@ final class OtlpSpanCounter implements AutoCloseable {
             }
             spans.addAndGet(count);
             requests.incrementAndGet();
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
             // An empty ExportTraceServiceResponse: zero bytes of protobuf.
             ex.getResponseHeaders().set("Content-Type", "application/x-protobuf");
             ex.sendResponseHeaders(200, -1);
