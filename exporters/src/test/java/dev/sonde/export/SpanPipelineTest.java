@@ -115,6 +115,64 @@ class SpanPipelineTest {
     }
 
     @Test
+    void reused_span_objects_carry_each_record_s_own_name_attributes_status_and_parent() throws Exception {
+        int n = 2_000;
+        try (SpanPipeline p = pipeline(100, 64)) {
+            for (int i = 1; i <= n; i++) {
+                if (i % 100 == 1 && i > 1) {
+                    // Batches of 100, each exported before the next is decoded: the next one refills its spans.
+                    p.flush();
+                    long deadline = System.nanoTime() + 10_000_000_000L;
+                    while (p.exported() < i - 1 && System.nanoTime() < deadline) {
+                        Thread.sleep(1);
+                    }
+                    assertEquals(i - 1, p.exported());
+                }
+                if (i % 3 == 0) {
+                    p.publish(SpanRecords.record(1, i, 1, i, 0, i, "com.shop.C", "three", "", (long) i, 0.5, true));
+                } else if (i % 3 == 1) {
+                    p.publish(SpanRecords.record(1, i, 1, i, 0, i, "com.shop.C", "one", "", (long) i));
+                } else {
+                    // A child of the record before it, which threw.
+                    p.publish(SpanRecords.record(1, i, 1, i, i - 1, i - 1, "com.shop.C", "none",
+                            "java.lang.IllegalStateException"));
+                }
+            }
+        }
+        Map<Long, Span> byStart = new HashMap<>();
+        receiver.awaitSpans(n, Duration.ofSeconds(20)).forEach(s -> byStart.put(s.getStartTimeUnixNano(), s));
+        assertEquals(n, byStart.size());
+        for (long i = 1; i <= n; i++) {
+            Span s = byStart.get(i);
+            Map<String, Object> a = attrs(s.getAttributesList());
+            assertEquals(a.size(), s.getAttributesCount(), "each attribute once");
+            if (i % 3 == 0) {
+                assertEquals("C.three", s.getName());
+                assertEquals(Map.of("code.namespace", "com.shop.C", "code.function", "three", "thread.id", 1L,
+                        "arg0", i, "arg1", 0.5, "arg2", true), a);
+            } else if (i % 3 == 1) {
+                assertEquals("C.one", s.getName());
+                assertEquals(Map.of("code.namespace", "com.shop.C", "code.function", "one", "thread.id", 1L,
+                        "arg0", i), a);
+            } else {
+                assertEquals("C.none", s.getName());
+                assertEquals(Map.of("code.namespace", "com.shop.C", "code.function", "none", "thread.id", 1L), a);
+                assertEquals(Status.StatusCode.STATUS_CODE_ERROR, s.getStatus().getCode());
+                assertEquals(1, s.getEventsCount());
+                Span parent = byStart.get(i - 1);
+                assertEquals(parent.getSpanId(), s.getParentSpanId());
+                assertEquals(parent.getTraceId(), s.getTraceId());
+                continue;
+            }
+            assertEquals(Status.StatusCode.STATUS_CODE_UNSET, s.getStatus().getCode());
+            assertEquals(0, s.getEventsCount());
+            assertTrue(s.getParentSpanId().isEmpty());
+        }
+        assertEquals(0, telemetry.droppedTotal(SondeTelemetry.EXPORT_FAILED));
+        assertEquals(0, telemetry.droppedTotal(SondeTelemetry.BATCH_DROPPED));
+    }
+
+    @Test
     void a_stalled_backend_drops_the_oldest_batches_and_counts_every_record() throws Exception {
         receiver.mode(OtlpReceiver.Mode.STALL);
         int n = 5_000;
