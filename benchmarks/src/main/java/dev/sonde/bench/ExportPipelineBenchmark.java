@@ -116,7 +116,6 @@ public class ExportPipelineBenchmark {
             m.put("otel.bsp.max.export.batch.size", Integer.toString(batchSize()));
             m.put("otel.bsp.schedule.delay", "200");
             m.put("sonde.spans.batchSize", Integer.toString(batchSize()));
-            m.put("sonde.spans.capacity", Integer.toString(2 * window()));
             m.put("sonde.spans.maxDelay", "200ms");
             return m;
         }
