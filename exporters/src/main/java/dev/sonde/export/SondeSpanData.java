@@ -17,7 +17,7 @@ import java.util.List;
  * A finished span decoded from a span record, what the SDK's span exporters take. Reused: {@link SpanDecoder} refills
  * it for a new record once the export of the batch holding it has completed ({@link SpanBatch}), so decoding
  * allocates no span, context or attribute objects; an exporter must not keep it past its export's result, which the
- * SDK's exporters do not (they marshal the batch before completing).
+ * SDK's exporters do not (they are done with the batch when their result completes).
  */
 final class SondeSpanData implements SpanData {
     static final InstrumentationScopeInfo SCOPE = InstrumentationScopeInfo.create("dev.sonde.span");

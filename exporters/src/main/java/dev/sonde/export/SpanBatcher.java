@@ -19,9 +19,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * dropped and counted ({@code batch_dropped}); a failed export is counted as {@code export_failed}. So memory stays
  * bounded and the Disruptor keeps draining.
  *
- * <p>Batches and their span objects are reused ({@link SpanBatch}): a batch goes back to the free list when its export
- * succeeded or it was dropped unsent; after a failed export (which may have timed out with the exporter still
- * reading it) it is left to the garbage collector.
+ * <p>Batches and their span objects are reused ({@link SpanBatch}): a batch goes back to the free list once its
+ * export's result is complete, success or failure, or when it is dropped unsent. The SDK's exporters are done with
+ * the data by then: their own reusable marshalers, which hold the span list, go back to their pool on that same
+ * completion. So a backend that keeps failing costs no garbage either.
  */
 final class SpanBatcher implements EventHandler<SpanEvent> {
     private final SpanDecoder decoder;
@@ -182,10 +183,10 @@ final class SpanBatcher implements EventHandler<SpanEvent> {
         r.whenComplete(() -> {
             if (r.isSuccess()) {
                 exported += n; // one completion at a time: exports never overlap
-                recycle(b);
             } else {
                 telemetry.dropped(SondeTelemetry.EXPORT_FAILED, n);
             }
+            recycle(b);
             exporting.set(false);
             send();
         });
