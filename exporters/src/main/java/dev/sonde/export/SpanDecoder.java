@@ -26,8 +26,9 @@ import java.util.List;
  * ({@code exception.type}) and status ERROR.
  *
  * <p>What a record costs on this (export) thread: the hex id strings the SDK's {@code SpanContext} requires and the
- * boxes of argument values; the span name and the argument kinds are worked out once per method, and the trace id
- * string is reused while records of the same call tree follow each other. One decoder per thread.
+ * boxes of argument values; the span name and the argument kinds are worked out once per method, the trace id
+ * string is reused while records of the same call tree follow each other, and a parent's span id string made for
+ * its children is reused for its own record. One decoder per thread.
  */
 final class SpanDecoder {
     static final AttributeKey<String> CODE_NAMESPACE = AttributeKey.stringKey("code.namespace");
@@ -39,6 +40,7 @@ final class SpanDecoder {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.ISO_8859_1);
     /** Method ids up to this index the per-method cache by array; larger ones are looked up each time. */
     private static final int MAX_CACHED_ID = 1 << 16;
+    private static final int PARENT_IDS = 256;
 
     private final long salt;
     private final SpanNames names;
@@ -46,6 +48,14 @@ final class SpanDecoder {
     private Method[] methods = new Method[64];
     private long lastThread;
     private Long lastThreadBox;
+    /**
+     * Span id strings of parents, keyed by (thread id, call id), computed when their first child was decoded
+     * (children exit first): the parent's own record then takes the same string. Direct-mapped; an id string is a
+     * pure function of its key, so an evicted or colliding entry only costs a new string.
+     */
+    private final long[] parentThread = new long[PARENT_IDS];
+    private final long[] parentCall = new long[PARENT_IDS];
+    private final String[] parentId = new String[PARENT_IDS];
     private long lastTraceThread;
     private long lastTraceRoot;
     private String lastTraceId;
@@ -103,8 +113,8 @@ final class SpanDecoder {
             lastTraceId = hex(nonZero(mix(salt ^ mix(threadId))), nonZero(mix(mix(salt + threadId) + rootCallId)));
         }
         // A call nested past the tracked depth has no id of its own: its start time stands in.
-        String spanId = spanId(threadId, callId != 0 ? callId : ~start);
-        String parentId = parentCallId == 0 ? null : spanId(threadId, parentCallId);
+        String spanId = callId != 0 ? ownSpanId(threadId, callId) : spanId(threadId, ~start);
+        String parentSpanId = parentCallId == 0 ? null : parentSpanId(threadId, parentCallId);
         long end = start + duration;
         StatusData status = StatusData.unset();
         List<EventData> events = Collections.emptyList();
@@ -113,7 +123,7 @@ final class SpanDecoder {
             status = StatusData.create(StatusCode.ERROR, excType);
             events = List.of(EventData.create(end, "exception", Attributes.of(EXCEPTION_TYPE, excType)));
         }
-        into.set(m.spanName, lastTraceId, spanId, parentId, status, start, end, events);
+        into.set(m.spanName, lastTraceId, spanId, parentSpanId, status, start, end, events);
     }
 
     private Method method(int id) {
@@ -129,6 +139,34 @@ final class SpanDecoder {
             m = methods[id] = new Method(id, t);
         }
         return m;
+    }
+
+    /** A call's span id: the string its children already made, if one of them came first. */
+    private String ownSpanId(long threadId, long callId) {
+        int slot = parentSlot(threadId, callId);
+        String s = parentId[slot];
+        if (s != null && parentThread[slot] == threadId && parentCall[slot] == callId) {
+            parentId[slot] = null; // the parent's record comes once; leave the slot to the next parent
+            return s;
+        }
+        return spanId(threadId, callId);
+    }
+
+    /** A parent's span id, kept for its siblings and its own record, which follow. */
+    private String parentSpanId(long threadId, long callId) {
+        int slot = parentSlot(threadId, callId);
+        String s = parentId[slot];
+        if (s == null || parentThread[slot] != threadId || parentCall[slot] != callId) {
+            s = spanId(threadId, callId);
+            parentThread[slot] = threadId;
+            parentCall[slot] = callId;
+            parentId[slot] = s;
+        }
+        return s;
+    }
+
+    private static int parentSlot(long threadId, long callId) {
+        return (int) mix(threadId * 0x9E3779B97F4A7C15L + callId) & (PARENT_IDS - 1);
     }
 
     private String spanId(long threadId, long callId) {
