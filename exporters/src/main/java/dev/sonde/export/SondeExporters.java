@@ -123,6 +123,8 @@ public final class SondeExporters implements AutoCloseable {
         Resource[] resource = new Resource[1];
         MapMetrics[] made = new MapMetrics[1];
         AutoConfiguredOpenTelemetrySdk auto = AutoConfiguredOpenTelemetrySdk.builder()
+                // OTLP/HTTP through java.net.http: OkHttp's requests stall on delayed ACKs (OtlpSenders).
+                .setComponentLoader(OtlpSenders.componentLoader(SondeExporters.class.getClassLoader()))
                 .addPropertiesSupplier(() -> defaults)
                 .addPropertiesCustomizer(props -> overrides)
                 .addSpanExporterCustomizer((e, props) -> {

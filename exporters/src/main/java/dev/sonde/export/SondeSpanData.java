@@ -13,31 +13,51 @@ import io.opentelemetry.sdk.trace.data.StatusData;
 import java.util.Collections;
 import java.util.List;
 
-/** A finished span decoded from a span record: immutable, what the SDK's span exporters take. */
+/**
+ * A finished span decoded from a span record, what the SDK's span exporters take. Reused: {@link SpanDecoder} refills
+ * it for a new record once the export of the batch holding it has completed ({@link SpanBatch}), so decoding
+ * allocates no span, context or attribute objects; an exporter must not keep it past its export's result, which the
+ * SDK's exporters do not (they are done with the batch when their result completes).
+ */
 final class SondeSpanData implements SpanData {
     static final InstrumentationScopeInfo SCOPE = InstrumentationScopeInfo.create("dev.sonde.span");
 
-    private final String name;
-    private final SpanContext context;
-    private final SpanContext parent;
-    private final StatusData status;
-    private final long start;
-    private final long end;
-    private final Attributes attributes;
-    private final List<EventData> events;
+    final SondeSpanContext context = new SondeSpanContext();
+    private final SondeSpanContext parentContext = new SondeSpanContext();
+    final SpanAttributes attributes = new SpanAttributes(3 + dev.sonde.probes.builtin.SpanLayout.MAX_ARGS);
     private final Resource resource;
+    private String name;
+    private SpanContext parent;
+    private StatusData status;
+    private long start;
+    private long end;
+    private List<EventData> events;
 
-    SondeSpanData(String name, SpanContext context, SpanContext parent, StatusData status, long start, long end,
-            Attributes attributes, List<EventData> events, Resource resource) {
+    SondeSpanData(Resource resource) {
+        this.resource = resource;
+    }
+
+    /** Starts a refill: the attributes are emptied, the rest is set by {@link #set}. */
+    SpanAttributes clearAttributes() {
+        attributes.clear();
+        return attributes;
+    }
+
+    /** {@code parentSpanId} null: a root. */
+    void set(String name, String traceId, String spanId, String parentSpanId, StatusData status, long start, long end,
+            List<EventData> events) {
         this.name = name;
-        this.context = context;
-        this.parent = parent;
+        context.set(traceId, spanId);
+        if (parentSpanId == null) {
+            parent = SpanContext.getInvalid();
+        } else {
+            parentContext.set(traceId, parentSpanId);
+            parent = parentContext;
+        }
         this.status = status;
         this.start = start;
         this.end = end;
-        this.attributes = attributes;
         this.events = events;
-        this.resource = resource;
     }
 
     @Override public String getName() { return name; }

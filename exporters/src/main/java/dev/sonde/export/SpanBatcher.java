@@ -4,64 +4,73 @@ import com.lmax.disruptor.EventHandler;
 import dev.sonde.probes.structops.PacingCtx;
 import dev.sonde.probes.structops.PacingPolicy;
 import io.opentelemetry.sdk.common.CompletableResultCode;
-import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The export stage, the Disruptor's one handler: decodes each record into a span, closes a batch at the pacing
- * policy's {@code batch_size} or once the oldest span in it waited its {@code delay_nanos} (checked at the end of
- * each Disruptor batch and on the wait strategy's time-outs), and hands batches to the exporter one at a time, as
- * the SDK requires. The policy is the {@code pacing_ops} struct_ops subsystem ({@link PacingPolicy}, AIMD unless a
- * map registers another): asked when a batch opens, told how each export went, and after a failed export asked
- * how long to wait before the next (back-off). All policy calls run on this stage's thread.
+ * The export stage, the Disruptor's one handler: decodes each record into a span of the open batch, closes the batch
+ * at the pacing policy's {@code batch_size} or once the oldest span in it waited its {@code delay_nanos} (checked at
+ * the end of each Disruptor batch and on the wait strategy's time-outs), and hands batches to the exporter one at a
+ * time, as the SDK requires. The policy is the {@code pacing_ops} struct_ops subsystem ({@link PacingPolicy}, AIMD
+ * unless a map registers another): asked when a batch opens, told how each export went, and after a failed export
+ * asked how long to wait before the next (back-off). Policy calls are serialised under {@code lock}: the stage's
+ * thread asks, an export's completion tells.
  *
- * <p>A slow or dead backend never blocks this thread: while an export is in flight or backing off, closed batches
- * queue up to {@code maxPending}, and past that the oldest is dropped and counted ({@code batch_dropped}); a
- * failed export is counted as {@code export_failed}. So memory stays bounded and the Disruptor keeps draining.
- * Every decoded span ends in exactly one of exported, {@code export_failed} or {@code batch_dropped}: an export's
- * result is counted once, by its completion, whatever the SDK exporter retried inside it.
+ * <p>After a successful export the next batch leaves from that completion, not at the next record or time-out, so
+ * the exporter is never idle while batches wait; after a failure the stage's own ticks send again once the back-off
+ * is over. A slow or dead backend never blocks this thread: while an export is in flight or backing off, closed
+ * batches queue up to {@code maxPending}, and past that the oldest is dropped and counted ({@code batch_dropped}); a
+ * failed export is counted as {@code export_failed}. Every decoded span ends in exactly one of exported,
+ * {@code export_failed} or {@code batch_dropped}: an export's result is counted once, by its completion, whatever the
+ * SDK exporter retried inside it.
+ *
+ * <p>Batches and their span objects are reused ({@link SpanBatch}): a batch goes back to the free list once its
+ * export's result is complete, success or failure, or when it is dropped unsent. The SDK's exporters are done with
+ * the data by then: their own reusable marshalers, which hold the span list, go back to their pool on that same
+ * completion. So a backend that keeps failing costs no garbage either.
  */
 final class SpanBatcher implements EventHandler<SpanEvent> {
     private final SpanDecoder decoder;
+    private final Resource resource;
     private final SpanExporter exporter;
     private final SondeTelemetry telemetry;
     private final PacingCtx pacing;
     private final int maxPending;
-    private final ArrayDeque<List<SpanData>> pending = new ArrayDeque<>();
-    private List<SpanData> batch = new ArrayList<>();
+    /** Closed batches waiting for the exporter, batches free for reuse, and the pacing state; guarded by it. */
+    private final ArrayDeque<SpanBatch> pending = new ArrayDeque<>();
+    private final ArrayDeque<SpanBatch> free = new ArrayDeque<>();
+    private final Object lock = new Object();
+    /** After a failed export no export starts before {@code retryAt} (guarded by {@code lock}). */
+    private boolean backingOff;
+    private long retryAt;
+    /** Set while an export is in flight: whoever sets it starts the one export, its completion clears it. */
+    private final AtomicBoolean exporting = new AtomicBoolean();
+    private volatile CompletableResultCode inFlight;
+    /** The open batch: the Disruptor thread's alone (the closing thread's after it stopped). */
+    private SpanBatch batch;
     private long batchStart;
     /** The open batch's bounds, asked of the policy when it opened. */
     private int batchLimit;
     private long batchDelay;
-    /** After a failed export: no export starts before {@link #retryAt}. */
-    private boolean backingOff;
-    private long retryAt;
-    /** The export in flight (one at a time), its start and size; its completion writes the result fields. */
-    private CompletableResultCode inFlight;
-    private long sentAt;
-    private int sentSize;
-    private volatile boolean doneOk;
-    /** Written last by the completion, after the counts: non-zero means the in-flight export is settled. */
-    private volatile long doneAt;
     private volatile long exported;
     /** The last Disruptor sequence this stage took in. */
     private long lastSeq = -1;
     /** Flush requests: every record up to {@code flushTarget} sent; {@code flushedTo} is how far that holds. */
     private volatile long flushTarget = -1;
     private volatile long flushedTo = -1;
-    /** Opened when the Disruptor's thread has left the handler for good, so {@link #drain} may take over. */
     private final CountDownLatch started = new CountDownLatch(1);
+    /** Opened when the Disruptor's thread has left the handler for good, so {@link #drain} may take over. */
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    SpanBatcher(SpanDecoder decoder, SpanExporter exporter, SondeTelemetry telemetry, PacingCtx pacing, int maxPending) {
+    SpanBatcher(SpanDecoder decoder, Resource resource, SpanExporter exporter, SondeTelemetry telemetry,
+            PacingCtx pacing, int maxPending) {
         this.decoder = decoder;
+        this.resource = resource;
         this.exporter = exporter;
         this.telemetry = telemetry;
         this.pacing = pacing;
@@ -71,18 +80,23 @@ final class SpanBatcher implements EventHandler<SpanEvent> {
     @Override
     public void onEvent(SpanEvent e, long sequence, boolean endOfBatch) {
         lastSeq = sequence;
+        if (batch == null) {
+            batch = take();
+        }
         try {
-            SpanData s = decoder.decode(ByteBuffer.wrap(e.data, 0, e.length));
+            decoder.decode(e.data, e.length, batch.next());
             if (batch.isEmpty()) {
                 batchStart = System.nanoTime();
-                batchLimit = PacingPolicy.batchSize(pacing);
-                batchDelay = PacingPolicy.delayNanos(pacing);
+                synchronized (lock) {
+                    batchLimit = PacingPolicy.batchSize(pacing);
+                    batchDelay = PacingPolicy.delayNanos(pacing);
+                }
             }
-            batch.add(s);
+            batch.add();
         } catch (RuntimeException bad) {
             telemetry.dropped(SondeTelemetry.EXPORT_FAILED, 1);
         }
-        if (batch.size() >= batchLimit || endOfBatch && due()) {
+        if (batch.size() >= batchLimit || batch.isFull() || endOfBatch && due()) {
             close();
         }
         if (endOfBatch) {
@@ -102,7 +116,7 @@ final class SpanBatcher implements EventHandler<SpanEvent> {
     }
 
     private boolean due() {
-        return !batch.isEmpty() && System.nanoTime() - batchStart >= batchDelay;
+        return batch != null && !batch.isEmpty() && System.nanoTime() - batchStart >= batchDelay;
     }
 
     @Override
@@ -137,64 +151,100 @@ final class SpanBatcher implements EventHandler<SpanEvent> {
         }
     }
 
+    private SpanBatch take() {
+        SpanBatch b;
+        synchronized (lock) {
+            b = free.pollFirst();
+        }
+        return b != null ? b : new SpanBatch(pacing.maxBatch, resource);
+    }
+
+    private void recycle(SpanBatch b) {
+        b.clear();
+        synchronized (lock) {
+            free.addLast(b);
+        }
+    }
+
     /** Closes the open batch into the pending queue, dropping the oldest pending batch when the queue is full. */
     void close() {
-        if (batch.isEmpty()) {
+        if (batch == null || batch.isEmpty()) {
             return;
         }
-        pending.addLast(batch);
-        batch = new ArrayList<>();
-        while (pending.size() > maxPending) {
-            telemetry.dropped(SondeTelemetry.BATCH_DROPPED, pending.pollFirst().size());
+        SpanBatch dropped = null;
+        synchronized (lock) {
+            pending.addLast(batch);
+            if (pending.size() > maxPending) {
+                dropped = pending.pollFirst();
+            }
+        }
+        batch = null;
+        if (dropped != null) {
+            telemetry.dropped(SondeTelemetry.BATCH_DROPPED, dropped.size());
+            recycle(dropped);
         }
     }
 
     /**
-     * Settles a finished export with the policy, then starts the next one unless one is in flight or the stage is
-     * backing off after a failure ({@code force} ignores the back-off: a flush or the final drain). Returns true
-     * when nothing is left to send and nothing is in flight.
+     * Starts the next export unless one is in flight or the stage is backing off after a failure ({@code force}
+     * ignores the back-off: a flush or the final drain). Returns true when nothing is left to send and nothing is
+     * in flight.
      */
     boolean send(boolean force) {
-        if (inFlight != null) {
-            long end = doneAt;
-            if (end == 0) {
+        while (exporting.compareAndSet(false, true)) {
+            SpanBatch b;
+            boolean waiting;
+            synchronized (lock) {
+                waiting = !force && backingOff && System.nanoTime() - retryAt < 0;
+                b = waiting ? null : pending.pollFirst();
+            }
+            if (b != null) {
+                start(b);
                 return false;
             }
-            inFlight = null;
-            boolean ok = doneOk;
-            PacingPolicy.onExport(pacing, end - sentAt, ok, sentSize);
-            backingOff = !ok;
-            if (!ok) {
-                retryAt = end + PacingPolicy.delayNanos(pacing);
+            exporting.set(false);
+            synchronized (lock) {
+                if (pending.isEmpty()) {
+                    return true;
+                }
             }
+            if (waiting) {
+                return false;
+            }
+            // a batch closed between the poll and the reset: go round and send it
         }
-        if (pending.isEmpty()) {
-            return true;
-        }
-        if (!force && backingOff && System.nanoTime() - retryAt < 0) {
-            return false;
-        }
-        List<SpanData> b = pending.pollFirst();
+        return false;
+    }
+
+    private void start(SpanBatch b) {
         int n = b.size();
-        doneAt = 0;
-        sentSize = n;
-        sentAt = System.nanoTime();
+        long sentAt = System.nanoTime();
         CompletableResultCode r = export(b);
         inFlight = r;
         r.whenComplete(() -> {
             boolean ok = r.isSuccess();
             if (ok) {
-                exported += n; // written by one completion at a time: exports never overlap
+                exported += n; // one completion at a time: exports never overlap
             } else {
                 telemetry.dropped(SondeTelemetry.EXPORT_FAILED, n);
             }
-            doneOk = ok;
-            doneAt = Math.max(1, System.nanoTime()); // last: the stage reads the counts and result after it
+            long end = System.nanoTime();
+            synchronized (lock) {
+                PacingPolicy.onExport(pacing, end - sentAt, ok, n);
+                backingOff = !ok;
+                if (!ok) {
+                    retryAt = end + PacingPolicy.delayNanos(pacing);
+                }
+            }
+            recycle(b);
+            exporting.set(false); // last: a flush or drain that sees it clear sees the counts above
+            if (ok) {
+                send(false);
+            }
         });
-        return false;
     }
 
-    private CompletableResultCode export(List<SpanData> b) {
+    private CompletableResultCode export(SpanBatch b) {
         try {
             return exporter.export(b);
         } catch (RuntimeException ex) {
@@ -245,17 +295,19 @@ final class SpanBatcher implements EventHandler<SpanEvent> {
             if (left <= 0) {
                 break;
             }
-            if (inFlight != null) {
-                inFlight.join(left, TimeUnit.NANOSECONDS);
-                if (doneAt == 0 && inFlight.isDone()) {
-                    Thread.yield(); // done, but its completion action is still running on the exporter's thread
-                }
+            CompletableResultCode r = inFlight;
+            if (r != null && !r.isDone()) {
+                r.join(left, TimeUnit.NANOSECONDS);
+            } else {
+                Thread.onSpinWait(); // the completion is settling, or handing over to the next export
             }
         }
-        for (List<SpanData> b : pending) {
-            telemetry.dropped(SondeTelemetry.BATCH_DROPPED, b.size());
+        synchronized (lock) {
+            for (SpanBatch b : pending) {
+                telemetry.dropped(SondeTelemetry.BATCH_DROPPED, b.size());
+            }
+            pending.clear();
         }
-        pending.clear();
     }
 
     long exported() {

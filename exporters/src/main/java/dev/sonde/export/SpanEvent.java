@@ -2,9 +2,13 @@ package dev.sonde.export;
 
 import java.nio.ByteBuffer;
 
-/** A Disruptor slot: a copy of one span record, in an array allocated once and grown only for a larger record. */
+/**
+ * A Disruptor slot: a copy of one span record, in an array allocated once and grown only for a larger record. Sized
+ * for one {@link dev.sonde.probes.builtin.SpanLayout} record, so the slots the drainer writes and the export stage
+ * reads stay as few cache lines as the records themselves.
+ */
 final class SpanEvent {
-    byte[] data = new byte[512];
+    byte[] data = new byte[128];
     int length;
 
     void copyFrom(ByteBuffer rec) {

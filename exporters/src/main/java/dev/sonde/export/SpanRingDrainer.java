@@ -84,9 +84,11 @@ public final class SpanRingDrainer implements AutoCloseable {
                 }
                 if (stopping) {
                     consumer.consume(); // what was committed before close() still goes out
+                    pipeline.flush();
                     return;
                 }
                 consumer.poll(POLL_MS); // -EINTR when interrupted: loop round to pick up added rings
+                pipeline.flush(); // one signal to the export stage per pass, not per record
                 Thread.interrupted();
             }
         } finally {

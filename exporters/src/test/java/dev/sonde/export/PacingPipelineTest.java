@@ -73,6 +73,7 @@ class PacingPipelineTest {
                     published++;
                     p.publish(SpanRecords.record(1, published, 1, published, 0, published, "C", "paced", ""));
                 }
+                p.flush(); // as the ring drainer does after each pass: the copies reach the export stage
                 LockSupport.parkNanos(1_000_000L);
             }
         }

@@ -82,6 +82,62 @@ class SpanPipelineTest {
     }
 
     @Test
+    void a_call_tree_exported_children_first_links_every_span_to_its_parent() {
+        try (SpanPipeline p = pipeline(512, 4)) {
+            // root(1) -> handle(2) -> load(3), load(4); then another root(5) on the same thread. Exit order.
+            p.publish(SpanRecords.record(9, 130, 10, 3, 2, 1, "T", "load", ""));
+            p.publish(SpanRecords.record(9, 150, 10, 4, 2, 1, "T", "load", ""));
+            p.publish(SpanRecords.record(9, 120, 50, 2, 1, 1, "T", "handle", ""));
+            p.publish(SpanRecords.record(9, 100, 80, 1, 0, 1, "T", "root", ""));
+            p.publish(SpanRecords.record(9, 200, 10, 5, 0, 5, "T", "root", ""));
+        }
+        Map<Long, Span> byStart = new HashMap<>();
+        receiver.awaitSpans(5, Duration.ofSeconds(10)).forEach(s -> byStart.put(s.getStartTimeUnixNano(), s));
+        Span load1 = byStart.get(130L), load2 = byStart.get(150L), handle = byStart.get(120L), root = byStart.get(100L);
+        assertEquals(handle.getSpanId(), load1.getParentSpanId());
+        assertEquals(handle.getSpanId(), load2.getParentSpanId());
+        assertEquals(root.getSpanId(), handle.getParentSpanId());
+        assertTrue(root.getParentSpanId().isEmpty());
+        assertEquals(4, Set.of(load1.getSpanId(), load2.getSpanId(), handle.getSpanId(), root.getSpanId()).size());
+        for (Span s : List.of(load1, load2, handle)) {
+            assertEquals(root.getTraceId(), s.getTraceId());
+        }
+        Span next = byStart.get(200L);
+        assertTrue(!next.getTraceId().equals(root.getTraceId()), "a new root starts a new trace");
+    }
+
+    @Test
+    void many_trees_on_one_thread_keep_every_span_id_distinct_and_every_child_under_its_own_parent() {
+        // Far more parents than the decoder keeps parent ids for, so its slots collide and evict; each root has
+        // three children, exported before it, whose own ids are looked up while the root's id is kept.
+        int trees = 1_000;
+        try (SpanPipeline p = pipeline(512, 32)) {
+            for (int t = 0; t < trees; t++) {
+                long root = 4L * t + 1;
+                for (int c = 1; c <= 3; c++) {
+                    p.publish(SpanRecords.record(3, 10 * root + c, 1, root + c, root, root, "T", "child", ""));
+                }
+                p.publish(SpanRecords.record(3, 10 * root, 5, root, 0, root, "T", "root", ""));
+            }
+        }
+        Map<Long, Span> byStart = new HashMap<>();
+        receiver.awaitSpans(4 * trees, Duration.ofSeconds(20)).forEach(s -> byStart.put(s.getStartTimeUnixNano(), s));
+        Set<com.google.protobuf.ByteString> ids = new HashSet<>();
+        for (int t = 0; t < trees; t++) {
+            long root = 4L * t + 1;
+            Span r = byStart.get(10 * root);
+            ids.add(r.getSpanId());
+            for (int c = 1; c <= 3; c++) {
+                Span child = byStart.get(10 * root + c);
+                assertEquals(r.getSpanId(), child.getParentSpanId());
+                assertEquals(r.getTraceId(), child.getTraceId());
+                ids.add(child.getSpanId());
+            }
+        }
+        assertEquals(4 * trees, ids.size(), "distinct span ids");
+    }
+
+    @Test
     void a_record_that_does_not_decode_is_counted_and_the_next_one_still_goes_out() {
         try (SpanPipeline p = pipeline(512, 4)) {
             ByteBuffer good = SpanRecords.record(1, 10, 5, 1, 0, 1, "C", "ok", "");
@@ -111,6 +167,64 @@ class SpanPipelineTest {
         }
         assertEquals(n, ids.size());
         receiver.traceRequests().forEach(r -> assertTrue(r.getResourceSpans(0).getScopeSpans(0).getSpansCount() <= 500));
+        assertEquals(0, telemetry.droppedTotal(SondeTelemetry.BATCH_DROPPED));
+    }
+
+    @Test
+    void reused_span_objects_carry_each_record_s_own_name_attributes_status_and_parent() throws Exception {
+        int n = 2_000;
+        try (SpanPipeline p = pipeline(100, 64)) {
+            for (int i = 1; i <= n; i++) {
+                if (i % 100 == 1 && i > 1) {
+                    // Batches of 100, each exported before the next is decoded: the next one refills its spans.
+                    p.flush();
+                    long deadline = System.nanoTime() + 10_000_000_000L;
+                    while (p.exported() < i - 1 && System.nanoTime() < deadline) {
+                        Thread.sleep(1);
+                    }
+                    assertEquals(i - 1, p.exported());
+                }
+                if (i % 3 == 0) {
+                    p.publish(SpanRecords.record(1, i, 1, i, 0, i, "com.shop.C", "three", "", (long) i, 0.5, true));
+                } else if (i % 3 == 1) {
+                    p.publish(SpanRecords.record(1, i, 1, i, 0, i, "com.shop.C", "one", "", (long) i));
+                } else {
+                    // A child of the record before it, which threw.
+                    p.publish(SpanRecords.record(1, i, 1, i, i - 1, i - 1, "com.shop.C", "none",
+                            "java.lang.IllegalStateException"));
+                }
+            }
+        }
+        Map<Long, Span> byStart = new HashMap<>();
+        receiver.awaitSpans(n, Duration.ofSeconds(20)).forEach(s -> byStart.put(s.getStartTimeUnixNano(), s));
+        assertEquals(n, byStart.size());
+        for (long i = 1; i <= n; i++) {
+            Span s = byStart.get(i);
+            Map<String, Object> a = attrs(s.getAttributesList());
+            assertEquals(a.size(), s.getAttributesCount(), "each attribute once");
+            if (i % 3 == 0) {
+                assertEquals("C.three", s.getName());
+                assertEquals(Map.of("code.namespace", "com.shop.C", "code.function", "three", "thread.id", 1L,
+                        "arg0", i, "arg1", 0.5, "arg2", true), a);
+            } else if (i % 3 == 1) {
+                assertEquals("C.one", s.getName());
+                assertEquals(Map.of("code.namespace", "com.shop.C", "code.function", "one", "thread.id", 1L,
+                        "arg0", i), a);
+            } else {
+                assertEquals("C.none", s.getName());
+                assertEquals(Map.of("code.namespace", "com.shop.C", "code.function", "none", "thread.id", 1L), a);
+                assertEquals(Status.StatusCode.STATUS_CODE_ERROR, s.getStatus().getCode());
+                assertEquals(1, s.getEventsCount());
+                Span parent = byStart.get(i - 1);
+                assertEquals(parent.getSpanId(), s.getParentSpanId());
+                assertEquals(parent.getTraceId(), s.getTraceId());
+                continue;
+            }
+            assertEquals(Status.StatusCode.STATUS_CODE_UNSET, s.getStatus().getCode());
+            assertEquals(0, s.getEventsCount());
+            assertTrue(s.getParentSpanId().isEmpty());
+        }
+        assertEquals(0, telemetry.droppedTotal(SondeTelemetry.EXPORT_FAILED));
         assertEquals(0, telemetry.droppedTotal(SondeTelemetry.BATCH_DROPPED));
     }
 
