@@ -56,6 +56,8 @@ public final class SondeExporters implements AutoCloseable {
     private final SondeTelemetry telemetry;
     private final OtlpJsonFile file;
     private final Duration shutdownTimeout;
+    /** The log exporters, so that shutdown counts what they still have in flight before the last metrics. */
+    private final List<CountingLogExporter> logExporters;
     private final SondeConfig config;
     private final SpanExporter spanExporter;
     private final Resource resource;
@@ -65,7 +67,9 @@ public final class SondeExporters implements AutoCloseable {
     private SpanRingDrainer drainer;
 
     private SondeExporters(OpenTelemetrySdk sdk, MapMetrics mapMetrics, SondeTelemetry telemetry, OtlpJsonFile file,
-            Duration shutdownTimeout, SondeConfig config, SpanExporter spanExporter, Resource resource) {
+            Duration shutdownTimeout, SondeConfig config, SpanExporter spanExporter, Resource resource,
+            List<CountingLogExporter> logExporters) {
+        this.logExporters = logExporters;
         this.spanExporter = spanExporter;
         this.resource = resource;
         this.relays = new RelayExporter(sdk.getLogsBridge(), telemetry,
@@ -122,6 +126,8 @@ public final class SondeExporters implements AutoCloseable {
         }
         Resource[] resource = new Resource[1];
         MapMetrics[] made = new MapMetrics[1];
+        ExportHealth[] spanHealth = new ExportHealth[1];
+        List<CountingLogExporter> logExporters = new ArrayList<>();
         AutoConfiguredOpenTelemetrySdk auto = AutoConfiguredOpenTelemetrySdk.builder()
                 // OTLP/HTTP through java.net.http: OkHttp's requests stall on delayed ACKs (OtlpSenders).
                 .setComponentLoader(OtlpSenders.componentLoader(SondeExporters.class.getClassLoader()))
@@ -129,9 +135,12 @@ public final class SondeExporters implements AutoCloseable {
                 .addPropertiesCustomizer(props -> overrides)
                 .addSpanExporterCustomizer((e, props) -> {
                     spanExporters.add(e);
+                    spanHealth[0] = ExportHealth.of("traces", props);
                     return e;
                 })
-                .addLogRecordExporterCustomizer((e, props) -> new CountingLogExporter(e, telemetry))
+                .addMetricExporterCustomizer((e, props) -> new ReportingMetricExporter(e, ExportHealth.of("metrics", props)))
+                .addLogRecordExporterCustomizer((e, props) -> counting(logExporters,
+                        new CountingLogExporter(e, telemetry, ExportHealth.of("logs", props))))
                 .addResourceCustomizer((r, props) -> {
                     resource[0] = r;
                     return r;
@@ -148,12 +157,24 @@ public final class SondeExporters implements AutoCloseable {
                 .addTracerProviderCustomizer((b, props) -> file == null ? b
                         : b.addSpanProcessor(BatchSpanProcessor.builder(file.spanExporter()).build()))
                 .addLoggerProviderCustomizer((b, props) -> file == null ? b
-                        : b.addLogRecordProcessor(BatchLogRecordProcessor.builder(
-                                new CountingLogExporter(file.logExporter(), telemetry)).build()))
+                        : b.addLogRecordProcessor(BatchLogRecordProcessor.builder(counting(logExporters,
+                                new CountingLogExporter(file.logExporter(), telemetry,
+                                        new ExportHealth("logs", "the file " + fileName)))).build()))
                 .disableShutdownHook()
                 .build();
+        SpanExporter spans = SpanExporter.composite(spanExporters);
+        if (spanHealth[0] != null) {
+            spans = new ReportingSpanExporter(spans, spanHealth[0]);
+        }
         return new SondeExporters(auto.getOpenTelemetrySdk(), made[0], telemetry, file, shutdownTimeout, cfg,
-                SpanExporter.composite(spanExporters), resource[0] == null ? Resource.getDefault() : resource[0]);
+                spans, resource[0] == null ? Resource.getDefault() : resource[0], logExporters);
+    }
+
+    private static CountingLogExporter counting(List<CountingLogExporter> all, CountingLogExporter e) {
+        synchronized (all) {
+            all.add(e);
+        }
+        return e;
     }
 
     private static MapMetrics mapMetrics(SondeConfig cfg, ConfigProperties props, boolean fileReader) {
@@ -286,28 +307,43 @@ public final class SondeExporters implements AutoCloseable {
     }
 
     /**
-     * Drains and flushes within {@code sonde.shutdownTimeout}: the metric readers collect once more, batch
-     * processors export what they hold, then exporters close. What is still unsent at the deadline is dropped.
+     * Drains and flushes within {@code sonde.shutdownTimeout}, in an order that keeps the accounting whole when a
+     * backend is down: spans get at most half of the time, logs up to three quarters; whatever either still has in
+     * flight then is counted as dropped; and only then do the metric readers collect once more and export, so the
+     * last {@code sonde.records.dropped} includes every loss. What is still unsent at the deadline is dropped.
      */
     @Override
     public void close() {
-        long deadline = System.nanoTime() + shutdownTimeout.toNanos();
+        long start = System.nanoTime();
+        long budget = shutdownTimeout.toNanos();
+        long deadline = start + budget;
         synchronized (this) {
             if (drainer != null) {
                 drainer.close();
-                spans.close(deadline);
+                spans.close(start + budget / 2);
             }
         }
         relays.close();
-        // The SDK's shutdown blocks in places (a periodic reader waits up to 5 s for its thread), so it runs on
-        // a thread of its own and this call waits only as long as the shutdown timeout allows.
-        CompletableResultCode done = new CompletableResultCode();
-        Thread t = new Thread(() -> sdk.shutdown().whenComplete(done::succeed), "sonde-exporters-shutdown");
-        t.setDaemon(true);
-        t.start();
-        done.join(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        awaitBounded(() -> sdk.getSdkLoggerProvider().shutdown(), start + budget / 4 * 3);
+        synchronized (logExporters) {
+            logExporters.forEach(CountingLogExporter::abandon);
+        }
+        awaitBounded(() -> CompletableResultCode.ofAll(java.util.List.of(sdk.getSdkTracerProvider().shutdown(),
+                sdk.getSdkMeterProvider().shutdown())), deadline);
         if (file != null) {
             file.close();
         }
+    }
+
+    /**
+     * Runs an SDK shutdown on a thread of its own (they block in places: a periodic reader waits up to 5 s for its
+     * thread) and waits for it only until {@code deadlineNanos}.
+     */
+    private static void awaitBounded(java.util.function.Supplier<CompletableResultCode> shutdown, long deadlineNanos) {
+        CompletableResultCode done = new CompletableResultCode();
+        Thread t = new Thread(() -> shutdown.get().whenComplete(done::succeed), "sonde-exporters-shutdown");
+        t.setDaemon(true);
+        t.start();
+        done.join(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 }

@@ -51,6 +51,11 @@ final class SpanBatcher implements EventHandler<SpanEvent> {
     /** Set while an export is in flight: whoever sets it starts the one export, its completion clears it. */
     private final AtomicBoolean exporting = new AtomicBoolean();
     private volatile CompletableResultCode inFlight;
+    /**
+     * Spans of the export in flight not counted yet: its completion takes them (exported or export_failed), unless
+     * a drain that ran out of time took them first (export_failed): each span is counted once either way.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger inFlightSpans = new java.util.concurrent.atomic.AtomicInteger();
     /** The open batch: the Disruptor thread's alone (the closing thread's after it stopped). */
     private SpanBatch batch;
     private long batchStart;
@@ -219,14 +224,16 @@ final class SpanBatcher implements EventHandler<SpanEvent> {
     private void start(SpanBatch b) {
         int n = b.size();
         long sentAt = System.nanoTime();
+        inFlightSpans.set(n);
         CompletableResultCode r = export(b);
         inFlight = r;
         r.whenComplete(() -> {
             boolean ok = r.isSuccess();
+            int m = inFlightSpans.getAndSet(0);
             if (ok) {
-                exported += n; // one completion at a time: exports never overlap
-            } else {
-                telemetry.dropped(SondeTelemetry.EXPORT_FAILED, n);
+                exported += m; // one completion at a time: exports never overlap
+            } else if (m > 0) {
+                telemetry.dropped(SondeTelemetry.EXPORT_FAILED, m);
             }
             long end = System.nanoTime();
             synchronized (lock) {
@@ -307,6 +314,11 @@ final class SpanBatcher implements EventHandler<SpanEvent> {
                 telemetry.dropped(SondeTelemetry.BATCH_DROPPED, b.size());
             }
             pending.clear();
+        }
+        // Out of time with an export still retrying: its spans count now, before the last metrics go out.
+        int m = inFlightSpans.getAndSet(0);
+        if (m > 0) {
+            telemetry.dropped(SondeTelemetry.EXPORT_FAILED, m);
         }
     }
 

@@ -227,6 +227,51 @@ class SondeExportersTest {
         Files.delete(file);
     }
 
+    /** A loopback port nobody listens on: connections to it are refused at once. */
+    private static int deadPort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void a_dead_trace_backend_is_reported_once_and_close_still_sends_the_last_metrics_with_every_span_counted()
+            throws Exception {
+        Map<String, String> s = otlp("http/protobuf");
+        String dead = "http://127.0.0.1:" + deadPort() + "/v1/traces";
+        s.put("otel.exporter.otlp.traces.endpoint", dead);
+        s.put("sonde.metrics.interval", "60m"); // only close() sends metrics
+        s.put("sonde.shutdownTimeout", "4s");
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try (RingBuf ring = (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name("se_dead").maxEntries(4096).build())) {
+            SondeExporters ex = SondeExporters.start(s);
+            ex.spanNames(SpanRecords.NAMES);
+            ex.addSpanRing(ring);
+            for (int i = 1; i <= 5; i++) {
+                assertEquals(0, ring.output(SpanRecords.record(3, 5_000 * i, 70, i, 0, i, "a.B", "run", ""), 0));
+            }
+            ex.flush(); // the export fails after the SDK's retries, or is still retrying when close runs out of time
+            ex.close();
+        } finally {
+            System.setErr(err);
+        }
+        Metric dropped = receiver.awaitMetrics(ms -> ms.stream().anyMatch(m -> m.getName().equals("sonde.records.dropped")),
+                Duration.ofSeconds(10)).stream().filter(m -> m.getName().equals("sonde.records.dropped"))
+                .reduce((a, b) -> b).orElseThrow(); // the last: flush() exported metrics before close did
+        Map<String, Long> byCause = new HashMap<>();
+        for (NumberDataPoint p : dropped.getSum().getDataPointsList()) {
+            byCause.put(attr(p.getAttributesList(), "cause"), p.getAsInt());
+        }
+        assertEquals(5L, byCause.get("export_failed"), "every span counted, in the last metrics: " + byCause);
+        String out = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        String line = "sonde: exporting traces to " + dead + " (http/protobuf) failed; Sonde retries with back-off";
+        assertTrue(out.contains(line), out);
+        assertEquals(1, out.split(java.util.regex.Pattern.quote(line), -1).length - 1, "reported once: " + out);
+        assertTrue(receiver.spans().isEmpty());
+    }
+
     @Test
     void close_returns_within_the_shutdown_timeout_when_the_backend_stalls() throws Exception {
         receiver.mode(OtlpReceiver.Mode.STALL);
