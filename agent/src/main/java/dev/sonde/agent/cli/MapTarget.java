@@ -38,12 +38,14 @@ final class MapTarget {
         }
         long pid = Long.parseLong(target);
         Path procDir = SondeDir.processDir(pid);
+        if (JvmTarget.alive(pid)) {
+            JvmTarget.requireReachable(pid, null);
+        }
         if (!Files.isDirectory(procDir)) {
             if (!JvmTarget.alive(pid)) {
                 throw new CliError(CliError.NOT_FOUND, "no such process " + pid + " and no maps it left in " + procDir
                         + "; list JVMs with `sonde jvms`");
             }
-            JvmTarget.requireReachable(pid, null);
             Path base = SondeDir.base();
             if (Files.exists(base) && !Files.isExecutable(base)) {
                 throw new CliError(CliError.PERMISSION, "cannot enter the Sonde directory " + base + "; set SONDE_DIR "
