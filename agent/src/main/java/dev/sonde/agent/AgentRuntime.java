@@ -18,6 +18,7 @@ import java.util.List;
  */
 public final class AgentRuntime {
     private static AgentRuntime instance;
+    private static final String DEFAULT_POLICY = "; the probes run with the default policy";
 
     final long startedAtMillis = System.currentTimeMillis();
     final boolean attached;
@@ -60,7 +61,7 @@ public final class AgentRuntime {
         rt.instrumenter.install(first == null ? List.of() : first.bindings());
         if (first != null) {
             String p = registerPolicies(first);
-            if (!p.isEmpty()) {
+            if (p.endsWith(DEFAULT_POLICY)) { // a refusal; success needs no line
                 System.err.println("sonde: " + p);
             }
         }
@@ -145,7 +146,7 @@ public final class AgentRuntime {
             int n = l.registerPolicies(MapSource.MAPS);
             return n == 0 ? "" : n + " struct_ops registered";
         } catch (RuntimeException e) {
-            return e.getMessage() + "; the probes run with the default policy";
+            return e.getMessage() + DEFAULT_POLICY;
         }
     }
 
