@@ -175,6 +175,34 @@ class CliErrorsIT {
         }
     }
 
+    @Test
+    void aJvmThatRefusesAttachOrDynamicAgents() throws Exception {
+        Path d = dir("e_refuse");
+        String yaml = d.resolve("p.yaml").toString();
+        try (TargetJvm jvm = TargetJvm.start(JAVA_HOME, d, null, 10, "-XX:+DisableAttachMechanism")) {
+            assertTrue(jvm.awaitReady(60), jvm.err.toString());
+            long pid = jvm.process.pid();
+            oneLine(sonde(false, d, "attach", Long.toString(pid), yaml), 1, "JVM " + pid + " does not accept attach",
+                    "-XX:+DisableAttachMechanism", "start it with -javaagent:sonde-agent.jar");
+        }
+        // JDK 21+ can refuse dynamically loaded agents: the JDK 25 this machine may have does, when asked to.
+        String jdk25 = "/usr/lib/jvm/temurin-25-jdk-amd64";
+        if (Files.isExecutable(Paths.get(jdk25, "bin", "java"))) {
+            try (TargetJvm jvm = TargetJvm.start(jdk25, d, null, 10, "-XX:-EnableDynamicAgentLoading")) {
+                assertTrue(jvm.awaitReady(60), jvm.err.toString());
+                long pid = jvm.process.pid();
+                Run r = sonde(false, d, "attach", Long.toString(pid), yaml, "--progress");
+                assertEquals(1, r.code(), r.toString());
+                List<String> lines = r.err().lines().toList();
+                assertEquals(List.of("attaching to " + pid + " ...", "loading agent sonde-agent.jar with " + yaml + " ..."),
+                        lines.subList(0, 2), "progress stops where it failed: " + r);
+                assertTrue(lines.get(2).startsWith("sonde: JVM " + pid + " refused to load the agent (Dynamic agent "
+                        + "loading is not enabled"), r.toString());
+                assertEquals(3, lines.size(), r.toString());
+            }
+        }
+    }
+
     /** As root, with setpriv: a JVM of user nobody for root's CLI, and nobody's CLI for root's JVM. */
     @Test
     void aJvmOfAnotherUser() throws Exception {

@@ -77,7 +77,7 @@ final class JvmTarget {
     static void requireReachable(long pid, String command) {
         if (otherUser(pid) && myUid() != 0) {
             throw new CliError(CliError.PERMISSION, "JVM " + pid + " runs as user " + owner(pid) + " and you are "
-                    + System.getProperty("user.name") + "; run it as that user: sudo -u " + owner(pid) + " sonde "
+                    + System.getProperty("user.name") + "; run sonde as that user: sudo -u " + owner(pid) + " sonde "
                     + (command == null ? "<the same command>" : command));
         }
     }
