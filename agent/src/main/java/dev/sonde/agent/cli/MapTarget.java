@@ -112,10 +112,15 @@ final class MapTarget {
         }
         List<String> names = new ArrayList<>();
         for (Path p : mapFiles()) {
-            names.add(p.getFileName().toString());
+            try (BpfMap m = Maps.open(p)) {
+                names.add(p.getFileName().toString());
+            } catch (SondeException notAMap) {
+                // only maps are worth suggesting
+            }
         }
-        throw new CliError(CliError.NOT_FOUND, "no map '" + nameOrId + "' in " + description + "; maps there: "
-                + (names.isEmpty() ? "(none)" : String.join(", ", names)));
+        throw new CliError(CliError.NOT_FOUND, "no map '" + nameOrId + "' in " + description + (names.isEmpty()
+                ? ", and no map files at all; point at a <sonde dir>/<pid> directory or its maps/ folder"
+                : "; maps there: " + String.join(", ", names)));
     }
 
     static BpfMap openFile(Path p, boolean writable) {
