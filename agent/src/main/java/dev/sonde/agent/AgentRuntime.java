@@ -18,6 +18,7 @@ import java.util.List;
  */
 public final class AgentRuntime {
     private static AgentRuntime instance;
+    private static final String DEFAULT_POLICY = "; the probes run with the default policy";
 
     final long startedAtMillis = System.currentTimeMillis();
     final boolean attached;
@@ -58,6 +59,12 @@ public final class AgentRuntime {
         }
         rt.loaded = first;
         rt.instrumenter.install(first == null ? List.of() : first.bindings());
+        if (first != null) {
+            String p = registerPolicies(first);
+            if (p.endsWith(DEFAULT_POLICY)) { // a refusal; success needs no line
+                System.err.println("sonde: " + p);
+            }
+        }
         instance = rt;
         try {
             rt.control.start();
@@ -124,9 +131,23 @@ public final class AgentRuntime {
         if (prev != null) {
             prev.close();
         }
+        String policies = registerPolicies(next); // after prev.close(): its policy held the subsystem
         status.writeNow();
         return "loaded " + config + ": " + next.bindings().size() + " programs, " + next.maps().size() + " maps, "
-                + retransformed + " classes retransformed";
+                + retransformed + " classes retransformed" + (policies.isEmpty() ? "" : "; " + policies);
+    }
+
+    /**
+     * Registers a loaded file's struct_ops policies; "" when there are none, else what happened, for the reply
+     * and the log. A refusal leaves the programs running on the subsystem's default.
+     */
+    private static String registerPolicies(LoadedProbes l) {
+        try {
+            int n = l.registerPolicies(MapSource.MAPS);
+            return n == 0 ? "" : n + " struct_ops registered";
+        } catch (RuntimeException e) {
+            return e.getMessage() + DEFAULT_POLICY;
+        }
     }
 
     /** Detaches every program; the methods stay instrumented and run the empty fast path. */

@@ -295,13 +295,20 @@ public final class RelayMap extends BpfMap {
      * each sub-buffer is either whole or left out. The copy reads with {@link RelayReader}.
      */
     public void snapshot(Path dir) {
+        snapshot(dir, (file, shard) -> { });
+    }
+
+    /** {@link #snapshot(Path)}, telling {@code copied} each shard's file as soon as it is written (for progress). */
+    public void snapshot(Path dir, java.util.function.ObjIntConsumer<Path> copied) {
         SondeDir.ensureDir(dir);
         if (!readOnly) {
             publishTotals();
         }
         String base = names.base();
         for (int i = 0; i < numShards; i++) {
-            RelaySnapshot.copy(shards[i], dir.resolve(fileName(base, i)));
+            Path file = dir.resolve(fileName(base, i));
+            RelaySnapshot.copy(shards[i], file);
+            copied.accept(file, i);
         }
     }
 

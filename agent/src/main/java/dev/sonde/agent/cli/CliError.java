@@ -6,6 +6,8 @@ final class CliError extends RuntimeException {
     static final int USAGE = 2;
     static final int NOT_FOUND = 3;
     static final int FAILED = 1;
+    /** The JVM or its files belong to another user. */
+    static final int PERMISSION = 4;
 
     private final int exitCode;
 

@@ -23,13 +23,13 @@ final class ControlClient {
         return Files.exists(socket(pid)) && ProcessHandle.of(pid).isPresent();
     }
 
-    /** Sends {@code request}; returns the text after {@code ok}, or throws the agent's error as a {@link CliError}. */
-    static String call(long pid, String request) {
+    /**
+     * Sends {@code request}; returns the text after {@code ok}, or throws the agent's error as a {@link CliError}.
+     * {@code command} is the user's command line, named in the fixes of the errors.
+     */
+    static String call(long pid, String request, String command) {
+        JvmTarget.requireAgent(pid, command);
         Path sock = socket(pid);
-        if (!Files.exists(sock)) {
-            throw new CliError(CliError.NOT_FOUND, "JVM " + pid + " has no Sonde control socket at " + sock
-                    + "; start it with -javaagent:sonde-agent.jar, or use `sonde attach " + pid + " <probes.yaml>`");
-        }
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(sock));
             ch.write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8)));
@@ -45,8 +45,15 @@ final class ControlClient {
             throw new CliError(CliError.FAILED, reply.startsWith("error ") ? reply.substring(6) : "bad reply '" + reply
                     + "' from JVM " + pid + "; is its agent the same Sonde version?");
         } catch (IOException e) {
-            throw new CliError(CliError.FAILED, "cannot reach JVM " + pid + " through " + sock + " (" + e
-                    + "); check that the JVM runs and that you are its user", e);
+            String why = String.valueOf(e.getMessage());
+            if (why.contains("Permission denied") || e instanceof java.nio.file.AccessDeniedException) {
+                throw new CliError(CliError.PERMISSION, "no permission on " + sock + " of JVM " + pid + " (user "
+                        + JvmTarget.owner(pid) + "); run as that user: sudo -u " + JvmTarget.owner(pid) + " sonde "
+                        + command, e);
+            }
+            JvmTarget.requireAlive(pid); // it may have died meanwhile
+            throw new CliError(CliError.FAILED, "JVM " + pid + " does not answer on " + sock + " (" + why
+                    + "): its agent stopped; attach it again with `sonde attach " + pid + " <probes.yaml>`", e);
         }
     }
 }

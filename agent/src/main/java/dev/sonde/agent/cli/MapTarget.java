@@ -38,12 +38,23 @@ final class MapTarget {
         }
         long pid = Long.parseLong(target);
         Path procDir = SondeDir.processDir(pid);
+        if (JvmTarget.alive(pid)) {
+            JvmTarget.requireReachable(pid, null);
+        }
         if (!Files.isDirectory(procDir)) {
-            boolean alive = ProcessHandle.of(pid).isPresent();
-            throw new CliError(CliError.NOT_FOUND, alive
-                    ? "JVM " + pid + " has no Sonde maps in " + procDir + ": load the agent (-javaagent:sonde-agent.jar) "
-                            + "or point at its directory with --dir / SONDE_DIR"
-                    : "no such process " + pid + " and no maps it left in " + procDir + "; list JVMs with `sonde jvms`");
+            if (!JvmTarget.alive(pid)) {
+                throw new CliError(CliError.NOT_FOUND, "no such process " + pid + " and no maps it left in " + procDir
+                        + "; list JVMs with `sonde jvms`");
+            }
+            Path base = SondeDir.base();
+            if (Files.exists(base) && !Files.isExecutable(base)) {
+                throw new CliError(CliError.PERMISSION, "cannot enter the Sonde directory " + base + "; set SONDE_DIR "
+                        + "to a directory of yours, or run as its owner");
+            }
+            JvmTarget.requireJvm(pid);
+            throw new CliError(CliError.NOT_FOUND, "JVM " + pid + " has no Sonde maps in " + procDir + ": attach the "
+                    + "agent with `sonde attach " + pid + " <probes.yaml>`, or point at its directory with --dir / "
+                    + "SONDE_DIR");
         }
         return fromDir(procDir);
     }
@@ -101,10 +112,15 @@ final class MapTarget {
         }
         List<String> names = new ArrayList<>();
         for (Path p : mapFiles()) {
-            names.add(p.getFileName().toString());
+            try (BpfMap m = Maps.open(p)) {
+                names.add(p.getFileName().toString());
+            } catch (SondeException notAMap) {
+                // only maps are worth suggesting
+            }
         }
-        throw new CliError(CliError.NOT_FOUND, "no map '" + nameOrId + "' in " + description + "; maps there: "
-                + (names.isEmpty() ? "(none)" : String.join(", ", names)));
+        throw new CliError(CliError.NOT_FOUND, "no map '" + nameOrId + "' in " + description + (names.isEmpty()
+                ? ", and no map files at all; point at a <sonde dir>/<pid> directory or its maps/ folder"
+                : "; maps there: " + String.join(", ", names)));
     }
 
     static BpfMap openFile(Path p, boolean writable) {

@@ -67,7 +67,8 @@ final class MapViews {
                     output.printJson(out(), o);
                 } else {
                     PrintWriter out = out();
-                    out.printf("@%s (ns):%n%s", m.name(), Log2Histogram.format(counts));
+                    Term term = Term.of(spec);
+                    out.printf("%s%n%s", term.heading("@" + m.name() + " (ns):"), term.bars(Log2Histogram.format(counts)));
                     out.flush();
                 }
                 return 0;
@@ -159,7 +160,7 @@ final class MapViews {
                     output.printJson(out(), arr);
                 } else {
                     PrintWriter out = out();
-                    out.printf("@%s:%n", m.name());
+                    out.println(Term.of(spec).heading("@" + m.name() + ":"));
                     for (long[] r : shown) {
                         String label = labels.getOrDefault(r[0], Long.toString(r[0]));
                         out.printf("  %-56s %10d%n", label, r[1]);

@@ -6,16 +6,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.PrintWriter;
 import picocli.CommandLine.Option;
 
-/** bpftool's output switches, shared by every command: {@code -j/--json}, {@code -p/--pretty}, {@code --debug}. */
+/** bpftool's output switches, shared by every command: {@code -j/--json}, {@code -p/--pretty} ({@code --debug},
+ * {@code --color} and {@code --progress} are {@link SondeCli}'s, inherited by every command). */
 final class OutputOptions {
     @Option(names = {"-j", "--json"}, description = "Print JSON (stable field names, see docs/cli.md).")
     boolean json;
 
     @Option(names = {"-p", "--pretty"}, description = "Print human-readable JSON (implies --json).")
     boolean pretty;
-
-    @Option(names = "--debug", description = "Print stack traces with errors.")
-    boolean debug;
 
     boolean json() {
         return json || pretty;

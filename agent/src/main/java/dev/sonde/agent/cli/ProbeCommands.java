@@ -3,6 +3,8 @@ package dev.sonde.agent.cli;
 import com.sun.tools.attach.VirtualMachine;
 import com.sun.tools.attach.VirtualMachineDescriptor;
 import dev.sonde.maps.SondeDir;
+import dev.sonde.probes.config.ProbeFileException;
+import dev.sonde.probes.config.ProbeFileParser;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,57 +24,75 @@ final class ProbeCommands {
     private ProbeCommands() {
     }
 
+    /** A readable probe file that parses; the agent still verifies it against its maps and classes. */
     static Path probeFile(String file) {
         Path p = Paths.get(file).toAbsolutePath();
         if (!Files.isReadable(p)) {
             throw new CliError(CliError.NOT_FOUND, "probe file " + p + " is not readable; give the path of a YAML or "
                     + "JSON probe file");
         }
+        try {
+            ProbeFileParser.parse(p);
+        } catch (ProbeFileException e) {
+            throw new CliError(CliError.USAGE, e.getMessage(), e);
+        }
         return p;
     }
 
     static long pid(String s) {
-        try {
-            return Long.parseLong(s);
-        } catch (NumberFormatException e) {
-            throw new CliError(CliError.USAGE, "'" + s + "' is not a pid; list JVMs with `sonde jvms`");
+        return JvmTarget.pid(s);
+    }
+
+    /** The control commands: one request to the agent, its reply printed. */
+    abstract static class ControlCmd implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "<pid>") String pid;
+
+        abstract String request();
+
+        @Override
+        public Integer call() {
+            long p = pid(pid);
+            String request = request();
+            String command = spec.name() + " " + p + (request.startsWith("load ") ? " " + file() : "");
+            spec.commandLine().getOut().println(ControlClient.call(p, request, command));
+            return 0;
+        }
+
+        String file() {
+            return "";
         }
     }
 
     @Command(name = "load", description = "Replace the programs of a JVM running the agent with a probe file's.")
-    static final class Load implements Callable<Integer> {
-        @Spec CommandSpec spec;
-        @Parameters(index = "0", paramLabel = "<pid>") String pid;
+    static final class Load extends ControlCmd {
         @Parameters(index = "1", paramLabel = "<probes.yaml>") String file;
 
         @Override
-        public Integer call() {
-            spec.commandLine().getOut().println(ControlClient.call(pid(pid), "load " + probeFile(file)));
-            return 0;
+        String request() {
+            JvmTarget.requireAgent(pid(pid), "load " + pid + " " + file);
+            return "load " + probeFile(file);
+        }
+
+        @Override
+        String file() {
+            return file;
         }
     }
 
     @Command(name = "unload", description = "Detach every program of a JVM; its methods keep an empty hook.")
-    static final class Unload implements Callable<Integer> {
-        @Spec CommandSpec spec;
-        @Parameters(index = "0", paramLabel = "<pid>") String pid;
-
+    static final class Unload extends ControlCmd {
         @Override
-        public Integer call() {
-            spec.commandLine().getOut().println(ControlClient.call(pid(pid), "unload"));
-            return 0;
+        String request() {
+            return "unload";
         }
     }
 
     @Command(name = "detach", description = "Detach every program and restore the JVM's original bytecode.")
-    static final class Detach implements Callable<Integer> {
-        @Spec CommandSpec spec;
-        @Parameters(index = "0", paramLabel = "<pid>") String pid;
-
+    static final class Detach extends ControlCmd {
         @Override
-        public Integer call() {
-            spec.commandLine().getOut().println(ControlClient.call(pid(pid), "detach"));
-            return 0;
+        String request() {
+            return "detach";
         }
     }
 
@@ -85,27 +105,45 @@ final class ProbeCommands {
 
         @Override
         public Integer call() throws Exception {
+            long start = System.nanoTime();
             long p = pid(pid);
-            PrintWriter out = spec.commandLine().getOut();
+            String command = "attach " + p + (file == null ? "" : " " + file);
+            JvmTarget.requireAlive(p);
+            JvmTarget.requireReachable(p, command);
             String config = file == null ? null : probeFile(file).toString();
-            if (ControlClient.reachable(p)) {
-                out.println(config == null ? ControlClient.call(p, "status") : ControlClient.call(p, "load " + config));
+            PrintWriter out = spec.commandLine().getOut();
+            Term term = Term.of(spec);
+            term.step("attaching to " + p + " ...");
+            if (Files.exists(ControlClient.socket(p))) {
+                term.step("the agent runs already: " + (config == null ? "asking its status" : "loading " + config)
+                        + " through " + ControlClient.socket(p) + " ...");
+                String reply = ControlClient.call(p, config == null ? "status" : "load " + config, command);
+                term.step("done in " + Term.elapsed(start));
+                out.println(reply);
                 return 0;
+            }
+            JvmTarget.requireJvm(p);
+            if (JvmTarget.otherUser(p)) {
+                String who = JvmTarget.owner(p);
+                throw new CliError(CliError.PERMISSION, "JVM " + p + " runs as user " + who + ": attach as that user, so "
+                        + "that the agent writes a Sonde directory " + who + " owns: sudo -u " + who + " sonde " + command);
             }
             Path jar = agentJar();
             String args = "dir=" + SondeDir.base() + (config == null ? "" : ",config=" + config);
-            VirtualMachine vm;
+            VirtualMachine vm = AttachErrors.attach(p, command);
+            term.step("loading agent " + jar.getFileName() + (config == null ? "" : " with " + config) + " ...");
             try {
-                vm = VirtualMachine.attach(Long.toString(p));
-            } catch (Exception e) {
-                throw new CliError(CliError.FAILED, "cannot attach to JVM " + p + " (" + e + "); run as its user, and "
-                        + "on JDK 21+ start it with -XX:+EnableDynamicAgentLoading or with -javaagent instead", e);
-            }
-            try {
-                vm.loadAgent(jar.toString(), args);
+                AttachErrors.loadAgent(vm, p, jar, args);
             } finally {
                 vm.detach();
             }
+            if (!Files.exists(ControlClient.socket(p))) {
+                throw new CliError(CliError.FAILED, "the agent did not start in JVM " + p + " (no control socket "
+                        + ControlClient.socket(p) + "); that JVM's stderr has a `sonde: agent not started` line "
+                        + "saying why");
+            }
+            term.step(ControlClient.call(p, "status", command));
+            term.step("done in " + Term.elapsed(start));
             out.println("attached to " + p + (config == null ? "" : " with " + config) + "; control socket "
                     + ControlClient.socket(p));
             return 0;
@@ -128,16 +166,26 @@ final class ProbeCommands {
         private static final Pattern PROG = Pattern.compile("\"kind\"\\s*:");
 
         @Spec CommandSpec spec;
+        @Parameters(index = "0", arity = "0..1", paramLabel = "<pid>", description = "Only this JVM.") String pid;
 
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("%-8s %-10s %-9s %-8s %s%n", "PID", "AGENT", "STATE", "PROGS", "MAIN");
+            Long only = pid == null ? null : pid(pid);
+            if (only != null) {
+                JvmTarget.requireAlive(only);
+                JvmTarget.requireReachable(only, "jvms " + only);
+                JvmTarget.requireJvm(only);
+            }
+            out.println(Term.of(spec).heading(String.format("%-8s %-10s %-9s %-8s %s", "PID", "AGENT", "STATE", "PROGS",
+                    "MAIN")));
             List<Long> seen = new ArrayList<>();
             for (VirtualMachineDescriptor d : VirtualMachine.list()) {
-                long pid = pid(d.id());
-                seen.add(pid);
-                row(out, pid, d.displayName());
+                long p = pid(d.id());
+                if (only == null || only == p) {
+                    seen.add(p);
+                    row(out, p, d.displayName());
+                }
             }
             // JVMs with an agent that the attach mechanism does not list (-XX:+DisableAttachMechanism, other tmp).
             Path base = SondeDir.base();
@@ -146,13 +194,24 @@ final class ProbeCommands {
                     for (Path d : (Iterable<Path>) dirs::iterator) {
                         String n = d.getFileName().toString();
                         if (n.chars().allMatch(Character::isDigit) && !seen.contains(Long.parseLong(n))
+                                && (only == null || only == Long.parseLong(n))
                                 && ProcessHandle.of(Long.parseLong(n)).isPresent()
                                 && Files.exists(d.resolve("agent.json"))) {
+                            seen.add(Long.parseLong(n));
                             row(out, Long.parseLong(n), "?");
                         }
                     }
+                } catch (java.nio.file.AccessDeniedException e) {
+                    throw new CliError(CliError.PERMISSION, "cannot read the Sonde directory " + base + " (owned by "
+                            + Files.getOwner(base).getName() + "); set SONDE_DIR to a directory of yours, or run as "
+                            + "its owner", e);
                 }
             }
+            if (only != null && seen.isEmpty()) {
+                // A JVM the Attach API does not list (another tmp dir, -XX:-UsePerfData): shown without its main class.
+                row(out, only, "?");
+            }
+            out.flush();
             return 0;
         }
 

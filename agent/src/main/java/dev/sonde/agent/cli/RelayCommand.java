@@ -208,11 +208,31 @@ final class RelayCommand {
                 }
                 RelayMap relay = (RelayMap) m;
                 PrintWriter o = spec.commandLine().getOut();
-                o.printf("snapshotting %s (%d shards) to %s ...%n", relay.baseName(), relay.numShards(), out);
-                o.flush();
-                relay.snapshot(out.toAbsolutePath());
+                Term term = Term.of(spec);
+                long start = System.nanoTime();
+                long[] total = new long[1];
+                term.step("snapshotting " + relay.baseName() + " (" + relay.numShards() + " shards) to " + out + " ...");
+                relay.snapshot(out.toAbsolutePath(), (file, shard) -> {
+                    long size = file.toFile().length();
+                    total[0] += size;
+                    term.step("shard " + (shard + 1) + "/" + relay.numShards() + " copied: " + file.getFileName() + ", "
+                            + Term.bytes(size));
+                });
                 RelayReader.Result r = RelayReader.readAll(out.toAbsolutePath(), relay.baseName());
-                o.printf("%d records; read them with `sonde relay cat %s %s`%n", r.records().size(), out, relay.baseName());
+                term.step("done in " + Term.elapsed(start) + ": " + Term.bytes(total[0]));
+                if (output.json()) {
+                    ObjectNode j = F.objectNode();
+                    j.put("relay", relay.baseName());
+                    j.put("dir", out.toAbsolutePath().toString());
+                    j.put("shards", relay.numShards());
+                    j.put("bytes", total[0]);
+                    j.put("records", r.records().size());
+                    j.put("left_out_subbufs", r.leftOut());
+                    output.printJson(o, j);
+                } else {
+                    o.printf("%s: %d shards, %d records; read them with `sonde relay cat %s %s`%n", out,
+                            relay.numShards(), r.records().size(), out, relay.baseName());
+                }
                 o.flush();
                 printLosses(r);
                 return 0;

@@ -3,6 +3,7 @@ package dev.sonde.agent.cli;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code sonde}: bpftool for the JVM. Errors are one line naming the problem and the fix, with a non-zero exit
@@ -13,6 +14,18 @@ import picocli.CommandLine.Command;
         subcommands = {MapCommand.class, ProbeCommands.Jvms.class, ProbeCommands.Load.class,
             ProbeCommands.Unload.class, ProbeCommands.Attach.class, ProbeCommands.Detach.class, ProgCommand.class, RelayCommand.class, RingbufCommand.class, StructOpsCommand.class})
 public final class SondeCli {
+    @Option(names = "--color", paramLabel = "auto|always|never", scope = CommandLine.ScopeType.INHERIT,
+            description = "Colour headings, errors and histogram bars: auto (default: when stdout is a terminal and "
+                    + "NO_COLOR is unset), always, never.")
+    Term.ColorMode color = Term.ColorMode.AUTO;
+
+    @Option(names = "--progress", negatable = true, scope = CommandLine.ScopeType.INHERIT,
+            description = "Progress lines on stderr for attach and relay snapshot (default: when on a terminal).")
+    Boolean progress;
+
+    @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces with errors.")
+    boolean debug;
+
     private SondeCli() {
     }
 
@@ -21,22 +34,24 @@ public final class SondeCli {
         CommandLine cl = new CommandLine(new SondeCli());
         cl.setOut(out);
         cl.setErr(err);
-        boolean debug = java.util.Arrays.asList(args).contains("--debug");
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        SondeCli root = (SondeCli) cl.getCommand();
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (debug) {
+            if (root.debug) {
                 e.printStackTrace(err);
             }
+            Term term = Term.of(cmd.getCommandSpec());
             if (e instanceof CliError) {
-                err.println("sonde: " + e.getMessage());
+                err.println(term.error("sonde:") + " " + e.getMessage());
                 err.flush();
                 return ((CliError) e).exitCode();
             }
             if (e instanceof dev.sonde.maps.SondeException) {
-                err.println("sonde: " + e.getMessage());
+                err.println(term.error("sonde:") + " " + e.getMessage());
                 err.flush();
                 return CliError.FAILED;
             }
-            err.println("sonde: internal error: " + e + " (rerun with --debug and report it)");
+            err.println(term.error("sonde:") + " internal error: " + e + " (rerun with --debug and report it)");
             err.flush();
             return CliError.FAILED;
         });

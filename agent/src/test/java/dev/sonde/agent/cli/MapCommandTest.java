@@ -147,6 +147,21 @@ class MapCommandTest {
     }
 
     @Test
+    void aFileThatIsNotAMapIsNamedAndNeverSuggested(@TempDir Path tmp) throws Exception {
+        Files.writeString(tmp.resolve("junk"), "hello\n");
+        Files.copy(counts.path(), tmp.resolve("copy"));
+        Result junk = sonde("map", "dump", "--dir", tmp.toString(), "junk");
+        assertEquals(CliError.FAILED, junk.code);
+        assertEquals("sonde: not a Sonde map file: " + tmp.resolve("junk") + " (it is 6 bytes, shorter than the 4096-byte "
+                + "header); point at a file under <sonde dir>/<pid>/maps/\n", junk.err);
+        Result nope = sonde("map", "dump", "--dir", tmp.toString(), "nope");
+        assertEquals(CliError.NOT_FOUND, nope.code);
+        assertTrue(nope.err.endsWith("; maps there: copy\n"), nope.err);
+        Result debug = sonde("map", "dump", "--dir", tmp.toString(), "junk", "--debug");
+        assertTrue(debug.err.contains("\tat "), "--debug prints the stack trace: " + debug.err);
+    }
+
+    @Test
     void readsFilesOfAJvmThatIsGone(@TempDir Path tmp) throws Exception {
         Path maps = SondeDir.mapsDir();
         Files.copy(maps.resolve("cli_counts"), tmp.resolve("cli_counts"));

@@ -2,6 +2,7 @@ package dev.sonde.agent.cli;
 
 import static dev.sonde.agent.cli.MapCommandTest.sonde;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -85,7 +86,36 @@ class StreamCommandsTest {
             Result s = sonde("relay", "snapshot", PID, "cli_relay", "-o", snap.toString());
             assertEquals(0, s.code, s.err);
             assertTrue(s.out.contains("20 records"), s.out);
+            assertEquals("", s.err, "no progress off a terminal");
             assertEquals(r.out, sonde("relay", "cat", snap.toString(), "cli_relay").out);
+
+            // --progress: one line per shard copied, with its size, on stderr; stdout keeps only the result.
+            Result p = sonde("relay", "snapshot", PID, "cli_relay", "-o", tmp.resolve("snap2").toString(), "--progress");
+            assertEquals(0, p.code, p.err);
+            String[] steps = p.err.split("\n");
+            int shards = relay.numShards();
+            assertEquals(shards + 2, steps.length, p.err);
+            assertTrue(steps[0].startsWith("snapshotting cli_relay (" + shards + " shards) to "), p.err);
+            for (int i = 0; i < shards; i++) {
+                long size = Files.size(tmp.resolve("snap2").resolve("cli_relay#" + i));
+                assertTrue(steps[i + 1].startsWith("shard " + (i + 1) + "/" + shards + " copied: cli_relay#" + i + ", "),
+                        p.err);
+                assertTrue(steps[i + 1].endsWith(", " + Term.bytes(size)), p.err);
+            }
+            assertTrue(steps[shards + 1].matches("done in \\d+(\\.\\d)? m?s: .*"), p.err);
+            assertFalse(p.out.contains("shard "), p.out);
+
+            // -j with --progress: stdout is JSON alone, the progress stays on stderr.
+            Result j = sonde("relay", "snapshot", PID, "cli_relay", "-o", tmp.resolve("snap3").toString(), "-j",
+                    "--progress");
+            assertEquals(0, j.code, j.err);
+            JsonNode snapJson = new ObjectMapper().readTree(j.out);
+            assertEquals(20, snapJson.get("records").asInt());
+            assertEquals(shards, snapJson.get("shards").asInt());
+            assertTrue(j.err.startsWith("snapshotting cli_relay"), j.err);
+            Result quiet = sonde("relay", "snapshot", PID, "cli_relay", "-o", tmp.resolve("snap4").toString(),
+                    "--no-progress");
+            assertEquals("", quiet.err);
         }
     }
 

@@ -23,6 +23,13 @@ public final class MapDecl extends Located {
     @JsonProperty public int nSubbufs;
     /** Overwrite mode of a relay or ringbuf (the flight recorder). */
     @JsonProperty public boolean overwrite;
+    /**
+     * STRUCT_OPS only: the policy the map registers. {@code ratio} registers a {@code sampling_ops} whose
+     * {@code should_sample} records the share {@link #ratio} of spans (RatioSampler).
+     */
+    @JsonProperty public String policy;
+    /** The share of spans policy {@code ratio} records, 0 to 1. */
+    @JsonProperty public Double ratio;
 
     /** A map type as bpftool spells it ({@code hash}, {@code percpu_array}, ...). */
     public static final class TypeName {

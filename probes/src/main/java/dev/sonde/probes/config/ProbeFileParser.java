@@ -137,6 +137,9 @@ public final class ProbeFileParser {
         if (t == int.class || t == Integer.class || t == long.class || t == Long.class) {
             return "a whole number";
         }
+        if (t == double.class || t == Double.class) {
+            return "a number";
+        }
         if (t == boolean.class || t == Boolean.class) {
             return "true or false";
         }

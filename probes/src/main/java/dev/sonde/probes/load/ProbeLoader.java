@@ -50,6 +50,10 @@ public final class ProbeLoader {
         Map<String, BpfMap> byName = new HashMap<>();
         try {
             for (MapDecl d : file.maps) {
+                if (d.type != null && d.type.type == MapType.STRUCT_OPS) {
+                    declarePolicy(file.source, d, byName, out);
+                    continue;
+                }
                 BpfMap m = createMap(file.source, d, byName, out);
                 byName.put(m.name(), m);
             }
@@ -70,14 +74,34 @@ public final class ProbeLoader {
         }
     }
 
+    /** A STRUCT_OPS map: checked now, registered by {@link LoadedProbes#registerPolicies} (see {@link PolicyDecl}). */
+    private static void declarePolicy(String source, MapDecl d, Map<String, BpfMap> declared, LoadedProbes out) {
+        try {
+            if (d.name == null) {
+                throw new SondeException(Errno.EINVAL, "a map needs name: and type:; add the missing field");
+            }
+            if (declared.containsKey(d.name) || out.declaresPolicy(d.name)) {
+                throw new SondeException(Errno.EEXIST, "map '" + d.name + "' is declared twice; rename one");
+            }
+            if (out.policyCount() > 0) {
+                throw new SondeException(Errno.EBUSY, "struct_ops map '" + d.name + "': sampling_ops takes one policy "
+                        + "at a time and this file declares one already; remove one");
+            }
+            out.addPolicy(PolicyDecl.of(d));
+        } catch (SondeException e) {
+            throw ProbeFileException.at(source, d, e);
+        }
+    }
+
     private BpfMap createMap(String source, MapDecl d, Map<String, BpfMap> declared, LoadedProbes out) {
         try {
             if (d.name == null || d.type == null) {
                 throw new SondeException(Errno.EINVAL, "a map needs name: and type:; add the missing field");
             }
-            if (declared.containsKey(d.name)) {
+            if (declared.containsKey(d.name) || out.declaresPolicy(d.name)) {
                 throw new SondeException(Errno.EEXIST, "map '" + d.name + "' is declared twice; rename one");
             }
+            PolicyDecl.refuseFields(d);
             MapType t = d.type.type;
             MapSpec.Builder b = MapSpec.builder(t).name(d.name).keySize(d.keySize).valueSize(d.valueSize)
                     .maxEntries(d.maxEntries).numShards(d.numShards);
