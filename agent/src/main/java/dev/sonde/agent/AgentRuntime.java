@@ -49,6 +49,7 @@ public final class AgentRuntime {
             return;
         }
         SondeDir.ensureDir(SondeDir.processDir());
+        AppApiWatch.install(inst);
         AgentRuntime rt = new AgentRuntime(inst, attached);
         LoadedProbes first = null;
         if (a.config() != null && !a.config().isEmpty()) {

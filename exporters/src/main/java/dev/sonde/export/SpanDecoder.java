@@ -24,7 +24,9 @@ import java.util.List;
  * A {@link dev.sonde.probes.builtin.SpanLayout} record → an OTLP span. Trace and span ids are derived from
  * (salt, thread id, root call id) and (salt, thread id, call id) by a 64-bit mix, so a child decoded before its
  * parent (children exit first) already names the right parent and no state is kept between records; the salt,
- * random per exporter, keeps two runs' ids apart. Names come from {@link SpanNames}. Attributes:
+ * random per exporter, keeps two runs' ids apart. A record that carries the application's own trace context (layout
+ * version 2, the app's OpenTelemetry span current when the outermost call began) takes the app's trace id instead,
+ * and its root-most call (parent call id 0) gets the app's span as parent. Names come from {@link SpanNames}. Attributes:
  * {@code code.namespace} (class), {@code code.function} (method), {@code thread.id}, {@code arg0..argN} typed by
  * the method's parameter types (primitives only); an exception becomes an {@code exception} event
  * ({@code exception.type}) and status ERROR.
@@ -50,8 +52,10 @@ final class SpanDecoder {
     SondeSpanData decode(ByteBuffer rec) {
         ByteBuffer b = rec.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int base = b.position();
-        if (b.limit() - base != SIZE) {
-            throw new IllegalArgumentException("span record of " + (b.limit() - base) + " bytes, expected " + SIZE);
+        int size = b.limit() - base;
+        if (size != SIZE && size != SIZE_V1) {
+            throw new IllegalArgumentException("span record of " + size + " bytes, expected " + SIZE + " (or "
+                    + SIZE_V1 + ", version 1)");
         }
         int methodId = (int) b.getLong(base + METHOD_OFFSET);
         long threadId = b.getLong(base + THREAD_OFFSET);
@@ -63,6 +67,10 @@ final class SpanDecoder {
         long callId = b.getLong(base + CALL_ID_OFFSET);
         long parentCallId = b.getLong(base + PARENT_CALL_ID_OFFSET);
         long rootCallId = b.getLong(base + ROOT_CALL_ID_OFFSET);
+        long appTraceHi = size == SIZE ? b.getLong(base + APP_TRACE_HI_OFFSET) : 0;
+        long appTraceLo = size == SIZE ? b.getLong(base + APP_TRACE_LO_OFFSET) : 0;
+        long appParent = size == SIZE ? b.getLong(base + APP_PARENT_SPAN_OFFSET) : 0;
+        boolean inAppTrace = (appTraceHi | appTraceLo) != 0 && appParent != 0;
         if (nArgs < 0 || nArgs > MAX_ARGS) {
             throw new IllegalArgumentException("span record with " + nArgs + " arguments, at most " + MAX_ARGS);
         }
@@ -83,14 +91,18 @@ final class SpanDecoder {
             }
         }
 
-        String traceId = TraceId.fromLongs(nonZero(mix(salt ^ mix(threadId))),
-                nonZero(mix(mix(salt + threadId) + rootCallId)));
+        // Inside the application's own span: its trace, and the root-most call hangs under that span.
+        String traceId = inAppTrace ? TraceId.fromLongs(appTraceHi, appTraceLo)
+                : TraceId.fromLongs(nonZero(mix(salt ^ mix(threadId))), nonZero(mix(mix(salt + threadId) + rootCallId)));
         // A call nested past the tracked depth has no id of its own: its start time stands in.
         SpanContext ctx = SpanContext.create(traceId, spanId(threadId, callId != 0 ? callId : ~start),
                 TraceFlags.getSampled(), TraceState.getDefault());
-        SpanContext parent = parentCallId == 0 ? SpanContext.getInvalid()
-                : SpanContext.create(traceId, spanId(threadId, parentCallId), TraceFlags.getSampled(),
-                        TraceState.getDefault());
+        SpanContext parent = parentCallId != 0
+                ? SpanContext.create(traceId, spanId(threadId, parentCallId), TraceFlags.getSampled(),
+                        TraceState.getDefault())
+                : inAppTrace ? SpanContext.create(traceId, SpanId.fromLong(appParent), TraceFlags.getSampled(),
+                        TraceState.getDefault())
+                : SpanContext.getInvalid();
         long end = start + duration;
         StatusData status = StatusData.unset();
         List<EventData> events = Collections.emptyList();

@@ -1,0 +1,186 @@
+package dev.sonde.probes;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.ref.WeakReference;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The application's own OpenTelemetry span, read when an outermost instrumented call begins on a thread, so that
+ * Sonde's spans join the application's trace. Sonde cannot link to the application's OpenTelemetry API (its own copy
+ * is relocated, and the application's lives in another class loader, or, under the OpenTelemetry Java agent, as the
+ * agent's relocated copy on the bootstrap path), so the agent reports where the API appears ({@link #offer}, from a
+ * class-load watch) and the first capture after that resolves four method handles in it:
+ * {@code Span.current()}, {@code Span.getSpanContext()}, {@code SpanContext.getTraceId()} and {@code getSpanId()}.
+ *
+ * <p>Why {@code Span.current()} and not the storage's {@code ThreadLocal}: it goes through whatever
+ * {@code ContextStorage} the application configured (the Java agent's, a wrapper), and in the API it does not
+ * allocate: a thread-local read, an array scan for the span key, and two fields holding the ids as strings, parsed
+ * here digit by digit. The handles are typed {@code Object} and called with {@code invokeExact}: no boxing, no
+ * varargs array. The Java agent's copy wins over the application's: with that agent the application's API is only
+ * a bridge onto it, and reading through the bridge would wrap a span per call.
+ */
+public final class AppTraceContext {
+    /** Internal names the agent's class-load watch reports. */
+    public static final String API_SPAN = "io/opentelemetry/api/trace/Span";
+    public static final String JAVAAGENT_SPAN = "io/opentelemetry/javaagent/shaded/io/opentelemetry/api/trace/Span";
+
+    private static volatile Reader reader;
+    private static volatile boolean readerIsJavaagent;
+    /** Set by {@link #offer}; the next capture resolves it. One volatile read per capture otherwise. */
+    private static volatile boolean pending;
+    private static volatile WeakReference<ClassLoader> pendingApp;
+    private static volatile boolean pendingJavaagent;
+    private static final AtomicBoolean RESOLVING = new AtomicBoolean();
+
+    private AppTraceContext() {
+    }
+
+    /**
+     * The class {@code internalName} is being defined by {@code loader} (null: the bootstrap loader). Cheap and
+     * safe inside a class-file transformer: it stores a reference, it loads nothing.
+     */
+    public static void offer(String internalName, ClassLoader loader) {
+        if (JAVAAGENT_SPAN.equals(internalName)) {
+            pendingJavaagent = true;
+            pending = true;
+        } else if (API_SPAN.equals(internalName) && reader == null && pendingApp == null) {
+            // The first application loader seen: an application server with several copies gets the first one's.
+            pendingApp = new WeakReference<>(loader);
+            pending = true;
+        }
+    }
+
+    /** Whether an API was found and resolved; for status and tests. */
+    public static String source() {
+        Reader r = reader;
+        return r == null ? "none" : readerIsJavaagent ? "opentelemetry-javaagent" : "application";
+    }
+
+    /** Fills {@code ctx}'s application trace words from the calling thread's current span, or zeroes them. */
+    static void capture(ProbeContext ctx) {
+        if (pending) {
+            resolvePending();
+        }
+        Reader r = reader;
+        if (r == null) {
+            ctx.appContext(0, 0, 0);
+            return;
+        }
+        try {
+            r.read(ctx);
+        } catch (Throwable t) {
+            // The application's API misbehaved: this call simply has no parent; nothing reaches the application.
+            ctx.appContext(0, 0, 0);
+        }
+    }
+
+    /**
+     * Resolves what {@link #offer} reported, once, on the first thread to get here (the others go on without a
+     * context rather than wait). Allocates, once per API found.
+     */
+    private static void resolvePending() {
+        if (!RESOLVING.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            pending = false;
+            if (pendingJavaagent) {
+                pendingJavaagent = false;
+                Reader r = Reader.of("io.opentelemetry.javaagent.shaded.io.opentelemetry.api.trace.", null);
+                if (r != null) {
+                    readerIsJavaagent = true;
+                    reader = r;
+                }
+            }
+            WeakReference<ClassLoader> app = pendingApp;
+            if (app != null) {
+                ClassLoader l = app.get();
+                if (reader == null && l != null) {
+                    reader = Reader.of("io.opentelemetry.api.trace.", l);
+                }
+                pendingApp = reader == null ? null : pendingApp;
+            }
+        } finally {
+            RESOLVING.set(false);
+        }
+    }
+
+    /** Forgets what was found: for tests that offer another loader. */
+    static void reset() {
+        reader = null;
+        readerIsJavaagent = false;
+        pendingApp = null;
+        pendingJavaagent = false;
+        pending = false;
+    }
+
+    /** The four handles into one copy of the API. */
+    private static final class Reader {
+        private final MethodHandle current;
+        private final MethodHandle spanContext;
+        private final MethodHandle traceId;
+        private final MethodHandle spanId;
+
+        private Reader(MethodHandle current, MethodHandle spanContext, MethodHandle traceId, MethodHandle spanId) {
+            this.current = current;
+            this.spanContext = spanContext;
+            this.traceId = traceId;
+            this.spanId = spanId;
+        }
+
+        /** Null when the API is not there or not the API (a class of that name without these methods). */
+        static Reader of(String pkg, ClassLoader loader) {
+            try {
+                Class<?> span = Class.forName(pkg + "Span", false, loader);
+                Class<?> sc = Class.forName(pkg + "SpanContext", false, loader);
+                MethodHandles.Lookup l = MethodHandles.publicLookup();
+                MethodType objToString = MethodType.methodType(String.class, Object.class);
+                return new Reader(
+                        l.findStatic(span, "current", MethodType.methodType(span))
+                                .asType(MethodType.methodType(Object.class)),
+                        l.findVirtual(span, "getSpanContext", MethodType.methodType(sc))
+                                .asType(MethodType.methodType(Object.class, Object.class)),
+                        l.findVirtual(sc, "getTraceId", MethodType.methodType(String.class)).asType(objToString),
+                        l.findVirtual(sc, "getSpanId", MethodType.methodType(String.class)).asType(objToString));
+            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+                return null;
+            }
+        }
+
+        void read(ProbeContext ctx) throws Throwable {
+            Object span = (Object) current.invokeExact();
+            Object sc = (Object) spanContext.invokeExact(span);
+            String t = (String) traceId.invokeExact(sc);
+            String s = (String) spanId.invokeExact(sc);
+            if (t == null || s == null || t.length() != 32 || s.length() != 16) {
+                ctx.appContext(0, 0, 0);
+                return;
+            }
+            long hi = hex(t, 0);
+            long lo = hex(t, 16);
+            long sp = hex(s, 0);
+            // An invalid context has all-zero ids; a malformed one parses as -1 somewhere: both mean "none".
+            if (hi == -1 && lo == -1 || sp == -1 || (hi | lo) == 0 || sp == 0) {
+                ctx.appContext(0, 0, 0);
+            } else {
+                ctx.appContext(hi, lo, sp);
+            }
+        }
+
+        /** 16 lowercase hex digits from {@code at} as an unsigned long; -1 (all ones) for any other character. */
+        private static long hex(String s, int at) {
+            long v = 0;
+            for (int i = at; i < at + 16; i++) {
+                char c = s.charAt(i);
+                int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+                if (d < 0) {
+                    return -1;
+                }
+                v = v << 4 | d;
+            }
+            return v;
+        }
+    }
+}
