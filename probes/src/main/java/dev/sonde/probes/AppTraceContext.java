@@ -22,9 +22,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * a bridge onto it, and reading through the bridge would wrap a span per call.
  */
 public final class AppTraceContext {
-    /** Internal names the agent's class-load watch reports. */
-    public static final String API_SPAN = "io/opentelemetry/api/trace/Span";
-    public static final String JAVAAGENT_SPAN = "io/opentelemetry/javaagent/shaded/io/opentelemetry/api/trace/Span";
+    /**
+     * Internal names the agent's class-load watch reports. Spelt with '|' and computed: the agent jar's shading
+     * rewrites every string constant that names {@code io.opentelemetry} into Sonde's relocated package.
+     */
+    public static final String API_SPAN = name("io|opentelemetry|api|trace|Span", '/');
+    public static final String JAVAAGENT_SPAN = name("io|opentelemetry|javaagent|shaded|io|opentelemetry|api|trace|Span",
+            '/');
+    private static final String API_PKG = name("io|opentelemetry|api|trace|", '.');
+    private static final String JAVAAGENT_PKG = name("io|opentelemetry|javaagent|shaded|io|opentelemetry|api|trace|",
+            '.');
 
     private static volatile Reader reader;
     private static volatile boolean readerIsJavaagent;
@@ -35,6 +42,10 @@ public final class AppTraceContext {
     private static final AtomicBoolean RESOLVING = new AtomicBoolean();
 
     private AppTraceContext() {
+    }
+
+    private static String name(String bars, char sep) {
+        return bars.replace('|', sep);
     }
 
     /**
@@ -88,7 +99,7 @@ public final class AppTraceContext {
             pending = false;
             if (pendingJavaagent) {
                 pendingJavaagent = false;
-                Reader r = Reader.of("io.opentelemetry.javaagent.shaded.io.opentelemetry.api.trace.", null);
+                Reader r = Reader.of(JAVAAGENT_PKG, null);
                 if (r != null) {
                     readerIsJavaagent = true;
                     reader = r;
@@ -98,7 +109,7 @@ public final class AppTraceContext {
             if (app != null) {
                 ClassLoader l = app.get();
                 if (reader == null && l != null) {
-                    reader = Reader.of("io.opentelemetry.api.trace.", l);
+                    reader = Reader.of(API_PKG, l);
                 }
                 pendingApp = reader == null ? null : pendingApp;
             }
