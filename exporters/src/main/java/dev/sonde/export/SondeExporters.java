@@ -76,6 +76,8 @@ public final class SondeExporters implements AutoCloseable {
         this.file = file;
         this.shutdownTimeout = shutdownTimeout;
         this.config = config;
+        // Exceptions programs' dump requests come here (one exporter per JVM: the latest started serves them).
+        dev.sonde.probes.builtin.RelayDumps.sink(relays);
     }
 
     /** Starts with system properties and environment only. */
@@ -201,6 +203,7 @@ public final class SondeExporters implements AutoCloseable {
     /** Names the methods behind span records' method ids (the agent's hook table); set before the first ring. */
     public void spanNames(SpanNames names) {
         this.names = names;
+        relays.names(names);
     }
 
     /** Exports the span records of {@code ring} ({@link dev.sonde.probes.builtin.SpanLayout}) as OTLP spans. */
@@ -296,6 +299,7 @@ public final class SondeExporters implements AutoCloseable {
                 spans.close(deadline);
             }
         }
+        dev.sonde.probes.builtin.RelayDumps.clear(relays);
         relays.close();
         // The SDK's shutdown blocks in places (a periodic reader waits up to 5 s for its thread), so it runs on
         // a thread of its own and this call waits only as long as the shutdown timeout allows.
