@@ -76,6 +76,7 @@ class TraceContextIT {
                         libs, TraceContextApp.class, Integer.toString(N), "sdk")) {
             jvm.awaitReady(90);
             assertEquals("RESULT sum=" + expectedSum(), jvm.result(), "stderr " + jvm.err);
+            assertEquals("application", appTraceContext(jvm));
             assertEquals(0, jvm.stop(), "stderr " + jvm.err); // the agent's shutdown flushes Sonde's spans
             for (String l : jvm.out) {
                 if (l.startsWith("APPSPAN request ")) {
@@ -116,6 +117,7 @@ class TraceContextIT {
                     TraceContextApp.class, Integer.toString(N), "global")) {
                 jvm.awaitReady(120);
                 assertEquals("RESULT sum=" + expectedSum(), jvm.result(), "stderr " + jvm.err);
+                assertEquals("opentelemetry-javaagent", appTraceContext(jvm), "the Java agent's context wins");
                 assertEquals(0, jvm.stop(), "stderr " + jvm.err);
             }
             spans = receiver.awaitSpans(4 * N, Duration.ofSeconds(20));
@@ -176,6 +178,25 @@ class TraceContextIT {
         }
         assertEquals(N, steps);
         assertEquals(N, idles);
+    }
+
+    /** agent.json's {@code appTraceContext}, once the status writer (every second) has seen a capture. */
+    private static String appTraceContext(InteropJvm jvm) throws Exception {
+        Path f = jvm.processDir().resolve("agent.json");
+        String v = "missing";
+        for (int i = 0; i < 50; i++) {
+            try {
+                v = new com.fasterxml.jackson.databind.ObjectMapper().readTree(f.toFile()).path("appTraceContext")
+                        .asText("missing");
+            } catch (java.io.IOException notYet) {
+                v = "unreadable";
+            }
+            if (!v.equals("none") && !v.equals("missing") && !v.equals("unreadable")) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        return v;
     }
 
     private static List<String> names(List<Span> spans) {

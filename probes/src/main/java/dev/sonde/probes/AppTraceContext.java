@@ -63,7 +63,7 @@ public final class AppTraceContext {
         }
     }
 
-    /** Whether an API was found and resolved; for status and tests. */
+    /** Which API the captures read: {@code none}, {@code application} or {@code opentelemetry-javaagent} (agent.json). */
     public static String source() {
         Reader r = reader;
         return r == null ? "none" : readerIsJavaagent ? "opentelemetry-javaagent" : "application";
@@ -116,15 +116,6 @@ public final class AppTraceContext {
         } finally {
             RESOLVING.set(false);
         }
-    }
-
-    /** Forgets what was found: for tests that offer another loader. */
-    static void reset() {
-        reader = null;
-        readerIsJavaagent = false;
-        pendingApp = null;
-        pendingJavaagent = false;
-        pending = false;
     }
 
     /** The four handles into one copy of the API. */
