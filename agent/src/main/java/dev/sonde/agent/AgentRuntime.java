@@ -49,7 +49,9 @@ public final class AgentRuntime {
             return;
         }
         SondeDir.ensureDir(SondeDir.processDir());
-        AppApiWatch.install(inst);
+        if (a.appTraceContext()) {
+            AppApiWatch.install(inst);
+        }
         AgentRuntime rt = new AgentRuntime(inst, attached);
         LoadedProbes first = null;
         if (a.config() != null && !a.config().isEmpty()) {

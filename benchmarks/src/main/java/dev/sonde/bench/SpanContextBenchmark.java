@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -29,7 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * What joining the application's trace costs a {@code span} probe: the same probed method called inside an
  * application OpenTelemetry span ({@code inAppSpan}: Sonde reads the app's context through four method handles at
  * the outermost call) and with no app span current ({@code noAppSpan}: the same read, an invalid span). A drainer
- * thread empties the ring so every call writes a record. Goal: 0 B/op in both (check with {@code -prof gc}).
+ * thread empties the ring so every call writes a record. {@code api=none}: the same with
+ * {@code sonde.appTraceContext=false}, the span probe as before this feature (a fork of its own). Goal: 0 B/op in
+ * all (check with {@code -prof gc}).
  *
  * <pre>java -jar benchmarks/target/benchmarks.jar SpanContext -prof gc</pre>
  */
@@ -51,6 +54,10 @@ public class SpanContextBenchmark {
         }
     }
 
+    /** {@code app}: Sonde reads the application's context; {@code none}: turned off (Sonde looks for no API). */
+    @Param({"app", "none"})
+    public String api;
+
     private long x;
     private SdkTracerProvider provider;
     private Span appSpan;
@@ -70,6 +77,22 @@ public class SpanContextBenchmark {
                 "  - {class: " + Target.class.getName() + ", method: work, program: span, maps: [bench_spans]}",
                 ""));
         Target.work(0);
+        startApp();
+        AgentRuntime.start("config=" + config + (api.equals("app") ? "" : ",sonde.appTraceContext=false"),
+                ByteBuddyAgent.install(), true);
+        RingBuf ring = (RingBuf) Maps.byName("bench_spans");
+        drainer = new Thread(() -> {
+            try (RingBufConsumer c = RingBufConsumer.create(ring, r -> 0)) {
+                while (!stop) {
+                    c.poll(100);
+                }
+            }
+        }, "bench-drainer");
+        drainer.setDaemon(true);
+        drainer.start();
+    }
+
+    private void startApp() {
         // The "application's" API: loaded before the agent, found by the agent's scan of loaded classes.
         provider = SdkTracerProvider.builder().addSpanProcessor(new SpanProcessor() {
             @Override
@@ -91,17 +114,6 @@ public class SpanContextBenchmark {
             }
         }).build();
         appSpan = provider.get("bench").spanBuilder("request").startSpan();
-        AgentRuntime.start("config=" + config, ByteBuddyAgent.install(), true);
-        RingBuf ring = (RingBuf) Maps.byName("bench_spans");
-        drainer = new Thread(() -> {
-            try (RingBufConsumer c = RingBufConsumer.create(ring, r -> 0)) {
-                while (!stop) {
-                    c.poll(100);
-                }
-            }
-        }, "bench-drainer");
-        drainer.setDaemon(true);
-        drainer.start();
     }
 
     @Setup(Level.Iteration)
@@ -121,8 +133,9 @@ public class SpanContextBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws InterruptedException {
-        if (!AppTraceContext.source().equals("application")) {
-            throw new IllegalStateException("the app's API was not found: " + AppTraceContext.source());
+        String want = api.equals("app") ? "application" : "none";
+        if (!AppTraceContext.source().equals(want)) {
+            throw new IllegalStateException("api=" + api + " but Sonde found: " + AppTraceContext.source());
         }
         stop = true;
         drainer.join(5_000);

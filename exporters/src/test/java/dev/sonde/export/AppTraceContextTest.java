@@ -58,6 +58,7 @@ class AppTraceContextTest {
             assertTrue(request.getSpanContext().isValid(), "the app's span is a real one");
             try (Scope s = request.makeCurrent()) {
                 call(outer, inner);
+                call(outer, inner); // the same span context again: the thread's cached words
             } finally {
                 request.end();
             }
@@ -65,11 +66,15 @@ class AppTraceContextTest {
             assertEquals("application", AppTraceContext.source());
 
             List<SondeSpanData> spans = decode(ring);
-            assertEquals(4, spans.size());
+            assertEquals(6, spans.size());
             SondeSpanData in1 = spans.get(0);
             SondeSpanData out1 = spans.get(1);
-            SondeSpanData in2 = spans.get(2);
-            SondeSpanData out2 = spans.get(3);
+            SondeSpanData in2 = spans.get(4);
+            SondeSpanData out2 = spans.get(5);
+            assertEquals(request.getSpanContext().getTraceId(), spans.get(2).getTraceId());
+            assertEquals(request.getSpanContext().getSpanId(), spans.get(3).getParentSpanId(), "the second call too");
+            assertEquals(spans.get(3).getSpanId(), spans.get(2).getParentSpanId());
+            assertNotEquals(out1.getSpanId(), spans.get(3).getSpanId());
             assertEquals("App.inner", in1.getName());
             String appTrace = request.getSpanContext().getTraceId();
             assertEquals(appTrace, out1.getTraceId());

@@ -44,6 +44,8 @@ public final class ProbeContext {
     private long appTraceHi;
     private long appTraceLo;
     private long appSpan;
+    /** The application's span context those words came from: the same one next time needs no parsing. */
+    private Object appSpanContext;
     /** True while {@link AppTraceContext} calls the application's API: a probe on that API must not recurse. */
     private boolean capturing;
 
@@ -106,7 +108,7 @@ public final class ProbeContext {
     void pushCall() {
         if (depth == 0 && !capturing) {
             if (active) {
-                appContext(0, 0, 0); // called from inside a program: no application code runs from here
+                appContext(0, 0, 0, null); // called from inside a program: no application code runs from here
             } else {
                 capturing = true;
                 try {
@@ -130,10 +132,15 @@ public final class ProbeContext {
         }
     }
 
-    void appContext(long traceHi, long traceLo, long spanId) {
+    void appContext(long traceHi, long traceLo, long spanId, Object from) {
         appTraceHi = traceHi;
         appTraceLo = traceLo;
         appSpan = spanId;
+        appSpanContext = from;
+    }
+
+    Object appSpanContext() {
+        return appSpanContext;
     }
 
     void maps(BpfMap[] m) {
