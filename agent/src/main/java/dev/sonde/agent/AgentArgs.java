@@ -70,6 +70,25 @@ final class AgentArgs {
         return m;
     }
 
+    /**
+     * Whether span programs join the application's own OpenTelemetry traces: {@code sonde.appTraceContext=false} (agent
+     * argument, system property, or {@code SONDE_APPTRACECONTEXT}) turns it off; on by default.
+     */
+    boolean appTraceContext() {
+        String v = values.get("sonde.appTraceContext");
+        if (v == null) {
+            v = System.getProperty("sonde.appTraceContext", System.getenv("SONDE_APPTRACECONTEXT"));
+        }
+        if (v == null || v.isBlank() || v.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (v.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new IllegalArgumentException("sonde.appTraceContext='" + v + "' is not true or false; write "
+                + "sonde.appTraceContext=false to keep spans out of the application's traces");
+    }
+
     /** {@code failFast=true} in the arguments, or {@code -Dsonde.failFast=true}. */
     boolean failFast() {
         return Boolean.parseBoolean(values.getOrDefault("failFast", System.getProperty("sonde.failFast", "false")));

@@ -50,6 +50,9 @@ public final class AgentRuntime {
             return;
         }
         SondeDir.ensureDir(SondeDir.processDir());
+        if (a.appTraceContext()) {
+            AppApiWatch.install(inst);
+        }
         AgentRuntime rt = new AgentRuntime(inst, attached);
         LoadedProbes first = null;
         if (a.config() != null && !a.config().isEmpty()) {

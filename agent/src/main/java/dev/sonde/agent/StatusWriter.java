@@ -149,6 +149,8 @@ final class StatusWriter implements Runnable {
         root.put("transformErrors", rt.instrumenter.transformErrors.get());
         root.put("lastTransformError", rt.instrumenter.lastTransformError());
         root.put("bridgeErrors", Hooks.bridgeErrors());
+        // Whose OpenTelemetry context span programs join: none, application, opentelemetry-javaagent.
+        root.put("appTraceContext", dev.sonde.probes.AppTraceContext.source());
         return root;
     }
 }

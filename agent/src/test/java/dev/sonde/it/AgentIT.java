@@ -40,7 +40,7 @@ class AgentIT {
             "  - {name: exc, type: hash, keySize: 8, valueSize: 8, maxEntries: 64}",
             "  - {name: excnames, type: hash, keySize: 8, valueSize: 64, maxEntries: 64}",
             "  - {name: sums, type: hash, keySize: 8, valueSize: 8, maxEntries: 8}",
-            "  - {name: spans, type: ringbuf, maxEntries: 131072}",
+            "  - {name: spans, type: ringbuf, maxEntries: 262144}", // 1000 records of 152 bytes with their headers
             "  - {name: calllog, type: relay, subbufSize: 16384, nSubbufs: 8, numShards: 2}",
             "");
 

@@ -57,12 +57,16 @@ class ExportIT {
                 "  - {name: spans, type: ringbuf, maxEntries: 262144}",
                 "  - {name: outer_calls, type: hash, keySize: 8, valueSize: 8, maxEntries: 8}",
                 "  - {name: outer_log, type: relay, subbufSize: 65536, nSubbufs: 4, numShards: 1}",
+                "  - {name: fail_exc, type: hash, keySize: 8, valueSize: 8, maxEntries: 8}",
                 "probes:",
                 "  - {class: " + APP + ", method: outer, program: span, maps: [spans]}",
                 "  - {class: " + APP + ", method: inner, program: span, maps: [spans]}",
                 "  - {class: " + APP + ", method: fail, program: span, maps: [spans]}",
                 "  - {class: " + APP + ", method: outer, program: count, maps: [outer_calls]}",
                 "  - {class: " + APP + ", method: outer, program: record, maps: [outer_log]}",
+                // The throwing call dumps the relay's last minute: every outer line once more, as a trigger.
+                "  - {class: " + APP + ", method: fail, program: exceptions, maps: [fail_exc],"
+                        + " options: {dump: {relay: outer_log, lastSeconds: 60, minInterval: 1h}}}",
                 ""));
         try (OtlpReceiver receiver = OtlpReceiver.start()) {
             String endpoint = protocol.equals("grpc") ? receiver.grpcEndpoint() : receiver.httpEndpoint();
@@ -121,11 +125,33 @@ class ExportIT {
             assertEquals(1, points.size(), "one key (the method), one collection: " + points);
             assertEquals(CALLS, points.get(0).getAsInt());
 
-            List<io.opentelemetry.proto.logs.v1.LogRecord> logs = receiver.awaitLogRecords(CALLS, Duration.ofSeconds(10));
-            assertEquals(CALLS, logs.size(), "the relay's lines, each exported once");
+            List<io.opentelemetry.proto.logs.v1.LogRecord> logs = receiver.awaitLogRecords(2 * CALLS,
+                    Duration.ofSeconds(10));
+            assertEquals(2 * CALLS, logs.size(), "the relay's lines, once scheduled and once dumped");
             assertTrue(logs.stream().allMatch(l -> l.getBody().getStringValue().contains(" dev.sonde.it.ExportApp.outer ")),
                     "record lines: " + logs.get(0).getBody());
+            Map<String, List<String>> byReason = new HashMap<>();
+            for (io.opentelemetry.proto.logs.v1.LogRecord l : logs) {
+                byReason.computeIfAbsent(logAttr(l, "sonde.relay.reason"), k -> new ArrayList<>())
+                        .add(l.getBody().getStringValue());
+                if (logAttr(l, "sonde.relay.reason").equals("trigger")) {
+                    assertEquals("java.lang.IllegalStateException", logAttr(l, "sonde.trigger.exception"));
+                    assertEquals("dev.sonde.it.ExportApp.fail", logAttr(l, "sonde.trigger.method"));
+                }
+            }
+            assertEquals(CALLS, new java.util.HashSet<>(byReason.get("scheduled")).size(), "each line once, scheduled");
+            assertEquals(byReason.get("scheduled").stream().sorted().toList(),
+                    byReason.get("trigger").stream().sorted().toList(), "the dump: every line of the last minute");
         }
+    }
+
+    private static String logAttr(io.opentelemetry.proto.logs.v1.LogRecord l, String key) {
+        for (KeyValue kv : l.getAttributesList()) {
+            if (kv.getKey().equals(key)) {
+                return kv.getValue().getStringValue();
+            }
+        }
+        return "";
     }
 
     private static long attr(Span s, String key) {

@@ -3,6 +3,8 @@ package dev.sonde.export;
 import dev.sonde.maps.RelayMap;
 import dev.sonde.maps.RelayReader;
 import dev.sonde.maps.RelayRecord;
+import dev.sonde.probes.TargetMethod;
+import dev.sonde.probes.builtin.RelayDumps;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Value;
 import io.opentelemetry.api.logs.LogRecordBuilder;
@@ -30,13 +32,16 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li>{@link #exportSnapshot} (on demand, the CLI or control channel): every record present now;</li>
  *   <li>the schedule ({@code sonde.relay.exportInterval}): the records written since the previous pass;</li>
- *   <li>{@link #trigger} (an {@code exceptions} program, as JFR's dump on demand): the last N seconds, exported
- *       by this exporter's thread; the call itself only stores a time and unparks that thread.</li>
+ *   <li>{@link #trigger} (an {@code exceptions} program's {@code dump}, through {@link #dump}, as JFR's dump on
+ *       demand): the records of the last N seconds before the trigger, exported by this exporter's thread; the call
+ *       itself only stores the window and what asked for it, and unparks that thread. A dump's records also carry
+ *       {@code sonde.trigger.exception} (the exception's class) and {@code sonde.trigger.method}
+ *       ({@code Class.method} it left); each dump counts in {@code sonde.relay.dumps{outcome=exported}}.</li>
  * </ul>
  * A relay's overwritten sub-buffers and refused writes are reported as {@code sonde.records.dropped} causes
  * {@code relay_overwritten} (counted in sub-buffers, the unit the relay keeps) and {@code ring_full}.
  */
-public final class RelayExporter implements AutoCloseable {
+public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
     /** Relays one exporter serves; the trigger slots are preallocated so a trigger never allocates. */
     public static final int MAX_RELAYS = 64;
     static final AttributeKey<String> MAP = AttributeKey.stringKey("sonde.relay.map");
@@ -44,6 +49,8 @@ public final class RelayExporter implements AutoCloseable {
     static final AttributeKey<Long> LAP = AttributeKey.longKey("sonde.relay.lap");
     static final AttributeKey<Long> SEQ = AttributeKey.longKey("sonde.relay.seq");
     static final AttributeKey<String> REASON = AttributeKey.stringKey("sonde.relay.reason");
+    static final AttributeKey<String> TRIGGER_EXCEPTION = AttributeKey.stringKey("sonde.trigger.exception");
+    static final AttributeKey<String> TRIGGER_METHOD = AttributeKey.stringKey("sonde.trigger.method");
     private static final long NO_TRIGGER = Long.MAX_VALUE;
 
     private final Logger logger;
@@ -52,8 +59,17 @@ public final class RelayExporter implements AutoCloseable {
     private final RelayMap[] relays = new RelayMap[MAX_RELAYS];
     /** Per relay: the newest {@code timestamp} exported by the schedule, per shard. */
     private final long[][] watermarks = new long[MAX_RELAYS][];
-    /** Per relay: epoch nanoseconds from which a trigger asks for records, or NO_TRIGGER. */
+    /**
+     * Per relay: the relay clock's time ({@link System#nanoTime()}, the records' own {@code timestamp}, exact to the
+     * nanosecond) from which a trigger asks for records, or NO_TRIGGER.
+     */
     private final AtomicLongArray triggers = new AtomicLongArray(MAX_RELAYS);
+    /** Per relay: the relay clock's time of the latest trigger, the window's end. */
+    private final AtomicLongArray triggerEnds = new AtomicLongArray(MAX_RELAYS);
+    /** Per relay: the exception hash and method id of the latest {@link #dump}; 0 for a bare {@link #trigger}. */
+    private final AtomicLongArray causeException = new AtomicLongArray(MAX_RELAYS);
+    private final AtomicLongArray causeMethod = new AtomicLongArray(MAX_RELAYS);
+    private volatile SpanNames names = methodId -> null;
     private final List<AutoCloseable> registrations = new ArrayList<>();
     private final Thread thread;
     private int count;
@@ -66,6 +82,7 @@ public final class RelayExporter implements AutoCloseable {
         this.intervalNanos = interval.toNanos();
         for (int i = 0; i < MAX_RELAYS; i++) {
             triggers.set(i, NO_TRIGGER);
+            triggerEnds.set(i, Long.MIN_VALUE);
         }
         thread = new Thread(this::run, "sonde-relay-export");
         thread.setDaemon(true);
@@ -97,7 +114,41 @@ public final class RelayExporter implements AutoCloseable {
         if (slot < 0 || slot >= MAX_RELAYS || relays[slot] == null) {
             return -dev.sonde.maps.Errno.EINVAL;
         }
-        long since = System.currentTimeMillis() * 1_000_000L - lastNanos;
+        causeException.set(slot, 0);
+        causeMethod.set(slot, 0);
+        return window(slot, lastNanos);
+    }
+
+    /**
+     * {@link RelayDumps.Sink}: an {@code exceptions} program's dump request, on the application's thread. Finds the
+     * relay's slot by identity (a scan of at most {@link #MAX_RELAYS} references), notes the cause and triggers.
+     */
+    @Override
+    public int dump(RelayMap relay, long lastNanos, long exceptionKey, int methodId) {
+        for (int slot = 0; slot < MAX_RELAYS; slot++) {
+            if (relays[slot] == relay) {
+                causeException.set(slot, exceptionKey);
+                causeMethod.set(slot, methodId);
+                return window(slot, lastNanos);
+            }
+        }
+        return -dev.sonde.maps.Errno.ENOENT;
+    }
+
+    /** Names the method behind a dump's method id (the agent's hook table). */
+    public void names(SpanNames n) {
+        names = n;
+    }
+
+    private int window(int slot, long lastNanos) {
+        long now = System.nanoTime();
+        long since = now - lastNanos;
+        for (;;) {
+            long end = triggerEnds.get(slot);
+            if (end >= now || triggerEnds.compareAndSet(slot, end, now)) {
+                break;
+            }
+        }
         for (;;) {
             long cur = triggers.get(slot);
             // Keep the earliest start: two triggers in a row export one window covering both.
@@ -111,14 +162,15 @@ public final class RelayExporter implements AutoCloseable {
 
     /** On demand: exports every record {@code relay} holds now; returns how many. */
     public int exportSnapshot(RelayMap relay) {
-        return emit(relay, RelayReader.read(relay).records(), Long.MIN_VALUE, null, "on_demand");
+        return emit(relay, RelayReader.read(relay).records(), Long.MIN_VALUE, Long.MAX_VALUE, null, "on_demand", 0, 0);
     }
 
     /** One scheduled pass over every relay: records newer than the previous pass. Returns how many. */
     public synchronized int exportNew() {
         int n = 0;
         for (int i = 0; i < count; i++) {
-            n += emit(relays[i], RelayReader.read(relays[i]).records(), Long.MIN_VALUE, watermarks[i], "scheduled");
+            n += emit(relays[i], RelayReader.read(relays[i]).records(), Long.MIN_VALUE, Long.MAX_VALUE, watermarks[i],
+                    "scheduled", 0, 0);
         }
         return n;
     }
@@ -128,20 +180,31 @@ public final class RelayExporter implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             long since = triggers.getAndSet(i, NO_TRIGGER);
             if (since != NO_TRIGGER) {
-                n += emit(relays[i], RelayReader.read(relays[i]).records(), since, null, "trigger");
+                long until = triggerEnds.get(i);
+                n += emit(relays[i], RelayReader.read(relays[i]).records(), since, until, null, "trigger",
+                        causeException.get(i), (int) causeMethod.get(i));
+                telemetry.dumpExported();
             }
         }
         return n;
     }
 
-    private int emit(RelayMap relay, List<RelayRecord> records, long sinceEpochNanos, long[] watermark, String reason) {
+    /** {@code since}/{@code until}: the window in the relay's clock (records' {@code timestamp}), ends included. */
+    private int emit(RelayMap relay, List<RelayRecord> records, long since, long until,
+            long[] watermark, String reason, long causeKey, int causeMethodId) {
         long now = System.currentTimeMillis() * 1_000_000L;
+        String causeExc = causeKey == 0 ? null : names.exceptionName(causeKey);
+        String causeMeth = null;
+        if (causeMethodId != 0) {
+            TargetMethod m = names.method(causeMethodId);
+            causeMeth = m == null ? "method#" + causeMethodId : m.className() + "." + m.methodName();
+        }
         CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         int seq = 0;
         long[] newest = watermark == null ? null : watermark.clone();
         for (RelayRecord r : records) {
-            if (r.epochNanos() < sinceEpochNanos) {
+            if (r.timestamp() < since || r.timestamp() > until) {
                 continue;
             }
             if (watermark != null) {
@@ -158,6 +221,12 @@ public final class RelayExporter implements AutoCloseable {
                     .setAttribute(LAP, r.lap())
                     .setAttribute(SEQ, (long) seq++)
                     .setAttribute(REASON, reason);
+            if (causeExc != null) {
+                b.setAttribute(TRIGGER_EXCEPTION, causeExc);
+            }
+            if (causeMeth != null) {
+                b.setAttribute(TRIGGER_METHOD, causeMeth);
+            }
             String text = text(utf8, r.data());
             if (text != null) {
                 b.setBody(text);

@@ -80,6 +80,8 @@ public final class SondeExporters implements AutoCloseable {
         this.file = file;
         this.shutdownTimeout = shutdownTimeout;
         this.config = config;
+        // Exceptions programs' dump requests come here (one exporter per JVM: the latest started serves them).
+        dev.sonde.probes.builtin.RelayDumps.sink(relays);
     }
 
     /** Starts with system properties and environment only. */
@@ -224,6 +226,7 @@ public final class SondeExporters implements AutoCloseable {
     /** Names the methods behind span records' method ids (the agent's hook table); set before the first ring. */
     public void spanNames(SpanNames names) {
         this.names = names;
+        relays.names(names);
     }
 
     /** Exports the span records of {@code ring} ({@link dev.sonde.probes.builtin.SpanLayout}) as OTLP spans. */
@@ -323,6 +326,7 @@ public final class SondeExporters implements AutoCloseable {
                 spans.close(start + budget / 2);
             }
         }
+        dev.sonde.probes.builtin.RelayDumps.clear(relays);
         relays.close();
         awaitBounded(() -> sdk.getSdkLoggerProvider().shutdown(), start + budget / 4 * 3);
         synchronized (logExporters) {

@@ -21,7 +21,9 @@ import java.util.function.Supplier;
 /**
  * Sonde's own metrics, cumulative monotonic sums: {@code sonde.records.dropped{cause}} (every cause always
  * present, zeros included, so a dashboard can tell "none dropped" from "not reported"), {@code sonde.program.runs}
- * and {@code sonde.program.errors} per {@code program}. Sources are the counters the runtime already keeps (a
+ * and {@code sonde.program.errors} per {@code program}, and {@code sonde.relay.dumps} (an {@code exceptions}
+ * program's dump requests: {@code outcome=requested|rate_limited|unserved} per {@code program}, and
+ * {@code outcome=exported}, the dumps the relay exporter sent). Sources are the counters the runtime already keeps (a
  * ringbuf's drop count, a relay's overwritten count, a program's stats), read at collection time; the exporters'
  * own drops are counted here with {@link #dropped}.
  */
@@ -33,9 +35,11 @@ public final class SondeTelemetry implements MetricProducer {
     private static final String[] CAUSES = {RING_FULL, RELAY_OVERWRITTEN, EXPORT_FAILED, BATCH_DROPPED};
     private static final AttributeKey<String> CAUSE = AttributeKey.stringKey("cause");
     private static final AttributeKey<String> PROGRAM = AttributeKey.stringKey("program");
+    private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
     private static final InstrumentationScopeInfo SCOPE = InstrumentationScopeInfo.create("dev.sonde");
 
     private final AtomicLongArray own = new AtomicLongArray(CAUSES.length);
+    private final java.util.concurrent.atomic.AtomicLong dumpsExported = new java.util.concurrent.atomic.AtomicLong();
     private final List<Source> dropSources = new CopyOnWriteArrayList<>();
     private final List<Program> programs = new CopyOnWriteArrayList<>();
     private final List<Supplier<? extends Collection<? extends dev.sonde.probes.Program>>> programSources =
@@ -77,6 +81,16 @@ public final class SondeTelemetry implements MetricProducer {
     /** Counts records the exporters themselves dropped. Lock-free: called from export threads. */
     public void dropped(String cause, long n) {
         own.getAndAdd(cause(cause), n);
+    }
+
+    /** One relay dump (an {@code exceptions} program's trigger) exported. */
+    public void dumpExported() {
+        dumpsExported.incrementAndGet();
+    }
+
+    /** Relay dumps exported so far. */
+    public long dumpsExported() {
+        return dumpsExported.get();
     }
 
     /** Adds a running total of drops (a ringbuf's, a relay's); returns the handle that removes it. */
@@ -123,6 +137,8 @@ public final class SondeTelemetry implements MetricProducer {
         }
         List<LongPointData> runs = new ArrayList<>();
         List<LongPointData> errors = new ArrayList<>();
+        List<LongPointData> dumps = new ArrayList<>();
+        dumps.add(LongPointData.create(start, now, Attributes.of(OUTCOME, "exported"), dumpsExported.get()));
         for (Program p : programs) {
             runs.add(LongPointData.create(start, now, p.attrs, p.runs.getAsLong()));
             errors.add(LongPointData.create(start, now, p.attrs, p.errors.getAsLong()));
@@ -132,10 +148,20 @@ public final class SondeTelemetry implements MetricProducer {
                 Attributes a = Attributes.of(PROGRAM, p.name());
                 runs.add(LongPointData.create(start, now, a, p.stats().runCount()));
                 errors.add(LongPointData.create(start, now, a, p.stats().errors()));
+                if (p instanceof dev.sonde.probes.builtin.Exceptions e && e.dumpRelay() != null) {
+                    dumps.add(LongPointData.create(start, now, Attributes.of(PROGRAM, p.name(), OUTCOME, "requested"),
+                            e.dumpsRequested()));
+                    dumps.add(LongPointData.create(start, now, Attributes.of(PROGRAM, p.name(), OUTCOME,
+                            "rate_limited"), e.dumpsRateLimited()));
+                    dumps.add(LongPointData.create(start, now, Attributes.of(PROGRAM, p.name(), OUTCOME, "unserved"),
+                            e.dumpsUnserved()));
+                }
             }
         }
-        List<MetricData> out = new ArrayList<>(3);
+        List<MetricData> out = new ArrayList<>(4);
         out.add(sum(resource, "sonde.records.dropped", "Records Sonde dropped, by cause", "{record}", dropped));
+        out.add(sum(resource, "sonde.relay.dumps", "Relay dumps asked for by exceptions programs, by outcome", "{dump}",
+                dumps));
         if (!runs.isEmpty()) {
             out.add(sum(resource, "sonde.program.runs", "Runs of each probe program", "{run}", runs));
             out.add(sum(resource, "sonde.program.errors", "Exceptions thrown by each probe program", "{error}", errors));

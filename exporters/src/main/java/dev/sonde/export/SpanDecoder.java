@@ -20,9 +20,12 @@ import java.util.List;
  * A {@link dev.sonde.probes.builtin.SpanLayout} record → an OTLP span, decoded into a reused {@link SondeSpanData}.
  * Trace and span ids are derived from (salt, thread id, root call id) and (salt, thread id, call id) by a 64-bit mix,
  * so a child decoded before its parent (children exit first) already names the right parent and no state is kept
- * between records; the salt, random per exporter, keeps two runs' ids apart. Names come from {@link SpanNames}.
- * Attributes: {@code code.namespace} (class), {@code code.function} (method), {@code thread.id}, {@code arg0..argN}
- * typed by the method's parameter types (primitives only); an exception becomes an {@code exception} event
+ * between records; the salt, random per exporter, keeps two runs' ids apart. A record that carries the application's
+ * own trace context (layout version 2, the app's OpenTelemetry span current when the outermost call began) takes the
+ * app's trace id instead, and its root-most call (parent call id 0) gets the app's span as parent. Names come from
+ * {@link SpanNames}. Attributes: {@code code.namespace} (class), {@code code.function} (method), {@code thread.id},
+ * {@code arg0..argN} typed by the method's parameter types (primitives only); an exception becomes an
+ * {@code exception} event
  * ({@code exception.type}) and status ERROR.
  *
  * <p>What a record costs on this (export) thread: the hex id strings the SDK's {@code SpanContext} requires and the
@@ -59,6 +62,9 @@ final class SpanDecoder {
     private long lastTraceThread;
     private long lastTraceRoot;
     private String lastTraceId;
+    private long lastAppTraceHi;
+    private long lastAppTraceLo;
+    private String lastAppTraceId;
 
     SpanDecoder(long salt, SpanNames names) {
         this.salt = salt;
@@ -70,8 +76,9 @@ final class SpanDecoder {
      * record that does not parse (then {@code into} holds no span).
      */
     void decode(byte[] rec, int length, SondeSpanData into) {
-        if (length != SIZE) {
-            throw new IllegalArgumentException("span record of " + length + " bytes, expected " + SIZE);
+        if (length != SIZE && length != SIZE_V1) {
+            throw new IllegalArgumentException("span record of " + length + " bytes, expected " + SIZE + " (or "
+                    + SIZE_V1 + ", version 1)");
         }
         int methodId = (int) (long) LONG.get(rec, METHOD_OFFSET);
         long threadId = (long) LONG.get(rec, THREAD_OFFSET);
@@ -83,6 +90,10 @@ final class SpanDecoder {
         long callId = (long) LONG.get(rec, CALL_ID_OFFSET);
         long parentCallId = (long) LONG.get(rec, PARENT_CALL_ID_OFFSET);
         long rootCallId = (long) LONG.get(rec, ROOT_CALL_ID_OFFSET);
+        long appTraceHi = length == SIZE ? (long) LONG.get(rec, APP_TRACE_HI_OFFSET) : 0;
+        long appTraceLo = length == SIZE ? (long) LONG.get(rec, APP_TRACE_LO_OFFSET) : 0;
+        long appParent = length == SIZE ? (long) LONG.get(rec, APP_PARENT_SPAN_OFFSET) : 0;
+        boolean inAppTrace = (appTraceHi | appTraceLo) != 0 && appParent != 0;
         if (nArgs < 0 || nArgs > MAX_ARGS) {
             throw new IllegalArgumentException("span record with " + nArgs + " arguments, at most " + MAX_ARGS);
         }
@@ -107,14 +118,27 @@ final class SpanDecoder {
             }
         }
 
-        if (threadId != lastTraceThread || rootCallId != lastTraceRoot || lastTraceId == null) {
-            lastTraceThread = threadId;
-            lastTraceRoot = rootCallId;
-            lastTraceId = hex(nonZero(mix(salt ^ mix(threadId))), nonZero(mix(mix(salt + threadId) + rootCallId)));
+        // Inside the application's own span: its trace, and the root-most call hangs under that span.
+        String traceId;
+        if (inAppTrace) {
+            if (appTraceHi != lastAppTraceHi || appTraceLo != lastAppTraceLo || lastAppTraceId == null) {
+                lastAppTraceHi = appTraceHi;
+                lastAppTraceLo = appTraceLo;
+                lastAppTraceId = hex(appTraceHi, appTraceLo);
+            }
+            traceId = lastAppTraceId;
+        } else {
+            if (threadId != lastTraceThread || rootCallId != lastTraceRoot || lastTraceId == null) {
+                lastTraceThread = threadId;
+                lastTraceRoot = rootCallId;
+                lastTraceId = hex(nonZero(mix(salt ^ mix(threadId))), nonZero(mix(mix(salt + threadId) + rootCallId)));
+            }
+            traceId = lastTraceId;
         }
         // A call nested past the tracked depth has no id of its own: its start time stands in.
         String spanId = callId != 0 ? ownSpanId(threadId, callId) : spanId(threadId, ~start);
-        String parentSpanId = parentCallId == 0 ? null : parentSpanId(threadId, parentCallId);
+        String parentSpanId = parentCallId != 0 ? parentSpanId(threadId, parentCallId)
+                : inAppTrace ? hex16(appParent) : null;
         long end = start + duration;
         StatusData status = StatusData.unset();
         List<EventData> events = Collections.emptyList();
@@ -123,7 +147,7 @@ final class SpanDecoder {
             status = StatusData.create(StatusCode.ERROR, excType);
             events = List.of(EventData.create(end, "exception", Attributes.of(EXCEPTION_TYPE, excType)));
         }
-        into.set(m.spanName, lastTraceId, spanId, parentSpanId, status, start, end, events);
+        into.set(m.spanName, traceId, spanId, parentSpanId, status, start, end, events);
     }
 
     private Method method(int id) {
@@ -171,6 +195,11 @@ final class SpanDecoder {
 
     private String spanId(long threadId, long callId) {
         long v = nonZero(mix(salt + threadId * 0x9E3779B97F4A7C15L + callId));
+        putHex(v, 0);
+        return new String(hex, 0, 16, StandardCharsets.ISO_8859_1);
+    }
+
+    private String hex16(long v) {
         putHex(v, 0);
         return new String(hex, 0, 16, StandardCharsets.ISO_8859_1);
     }

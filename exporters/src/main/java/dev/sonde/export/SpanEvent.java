@@ -8,7 +8,7 @@ import java.nio.ByteBuffer;
  * reads stay as few cache lines as the records themselves.
  */
 final class SpanEvent {
-    byte[] data = new byte[128];
+    byte[] data = new byte[dev.sonde.probes.builtin.SpanLayout.SIZE];
     int length;
 
     void copyFrom(ByteBuffer rec) {

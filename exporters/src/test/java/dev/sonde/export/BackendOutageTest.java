@@ -114,6 +114,9 @@ class BackendOutageTest {
             for (int i = 0; i < SpanLayout.MAX_ARGS; i++) {
                 ring.putLong(h, SpanLayout.ARGS_OFFSET + 8 * i, 0);
             }
+            ring.putLong(h, SpanLayout.APP_TRACE_HI_OFFSET, 0);
+            ring.putLong(h, SpanLayout.APP_TRACE_LO_OFFSET, 0);
+            ring.putLong(h, SpanLayout.APP_PARENT_SPAN_OFFSET, 0);
             ring.commit(h, 0);
         }
     }

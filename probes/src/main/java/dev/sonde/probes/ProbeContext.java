@@ -40,6 +40,14 @@ public final class ProbeContext {
     private long callSeq;
     /** True while a program runs on this thread: a probe hit from inside a program is skipped, as bpf_prog_active does. */
     private boolean active;
+    /** The application's span when the outermost tracked call began ({@link AppTraceContext}); 0s for none. */
+    private long appTraceHi;
+    private long appTraceLo;
+    private long appSpan;
+    /** The application's span context those words came from: the same one next time needs no parsing. */
+    private Object appSpanContext;
+    /** True while {@link AppTraceContext} calls the application's API: a probe on that API must not recurse. */
+    private boolean capturing;
 
     @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs JDK 19
     ProbeContext() {
@@ -93,8 +101,23 @@ public final class ProbeContext {
         thrown = t;
     }
 
-    /** A tracked call begins: it gets the thread's next call id. */
+    /**
+     * A tracked call begins: it gets the thread's next call id. An outermost one also reads the application's
+     * current OpenTelemetry span, which the whole call tree then joins.
+     */
     void pushCall() {
+        if (depth == 0 && !capturing) {
+            if (active) {
+                appContext(0, 0, 0, null); // called from inside a program: no application code runs from here
+            } else {
+                capturing = true;
+                try {
+                    AppTraceContext.capture(this);
+                } finally {
+                    capturing = false;
+                }
+            }
+        }
         long id = ++callSeq;
         if (depth < MAX_DEPTH) {
             calls[depth] = id;
@@ -107,6 +130,17 @@ public final class ProbeContext {
         if (depth > 0) {
             depth--;
         }
+    }
+
+    void appContext(long traceHi, long traceLo, long spanId, Object from) {
+        appTraceHi = traceHi;
+        appTraceLo = traceLo;
+        appSpan = spanId;
+        appSpanContext = from;
+    }
+
+    Object appSpanContext() {
+        return appSpanContext;
     }
 
     void maps(BpfMap[] m) {
@@ -141,6 +175,24 @@ public final class ProbeContext {
     /** The outermost tracked call's id on this thread's stack: one per trace. */
     public long rootCallId() {
         return depth == 0 ? 0 : calls[0];
+    }
+
+    /**
+     * The high 64 bits of the application's own trace id (its OpenTelemetry span current when the outermost
+     * instrumented call on this thread began), 0 when it had none; see {@link AppTraceContext}.
+     */
+    public long appTraceIdHigh() {
+        return appTraceHi;
+    }
+
+    /** The low 64 bits of the application's trace id, 0 when none. */
+    public long appTraceIdLow() {
+        return appTraceLo;
+    }
+
+    /** The application's span id at the outermost call's start: the parent of Sonde's root span; 0 when none. */
+    public long appParentSpanId() {
+        return appSpan;
     }
 
     /** The instrumented method's hook id; progs.json maps it to the class, name and descriptor. */

@@ -68,7 +68,7 @@ final class RingbufCommand {
                 boolean spans = fedBySpan(progs, m.name());
                 Map<Long, String> methods = MapViews.methodTable(progs);
                 try (RingBufConsumer c = RingBufConsumer.create((RingBuf) m, rec -> {
-                    out.println(spans && rec.remaining() == SpanLayout.SIZE ? span(rec, methods) : line(rec));
+                    out.println(spans && (rec.remaining() == SpanLayout.SIZE || rec.remaining() == SpanLayout.SIZE_V1) ? span(rec, methods) : line(rec));
                     return ++seen[0] >= count ? -1 : 0;
                 })) {
                     long idleSince = System.nanoTime();
@@ -107,7 +107,7 @@ final class RingbufCommand {
         return false;
     }
 
-    /** One span record: {@code <start> <Class.method> tid=<tid> <duration> [threw <hash>]}. */
+    /** One span record: {@code <start> <Class.method> tid=<tid> <duration> [threw <hash>] [trace <app trace id>]}. */
     static String span(ByteBuffer rec, Map<Long, String> methods) {
         ByteBuffer b = rec.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int at = b.position();
@@ -115,9 +115,13 @@ final class RingbufCommand {
         long start = b.getLong(at + SpanLayout.START_OFFSET);
         long dur = b.getLong(at + SpanLayout.DURATION_OFFSET);
         boolean threw = (b.getInt(at + SpanLayout.FLAGS_OFFSET) & SpanLayout.THREW) != 0;
-        return String.format("%s  %-28s tid=%-4d %10.3f ms%s", Instant.ofEpochSecond(0, start),
+        boolean v2 = b.remaining() == SpanLayout.SIZE;
+        long hi = v2 ? b.getLong(at + SpanLayout.APP_TRACE_HI_OFFSET) : 0;
+        long lo = v2 ? b.getLong(at + SpanLayout.APP_TRACE_LO_OFFSET) : 0;
+        return String.format("%s  %-28s tid=%-4d %10.3f ms%s%s", Instant.ofEpochSecond(0, start),
                 methods.getOrDefault(method, "method#" + method), b.getLong(at + SpanLayout.THREAD_OFFSET),
-                dur / 1e6, threw ? String.format("  threw 0x%016x", b.getLong(at + SpanLayout.VALUE_OFFSET)) : "");
+                dur / 1e6, threw ? String.format("  threw 0x%016x", b.getLong(at + SpanLayout.VALUE_OFFSET)) : "",
+                (hi | lo) != 0 ? String.format("  trace %016x%016x", hi, lo) : "");
     }
 
     /** Printable UTF-8/ASCII text as itself, anything else as hex bytes. */

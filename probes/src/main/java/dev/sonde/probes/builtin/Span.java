@@ -12,7 +12,8 @@ import java.util.EnumSet;
 
 /**
  * {@code span}: one {@link SpanLayout} record per finished call (normal or exceptional) into a ringbuf, with the
- * call ids that nest it under its caller and the raw argument words, reserved
+ * call ids that nest it under its caller, the raw argument words and the application's own trace context (the
+ * OpenTelemetry span current when the outermost call began, {@link dev.sonde.probes.AppTraceContext}), reserved
  * and committed in place: nothing is copied or allocated. A full ring drops the record (a map error in the stats,
  * and the ring's own drop count).
  */
@@ -72,6 +73,9 @@ public final class Span extends Program {
             // Every word written: a reserved record holds whatever an earlier lap of the ring left there.
             ring.putLong(h, SpanLayout.ARGS_OFFSET + 8 * i, i < n ? ctx.argLong(i) : 0);
         }
+        ring.putLong(h, SpanLayout.APP_TRACE_HI_OFFSET, ctx.appTraceIdHigh());
+        ring.putLong(h, SpanLayout.APP_TRACE_LO_OFFSET, ctx.appTraceIdLow());
+        ring.putLong(h, SpanLayout.APP_PARENT_SPAN_OFFSET, ctx.appParentSpanId());
         ring.commit(h, 0);
         SamplingPolicy.onSpanEnd(ctx.methodId(), d);
     }

@@ -33,7 +33,7 @@ public final class ProbeLoader {
     public static final Map<String, Set<String>> BUILTINS = Map.of(
             "count", Set.of("arg"),
             "latency", Set.of(),
-            "exceptions", Set.of(),
+            "exceptions", Set.of("dump"),
             "span", Set.of(),
             "record", Set.of());
 
@@ -198,7 +198,8 @@ public final class ProbeLoader {
                 break;
             default:
                 needMaps(d, 1, 2, "the hash to count into, then optionally the name table");
-                p = new Exceptions(name, maps.apply(names.get(0)), names.size() > 1 ? maps.apply(names.get(1)) : null);
+                p = new Exceptions(name, maps.apply(names.get(0)), names.size() > 1 ? maps.apply(names.get(1)) : null,
+                        DumpOption.parse(d.options.get("dump"), maps));
                 break;
         }
         out.addBinding(new Binding(d.type, d.method != null ? d.method : MethodPattern.of("*"), d.descriptor, p));
