@@ -47,6 +47,14 @@ public final class RingBuf extends BpfMap {
     /** The consumer thread while it is about to park, for the committing producer to unpark. */
     volatile Thread waiter;
     private final RingBufReader reader;
+    /**
+     * The producers' copy of the consumer position (at {@link #CACHED}, a cache line away from anything else), as
+     * the Disruptor's gating-sequence cache: reserve reads the real position, on the consumer's hot line, only when
+     * the copy says the record would not fit. The copy only lags, so a record it admits always fits.
+     */
+    private final long[] consumerCache = new long[2 * CACHED];
+    private static final int CACHED = 8;
+    private static final java.lang.invoke.VarHandle CACHE = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
 
     RingBuf(MapSpec spec, int id, MapFile file, boolean readOnly, boolean remote) {
         super(spec, id, file, readOnly);
@@ -116,9 +124,15 @@ public final class RingBuf extends BpfMap {
                 if (!makeRoom(newP)) {
                     return drop();
                 }
-            } else if (newP - (long) MapMemory.LONG.getAcquire(mem, CONSUMER_POS_OFFSET) > mask) {
+            } else if (newP - (long) CACHE.getAcquire(consumerCache, CACHED) > mask) {
                 // Acquire on the consumer position: its reads of the freed space happened before we reuse it.
-                return drop();
+                long c = (long) MapMemory.LONG.getAcquire(mem, CONSUMER_POS_OFFSET);
+                if (newP - c > mask) {
+                    return drop();
+                }
+                // Release, paired with the acquire above: a producer that admits a record by the copy inherits
+                // the consumer's happens-before. Racing refreshes may store an older value: it only lags more.
+                CACHE.setRelease(consumerCache, CACHED, c);
             }
             // CAS where the kernel takes a spin lock: a loser retries at once, nobody waits for a descheduled holder.
             if (MapMemory.LONG.compareAndSet(mem, PRODUCER_POS_OFFSET, p, newP)) {

@@ -76,6 +76,9 @@ final class RingBufReader {
     int consume(RingBufCallback cb, int max) {
         // Opaque: this thread is the only writer of the consumer position.
         long c = (long) MapMemory.LONG.getOpaque(consBuf, consOffset);
+        // The producer position, re-read only once the records up to it are consumed: every producer moves it, so
+        // each read of it is likely a cache miss.
+        long p = ring.producerPos();
         int n = 0;
         while (n < max) {
             if (ring.overwrite) {
@@ -85,8 +88,11 @@ final class RingBufReader {
                     MapMemory.LONG.setRelease(consBuf, consOffset, c);
                 }
             }
-            if (c >= ring.producerPos()) {
-                break;
+            if (c >= p) {
+                p = ring.producerPos();
+                if (c >= p) {
+                    break;
+                }
             }
             int lenWord = headerAt(c);
             if ((lenWord & BUSY_BIT) != 0) {
