@@ -1,6 +1,7 @@
 package dev.sonde.export;
 
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
+import io.opentelemetry.sdk.common.CompletableResultCode;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -39,6 +40,18 @@ final class ExportHealth {
         String base = props.getString("otel.exporter.otlp.endpoint",
                 protocol.equals("grpc") ? "http://localhost:4317" : "http://localhost:4318");
         return props.getString("otel.exporter.otlp." + signal + ".endpoint", base) + " (" + protocol + ")";
+    }
+
+    /** Reports how {@code r} ends, once it does; returns it. */
+    CompletableResultCode watch(CompletableResultCode r) {
+        r.whenComplete(() -> {
+            if (r.isSuccess()) {
+                succeeded();
+            } else {
+                failed();
+            }
+        });
+        return r;
     }
 
     /** An export failed after the exporter's own retries. */

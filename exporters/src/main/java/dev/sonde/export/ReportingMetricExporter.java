@@ -21,15 +21,7 @@ final class ReportingMetricExporter implements MetricExporter {
 
     @Override
     public CompletableResultCode export(Collection<MetricData> metrics) {
-        CompletableResultCode r = delegate.export(metrics);
-        r.whenComplete(() -> {
-            if (r.isSuccess()) {
-                health.succeeded();
-            } else {
-                health.failed();
-            }
-        });
-        return r;
+        return health.watch(delegate.export(metrics));
     }
 
     @Override

@@ -17,15 +17,7 @@ final class ReportingSpanExporter implements SpanExporter {
 
     @Override
     public CompletableResultCode export(Collection<SpanData> spans) {
-        CompletableResultCode r = delegate.export(spans);
-        r.whenComplete(() -> {
-            if (r.isSuccess()) {
-                health.succeeded();
-            } else {
-                health.failed();
-            }
-        });
-        return r;
+        return health.watch(delegate.export(spans));
     }
 
     @Override
