@@ -87,17 +87,7 @@ public final class AttachPoint {
         if (directEntry) {
             runDirect(entry, methodId, a0, a1, a2, a3, a4, a5);
         } else if (entry.length != 0) {
-            ProbeContext ctx = ProbeContext.current();
-            if (ctx.enter()) {
-                try {
-                    ctx.set(method, ProbeKind.ENTRY, a0, a1, a2, a3, a4, a5);
-                    runAll(entry, ctx);
-                } finally {
-                    ctx.leave();
-                }
-            } else {
-                missAll(entry);
-            }
+            runWithContext(a0, a1, a2, a3, a4, a5);
         }
         if (!exits) {
             return NO_EXIT;
@@ -105,6 +95,24 @@ public final class AttachPoint {
         // Read the clock after the entry programs, so their cost is not in the method's duration. Bit 0 says
         // whether this entry pushed a call id: the exit pops by it, even if the programs were swapped meanwhile.
         return !timed ? NO_START : tracked ? System.nanoTime() | 1L : System.nanoTime() & ~1L;
+    }
+
+    /**
+     * The entry programs that need the thread's context. A method of its own so that the context-free path stays
+     * small enough for the JIT to inline the bridge into the probed method.
+     */
+    private void runWithContext(long a0, long a1, long a2, long a3, long a4, long a5) {
+        ProbeContext ctx = ProbeContext.current();
+        if (ctx.enter()) {
+            try {
+                ctx.set(method, ProbeKind.ENTRY, a0, a1, a2, a3, a4, a5);
+                runAll(entry, ctx);
+            } finally {
+                ctx.leave();
+            }
+        } else {
+            missAll(entry);
+        }
     }
 
     /** Runs the exit programs on a normal return, the exception programs when {@code thrown} is not null. */
