@@ -230,6 +230,7 @@ class StructOpsSwapTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(60)
     void deleteWaitsForTheCallsInside() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch leave = new CountDownLatch(1);
@@ -254,7 +255,9 @@ class StructOpsSwapTest {
             returned.set(true);
         });
         deleter.start();
-        while (m.state() != StructOpsLayout.STATE_TOBEFREE) {
+        // As in bpf_struct_ops_map_delete_elem(), the state turns TOBEFREE before unreg swaps the callbacks out:
+        // wait for both, or a call made in between would still enter the old callback (and wait on it here).
+        while (m.state() != StructOpsLayout.STATE_TOBEFREE || TYPE.current() != TYPE.defaults()) {
             Thread.yield();
         }
         assertEquals(0, call(2), "new calls already run the default");
