@@ -14,17 +14,64 @@ import java.util.List;
  * (benchmarks/README.md, "Export pipeline"). The choice goes through the loader, not the SDK's global
  * {@code HttpSenderProvider} system property, so an application's own SDK is untouched. Where the JDK sender does not
  * load (a runtime without {@code java.net.http}), the SDK's usual choice stands.
+ *
+ * <p>Not when the OpenTelemetry Java agent runs in the same JVM: it instruments {@code java.net.http}, so each of
+ * Sonde's export requests would become a {@code POST} span in the application's own telemetry. Sonde's OkHttp is
+ * relocated into its own packages, which that agent does not see, so with the agent present the SDK's usual choice
+ * (OkHttp) stands and Sonde's traffic stays invisible.
  */
 public final class OtlpSenders {
     /** The JDK sender's provider, known by its simple name: its package is SDK-internal (and relocated in the agent). */
     private static final String JDK_PROVIDER = "JdkHttpSenderProvider";
 
+    /**
+     * The OpenTelemetry Java agent's {@code Premain-Class}. Built at run time: the agent jar's shading rewrites every
+     * string constant naming {@code io.opentelemetry} into Sonde's relocated package.
+     */
+    private static final String OTEL_AGENT_MAIN = "io|opentelemetry|javaagent|OpenTelemetryAgent".replace('|', '.');
+
     private OtlpSenders() {
+    }
+
+    /**
+     * Whether the OpenTelemetry Java agent is (or will be, later on the command line) loaded into this JVM: a
+     * {@code -javaagent:} jar whose manifest names its premain class, or that class already loaded.
+     */
+    static boolean openTelemetryJavaagentPresent() {
+        try {
+            for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+                if (arg.startsWith("-javaagent:") && premainIsOtelAgent(arg.substring("-javaagent:".length()))) {
+                    return true;
+                }
+            }
+        } catch (RuntimeException | LinkageError noManagement) {
+            // a runtime without java.management: fall through to the class check
+        }
+        try {
+            Class.forName(OTEL_AGENT_MAIN, false, ClassLoader.getSystemClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError absent) {
+            return false;
+        }
+    }
+
+    static boolean premainIsOtelAgent(String agentArg) {
+        int eq = agentArg.indexOf('=');
+        String path = eq < 0 ? agentArg : agentArg.substring(0, eq);
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(path)) {
+            java.util.jar.Manifest m = jar.getManifest();
+            return m != null && OTEL_AGENT_MAIN.equals(m.getMainAttributes().getValue("Premain-Class"));
+        } catch (java.io.IOException | SecurityException unreadable) {
+            return false;
+        }
     }
 
     /** Loads components from {@code cl}, offering the JDK sender as the only {@link HttpSenderProvider} if it loads. */
     public static ComponentLoader componentLoader(ClassLoader cl) {
         ComponentLoader all = ComponentLoader.forClassLoader(cl);
+        if (openTelemetryJavaagentPresent()) {
+            return all;
+        }
         List<HttpSenderProvider> jdk = new ArrayList<>(1);
         try {
             for (HttpSenderProvider p : all.load(HttpSenderProvider.class)) {
