@@ -19,6 +19,8 @@ final class CountingLogExporter implements LogRecordExporter {
     private final ExportHealth health;
     /** Records of each export not settled yet: whoever takes an entry's count to 0 (completion or abandon) counts. */
     private final Set<AtomicInteger> inFlight = ConcurrentHashMap.newKeySet();
+    /** Records whose export is settled: exported, failed, or abandoned at shutdown. */
+    private final java.util.concurrent.atomic.AtomicLong settled = new java.util.concurrent.atomic.AtomicLong();
 
     CountingLogExporter(LogRecordExporter delegate, SondeTelemetry telemetry, ExportHealth health) {
         this.delegate = delegate;
@@ -34,6 +36,7 @@ final class CountingLogExporter implements LogRecordExporter {
         r.whenComplete(() -> {
             inFlight.remove(pending);
             int n = pending.getAndSet(0);
+            settled.addAndGet(n);
             if (r.isSuccess()) {
                 health.succeeded();
             } else {
@@ -49,9 +52,15 @@ final class CountingLogExporter implements LogRecordExporter {
         for (AtomicInteger pending : inFlight) {
             int n = pending.getAndSet(0);
             if (n > 0) {
+                settled.addAndGet(n);
                 telemetry.dropped(SondeTelemetry.EXPORT_FAILED, n);
             }
         }
+    }
+
+    /** Records whose export is settled (exported, failed or abandoned). */
+    long settled() {
+        return settled.get();
     }
 
     @Override

@@ -63,6 +63,8 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
      * Per relay: the relay clock's time ({@link System#nanoTime()}, the records' own {@code timestamp}, exact to the
      * nanosecond) from which a trigger asks for records, or NO_TRIGGER.
      */
+    /** Log records handed to the SDK's log processor, for the shutdown's account of what never left it. */
+    private final java.util.concurrent.atomic.AtomicLong emitted = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicLongArray triggers = new AtomicLongArray(MAX_RELAYS);
     /** Per relay: the relay clock's time of the latest trigger, the window's end. */
     private final AtomicLongArray triggerEnds = new AtomicLongArray(MAX_RELAYS);
@@ -161,6 +163,11 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
     }
 
     /** On demand: exports every record {@code relay} holds now; returns how many. */
+    /** Relay records emitted as log records so far. */
+    public long emitted() {
+        return emitted.get();
+    }
+
     public int exportSnapshot(RelayMap relay) {
         return emit(relay, RelayReader.read(relay).records(), Long.MIN_VALUE, Long.MAX_VALUE, null, "on_demand", 0, 0);
     }
@@ -234,6 +241,7 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
                 b.setBody(Value.of(r.data()));
             }
             b.emit();
+            emitted.incrementAndGet();
         }
         if (watermark != null) {
             System.arraycopy(newest, 0, watermark, 0, watermark.length);

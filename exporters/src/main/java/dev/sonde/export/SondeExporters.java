@@ -331,6 +331,16 @@ public final class SondeExporters implements AutoCloseable {
         awaitBounded(() -> sdk.getSdkLoggerProvider().shutdown(), start + budget / 4 * 3);
         synchronized (logExporters) {
             logExporters.forEach(CountingLogExporter::abandon);
+            // Relay records the log processor still held at the deadline (or dropped from its full queue) never
+            // reached an exporter: what was emitted and never settled is counted, once, before the last metrics.
+            long settled = Long.MAX_VALUE;
+            for (CountingLogExporter e : logExporters) {
+                settled = Math.min(settled, e.settled());
+            }
+            long neverSent = logExporters.isEmpty() ? 0 : relays.emitted() - settled;
+            if (neverSent > 0) {
+                telemetry.dropped(SondeTelemetry.BATCH_DROPPED, neverSent);
+            }
         }
         awaitBounded(() -> CompletableResultCode.ofAll(java.util.List.of(sdk.getSdkTracerProvider().shutdown(),
                 sdk.getSdkMeterProvider().shutdown())), deadline);

@@ -273,6 +273,34 @@ class SondeExportersTest {
     }
 
     @Test
+    void relay_records_a_stalled_backend_never_took_are_all_counted_at_shutdown() throws Exception {
+        receiver.mode(OtlpReceiver.Mode.STALL);
+        Map<String, String> s = otlp("http/protobuf");
+        s.put("sonde.shutdownTimeout", "1s");
+        s.put("otel.blrp.max.export.batch.size", "16"); // one batch in flight, the rest queued behind it
+        int n = 100;
+        try (RelayMap relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("se_stall").keySize(4)
+                .valueSize(64).subbufSize(8192).nSubbufs(4).numShards(1).flags(MapSpec.F_RELAY_OVERWRITE).build())) {
+            SondeExporters ex = SondeExporters.start(s);
+            ex.relays().add(relay);
+            for (int i = 0; i < n; i++) {
+                assertEquals(0, relay.output(("line " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            }
+            assertEquals(n, ex.relays().exportSnapshot(relay));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (receiver.attempts() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            ex.close();
+            long failed = ex.telemetry().droppedTotal(SondeTelemetry.EXPORT_FAILED);
+            long neverSent = ex.telemetry().droppedTotal(SondeTelemetry.BATCH_DROPPED);
+            assertTrue(failed > 0, "the stalled export counts as failed");
+            assertEquals(n, failed + neverSent, "every record counted once: " + failed + " failed, " + neverSent
+                    + " never sent");
+        }
+    }
+
+    @Test
     void close_returns_within_the_shutdown_timeout_when_the_backend_stalls() throws Exception {
         receiver.mode(OtlpReceiver.Mode.STALL);
         Map<String, String> s = otlp("grpc");
