@@ -11,6 +11,8 @@ public final class Errno {
     public static final int EBADF = 9;
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;
+    /** The verifier's answer to a program that writes an F_RDONLY_PROG map (or reads an F_WRONLY_PROG one). */
+    public static final int EACCES = 13;
     public static final int EFAULT = 14;
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
@@ -37,6 +39,7 @@ public final class Errno {
             case EBADF: return "EBADF";
             case EAGAIN: return "EAGAIN";
             case ENOMEM: return "ENOMEM";
+            case EACCES: return "EACCES";
             case EFAULT: return "EFAULT";
             case EBUSY: return "EBUSY";
             case EEXIST: return "EEXIST";

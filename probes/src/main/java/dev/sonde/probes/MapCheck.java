@@ -2,6 +2,7 @@ package dev.sonde.probes;
 
 import dev.sonde.maps.BpfMap;
 import dev.sonde.maps.Errno;
+import dev.sonde.maps.MapSpec;
 import dev.sonde.maps.MapType;
 import dev.sonde.maps.SondeException;
 import java.util.EnumSet;
@@ -36,6 +37,34 @@ public final class MapCheck {
             throw new SondeException(Errno.EINVAL, "program '" + prog + "' refused: its " + role + " map '" + map.name()
                     + "' has valueSize " + map.valueSize() + "; declare valueSize: " + minValueSize + " or more");
         }
+    }
+
+    /**
+     * The verifier's {@code check_map_access_type()}: refuses {@code map} for program {@code prog} when the program
+     * writes it and it was created with {@link MapSpec#F_RDONLY_PROG}, or reads it and it was created with
+     * {@link MapSpec#F_WRONLY_PROG}. An atomic add both reads and writes, as the kernel's {@code check_atomic()}.
+     */
+    public static void requireAccess(String prog, String role, BpfMap map, boolean reads, boolean writes) {
+        if (writes && (map.flags() & MapSpec.F_RDONLY_PROG) != 0) {
+            throw new SondeException(Errno.EACCES, "program '" + prog + "' refused: it writes its " + role + " map '"
+                    + map.name() + "', created with F_RDONLY_PROG (programs may only read it); drop the flag or give "
+                    + "the program another map");
+        }
+        if (reads && (map.flags() & MapSpec.F_WRONLY_PROG) != 0) {
+            throw new SondeException(Errno.EACCES, "program '" + prog + "' refused: it reads its " + role + " map '"
+                    + map.name() + "', created with F_WRONLY_PROG (programs may only write it); drop the flag or give "
+                    + "the program another map");
+        }
+    }
+
+    /** Whether programs may write {@code map}'s values (not {@link MapSpec#F_RDONLY_PROG}). */
+    public static boolean progWritable(BpfMap map) {
+        return (map.flags() & MapSpec.F_RDONLY_PROG) == 0;
+    }
+
+    /** Whether programs may read {@code map}'s values (not {@link MapSpec#F_WRONLY_PROG}). */
+    public static boolean progReadable(BpfMap map) {
+        return (map.flags() & MapSpec.F_WRONLY_PROG) == 0;
     }
 
     /** The key size a long-keyed program needs: arrays take 4-byte keys, hashes the 8-byte long. */

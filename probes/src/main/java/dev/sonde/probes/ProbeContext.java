@@ -287,12 +287,19 @@ public final class ProbeContext {
 
     /** {@code @m[key] += delta} on the long at {@code offset}: 0, or a negative errno (-E2BIG for a full hash). */
     public int add(int mapIndex, long key, int offset, long delta) {
-        return maps[mapIndex].incrementLong(key, offset, delta);
+        BpfMap m = maps[mapIndex];
+        if (!MapCheck.progWritable(m) || !MapCheck.progReadable(m)) {
+            return -Errno.EACCES; // F_RDONLY_PROG / F_WRONLY_PROG: an atomic add both reads and writes
+        }
+        return m.incrementLong(key, offset, delta);
     }
 
     /** Stores {@code value} at {@code offset} of {@code key}'s value, inserting a zeroed value first if needed. */
     public int putLong(int mapIndex, long key, int offset, long value) {
         BpfMap m = maps[mapIndex];
+        if (!MapCheck.progWritable(m)) {
+            return -Errno.EACCES; // created with F_RDONLY_PROG
+        }
         long h = m.lookupOrInitElem(key);
         if (h < 0) {
             return (int) h;
@@ -304,7 +311,7 @@ public final class ProbeContext {
     /** The long at {@code offset} of {@code key}'s value, or {@code dflt} when the key is absent. */
     public long getLong(int mapIndex, long key, int offset, long dflt) {
         BpfMap m = maps[mapIndex];
-        long h = m.lookupElem(key);
+        long h = MapCheck.progReadable(m) ? m.lookupElem(key) : -Errno.EACCES; // F_WRONLY_PROG: write-only
         return h < 0 ? dflt : m.getLong(h, offset);
     }
 

@@ -35,6 +35,44 @@ class BuiltinsTest {
         return new AttachPoint(m, new Program[] {p}, new Program[0], new Program[0]);
     }
 
+    private FakeMap flagged(String name, long flags) {
+        return FakeMap.create(dir, MapSpec.builder(MapType.ARRAY).name(name).keySize(4).valueSize(8).maxEntries(64)
+                .numShards(1).flags(flags).build());
+    }
+
+    @Test
+    void programsAreRefusedMapsTheirFlagsForbidThemAndJavaProgramsGetEacces() {
+        FakeMap ro = flagged("ro", MapSpec.F_RDONLY_PROG);
+        FakeMap wo = flagged("wo", MapSpec.F_WRONLY_PROG);
+        SondeException e = assertThrows(SondeException.class, () -> new Count("c", ro, 0));
+        assertEquals(dev.sonde.maps.Errno.EACCES, e.errno());
+        assertEquals("program 'c' refused: it writes its counts map 'ro', created with F_RDONLY_PROG (programs may "
+                + "only read it); drop the flag or give the program another map", e.getMessage());
+        e = assertThrows(SondeException.class, () -> new Latency("l", wo));
+        assertEquals(dev.sonde.maps.Errno.EACCES, e.errno());
+        assertEquals(true, e.getMessage().contains("it reads its histogram map 'wo', created with F_WRONLY_PROG"),
+                e.getMessage());
+
+        long[] seen = new long[3];
+        Program java = new Program("j", "java", ProbeKind.ENTRY, new dev.sonde.maps.BpfMap[] {ro, wo}) {
+            @Override
+            public void run(ProbeContext ctx) {
+                seen[0] = ctx.add(0, 1, 0, 1);
+                seen[1] = ctx.putLong(1, 1, 0, 42);
+                seen[2] = ctx.getLong(1, 1, 0, -7);
+            }
+        };
+        try {
+            entry(ADD, java).enter(0, 0, 0, 0, 0, 0);
+            assertEquals(-dev.sonde.maps.Errno.EACCES, seen[0], "an atomic add on a read-only map");
+            assertEquals(0, seen[1], "writing a write-only map is allowed");
+            assertEquals(-7, seen[2], "reading a write-only map gives the default");
+            assertEquals(0, ro.longAt(1, 0));
+        } finally {
+            java.close();
+        }
+    }
+
     @Test
     void countCountsCallsPerMethod() {
         FakeMap calls = map("calls", MapType.HASH, 8, 8, 16);

@@ -23,6 +23,7 @@ public final class Count extends Program {
         super(name, "count", ProbeKind.ENTRY, new BpfMap[] {counts});
         try {
             MapCheck.require(name, "counts", counts, MapCheck.KEYED, MapCheck.longKeySize(counts.type()), 8);
+            MapCheck.requireAccess(name, "counts", counts, true, true); // an atomic add reads and writes
             if (arg < NO_ARG || arg >= ProbeContext.MAX_ARGS) {
                 throw refuse("option arg: " + arg + " is out of range; use 0 to " + (ProbeContext.MAX_ARGS - 1)
                         + ", or leave it out to count per method");

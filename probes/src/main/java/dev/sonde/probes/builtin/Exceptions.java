@@ -78,8 +78,10 @@ public final class Exceptions extends Program {
         super(name, "exceptions", ProbeKind.EXCEPTION, maps(counts, names, dump));
         try {
             MapCheck.require(name, "counts", counts, MapCheck.HASHES, 8, 8);
+            MapCheck.requireAccess(name, "counts", counts, true, true);
             if (names != null) {
                 MapCheck.require(name, "names", names, MapCheck.HASHES, 8, NameTableLayout.MIN_VALUE_SIZE);
+                MapCheck.requireAccess(name, "names", names, true, true);
             }
             if (dump != null) {
                 MapCheck.require(name, "dump relay", dump.relay, EnumSet.of(MapType.RELAY), 0, 0);

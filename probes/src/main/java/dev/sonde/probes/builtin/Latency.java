@@ -20,6 +20,7 @@ public final class Latency extends Program {
         super(name, "latency", ProbeKind.EXIT, new BpfMap[] {histogram});
         try {
             MapCheck.require(name, "histogram", histogram, MapCheck.ARRAYS, 4, 8);
+            MapCheck.requireAccess(name, "histogram", histogram, true, true); // an atomic add reads and writes
             if (histogram.maxEntries() < 1) {
                 throw refuse("histogram map '" + histogram.name() + "' has no entries; declare maxEntries: "
                         + Log2Histogram.BUCKETS);
