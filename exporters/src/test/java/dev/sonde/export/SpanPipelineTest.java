@@ -237,8 +237,11 @@ class SpanPipelineTest {
             for (int i = 1; i <= n; i++) {
                 p.publish(SpanRecords.record(1, i, 1, i, 0, i, "C", "m", ""));
             }
+            // Until at most 500 records are left undropped: one batch in flight, three pending and the open one.
+            // Waiting for that (not just for some drops) bounds what can get out once the stall ends, whether or
+            // not the stage has taken in every record by then.
             long deadline = System.nanoTime() + 10_000_000_000L;
-            while (telemetry.droppedTotal(SondeTelemetry.BATCH_DROPPED) < n / 2 && System.nanoTime() < deadline) {
+            while (telemetry.droppedTotal(SondeTelemetry.BATCH_DROPPED) < n - 500 && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
             assertTrue(receiver.spans().isEmpty(), "nothing got through the stall");
@@ -247,13 +250,13 @@ class SpanPipelineTest {
             p.close();
         }
         long dropped = telemetry.droppedTotal(SondeTelemetry.BATCH_DROPPED);
-        assertTrue(dropped >= n / 2, "dropped " + dropped);
+        assertTrue(dropped >= n - 500, "dropped " + dropped);
         assertEquals(0, telemetry.droppedTotal(SondeTelemetry.EXPORT_FAILED));
-        // Every record is accounted for: exported, or dropped while the backend stalled; never more than one batch
-        // in flight and three pending survive the stall (batches may close short of 100 on the time bound).
+        // Every record is accounted for: exported, or dropped while the backend stalled; no more than the batch in
+        // flight, the three pending and the open one survive the stall (batches may close short of 100).
         assertEquals(n, p.exported() + dropped);
         assertEquals(p.exported(), receiver.spans().size());
-        assertTrue(p.exported() <= 400, "exported " + p.exported());
+        assertTrue(p.exported() <= 500, "exported " + p.exported());
         // The newest records survive: the last one published is among those exported.
         Set<Long> starts = new HashSet<>();
         receiver.spans().forEach(s -> starts.add(s.getStartTimeUnixNano()));
