@@ -186,34 +186,52 @@ public final class AttachPoint {
 
     private static void runDirect(Program[] ps, int methodId, long a0, long a1, long a2, long a3, long a4,
             long a5) {
+        // One program is the common case: no loop, so the JIT does not copy the body into pre-, main and post-loops
+        // and the whole probe stays small enough to inline into the probed method.
+        if (ps.length == 1) {
+            runDirect(ps[0], methodId, a0, a1, a2, a3, a4, a5);
+            return;
+        }
         for (Program p : ps) {
-            ProgStats st = p.stats();
-            if (!st.enabled()) {
-                continue;
-            }
-            long t0 = ProgStats.TIMED ? System.nanoTime() : 0;
-            try {
-                p.runEntry(methodId, a0, a1, a2, a3, a4, a5);
-                st.ran(ProgStats.TIMED ? System.nanoTime() - t0 : 0);
-            } catch (Throwable t) {
-                st.failed(t);
-            }
+            runDirect(p, methodId, a0, a1, a2, a3, a4, a5);
+        }
+    }
+
+    private static void runDirect(Program p, int methodId, long a0, long a1, long a2, long a3, long a4, long a5) {
+        ProgStats st = p.stats();
+        if (!st.enabled()) {
+            return;
+        }
+        long t0 = ProgStats.TIMED ? System.nanoTime() : 0;
+        try {
+            p.runEntry(methodId, a0, a1, a2, a3, a4, a5);
+            st.ran(ProgStats.TIMED ? System.nanoTime() - t0 : 0);
+        } catch (Throwable t) {
+            st.failed(t);
         }
     }
 
     private static void runDirectExit(Program[] ps, int methodId, long duration) {
+        if (ps.length == 1) {
+            runDirectExit(ps[0], methodId, duration); // as runDirect: no loop in the common case
+            return;
+        }
         for (Program p : ps) {
-            ProgStats st = p.stats();
-            if (!st.enabled()) {
-                continue;
-            }
-            long t0 = ProgStats.TIMED ? System.nanoTime() : 0;
-            try {
-                p.runExit(methodId, duration);
-                st.ran(ProgStats.TIMED ? System.nanoTime() - t0 : 0);
-            } catch (Throwable t) {
-                st.failed(t);
-            }
+            runDirectExit(p, methodId, duration);
+        }
+    }
+
+    private static void runDirectExit(Program p, int methodId, long duration) {
+        ProgStats st = p.stats();
+        if (!st.enabled()) {
+            return;
+        }
+        long t0 = ProgStats.TIMED ? System.nanoTime() : 0;
+        try {
+            p.runExit(methodId, duration);
+            st.ran(ProgStats.TIMED ? System.nanoTime() - t0 : 0);
+        } catch (Throwable t) {
+            st.failed(t);
         }
     }
 
