@@ -97,6 +97,38 @@ class CliErrorsIT {
         assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.toString());
     }
 
+    /**
+     * A Java runtime without the attach module (a jlink image with every module the agent jar needs but
+     * {@code jdk.attach}): the commands that attach say so in one line.
+     */
+    @Test
+    void aRuntimeWithoutTheAttachModule() throws Exception {
+        Path image = Paths.get("target", "jre-without-attach").toAbsolutePath();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Paths.get(JAVA_HOME, "jmods")),
+                "this JDK has no jmods to jlink a runtime from (Debian's openjdk-17-jdk-headless has them)");
+        if (!Files.exists(image.resolve("bin").resolve("java"))) {
+            Process jlink = new ProcessBuilder(Paths.get(JAVA_HOME, "bin", "jlink").toString(), "--add-modules",
+                    "java.base,java.desktop,java.instrument,java.logging,java.management,java.net.http,java.sql,"
+                            + "jdk.unsupported,jdk.zipfs",
+                    "--output", image.toString(), "--no-header-files", "--no-man-pages")
+                    .redirectErrorStream(true).start();
+            String log = read(jlink.getInputStream());
+            assertTrue(jlink.waitFor(120, TimeUnit.SECONDS) && jlink.exitValue() == 0, "jlink: " + log);
+        }
+        Path d = dir("noattach");
+        for (String[] args : List.of(new String[] {"jvms"}, new String[] {"attach", Long.toString(ProcessHandle.current()
+                .pid()), d.resolve("p.yaml").toString()})) {
+            List<String> cmd = new ArrayList<>(List.of(image.resolve("bin").resolve("java").toString(),
+                    "-Dsonde.dir=" + d, "-jar", TargetJvm.agentJar().toString()));
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).start();
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+            String out = read(p.getInputStream());
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            oneLine(new Run(p.exitValue(), out, err.get()), 1, "no attach module (jdk.attach)", "full JDK");
+        }
+    }
+
     @Test
     void aPidThatDoesNotExist() throws Exception {
         Path d = dir("e_dead");

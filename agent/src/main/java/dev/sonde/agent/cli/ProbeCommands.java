@@ -177,10 +177,12 @@ final class ProbeCommands {
                 JvmTarget.requireReachable(only, "jvms " + only);
                 JvmTarget.requireJvm(only);
             }
+            // Listed before the heading: on a runtime without jdk.attach the error is then the only output.
+            List<VirtualMachineDescriptor> listed = VirtualMachine.list();
             out.println(Term.of(spec).heading(String.format("%-8s %-10s %-9s %-8s %s", "PID", "AGENT", "STATE", "PROGS",
                     "MAIN")));
             List<Long> seen = new ArrayList<>();
-            for (VirtualMachineDescriptor d : VirtualMachine.list()) {
+            for (VirtualMachineDescriptor d : listed) {
                 long p = pid(d.id());
                 if (only == null || only == p) {
                     seen.add(p);

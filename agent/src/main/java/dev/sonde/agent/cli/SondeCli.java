@@ -55,7 +55,21 @@ public final class SondeCli {
             err.flush();
             return CliError.FAILED;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (NoClassDefFoundError missing) {
+            if (root.debug) {
+                missing.printStackTrace(err);
+            }
+            if (String.valueOf(missing.getMessage()).startsWith("com/sun/tools/attach")) {
+                err.println("sonde: this Java runtime has no attach module (jdk.attach), which attach, detach, load, "
+                        + "unload and jvms need; run sonde with the java of a full JDK (or a jlink image that "
+                        + "includes jdk.attach)");
+                err.flush();
+                return CliError.FAILED;
+            }
+            throw missing;
+        }
     }
 
     public static void main(String[] args) {
