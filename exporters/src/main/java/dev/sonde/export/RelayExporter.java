@@ -59,12 +59,12 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
     private final RelayMap[] relays = new RelayMap[MAX_RELAYS];
     /** Per relay: the newest {@code timestamp} exported by the schedule, per shard. */
     private final long[][] watermarks = new long[MAX_RELAYS][];
+    /** Log records handed to the SDK's log processor, for the shutdown's account of what never left it. */
+    private final java.util.concurrent.atomic.AtomicLong emitted = new java.util.concurrent.atomic.AtomicLong();
     /**
      * Per relay: the relay clock's time ({@link System#nanoTime()}, the records' own {@code timestamp}, exact to the
      * nanosecond) from which a trigger asks for records, or NO_TRIGGER.
      */
-    /** Log records handed to the SDK's log processor, for the shutdown's account of what never left it. */
-    private final java.util.concurrent.atomic.AtomicLong emitted = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicLongArray triggers = new AtomicLongArray(MAX_RELAYS);
     /** Per relay: the relay clock's time of the latest trigger, the window's end. */
     private final AtomicLongArray triggerEnds = new AtomicLongArray(MAX_RELAYS);
@@ -162,12 +162,12 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
         return 0;
     }
 
-    /** On demand: exports every record {@code relay} holds now; returns how many. */
     /** Relay records emitted as log records so far. */
     public long emitted() {
         return emitted.get();
     }
 
+    /** On demand: exports every record {@code relay} holds now; returns how many. */
     public int exportSnapshot(RelayMap relay) {
         return emit(relay, RelayReader.read(relay).records(), Long.MIN_VALUE, Long.MAX_VALUE, null, "on_demand", 0, 0);
     }
