@@ -45,12 +45,12 @@ public final class MapCheck {
      * {@link MapSpec#F_WRONLY_PROG}. An atomic add both reads and writes, as the kernel's {@code check_atomic()}.
      */
     public static void requireAccess(String prog, String role, BpfMap map, boolean reads, boolean writes) {
-        if (writes && (map.flags() & MapSpec.F_RDONLY_PROG) != 0) {
+        if (writes && !progWritable(map)) {
             throw new SondeException(Errno.EACCES, "program '" + prog + "' refused: it writes its " + role + " map '"
                     + map.name() + "', created with F_RDONLY_PROG (programs may only read it); drop the flag or give "
                     + "the program another map");
         }
-        if (reads && (map.flags() & MapSpec.F_WRONLY_PROG) != 0) {
+        if (reads && !progReadable(map)) {
             throw new SondeException(Errno.EACCES, "program '" + prog + "' refused: it reads its " + role + " map '"
                     + map.name() + "', created with F_WRONLY_PROG (programs may only write it); drop the flag or give "
                     + "the program another map");
