@@ -86,8 +86,4 @@ final class ExportHealth {
         System.err.println("sonde: exporting " + signal + " to " + target + " works again after "
                 + failures.getAndSet(0) + " failed exports");
     }
-
-    long failures() {
-        return failures.get();
-    }
 }
