@@ -194,9 +194,7 @@ final class SpanDecoder {
     }
 
     private String spanId(long threadId, long callId) {
-        long v = nonZero(mix(salt + threadId * 0x9E3779B97F4A7C15L + callId));
-        putHex(v, 0);
-        return new String(hex, 0, 16, StandardCharsets.ISO_8859_1);
+        return hex16(nonZero(mix(salt + threadId * 0x9E3779B97F4A7C15L + callId)));
     }
 
     private String hex16(long v) {
