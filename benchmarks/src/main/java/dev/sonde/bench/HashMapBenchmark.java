@@ -4,6 +4,8 @@ import dev.sonde.maps.BpfMap;
 import dev.sonde.maps.MapSpec;
 import dev.sonde.maps.MapType;
 import dev.sonde.maps.Maps;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +30,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * pre-boxed keys so that its figures carry no boxing of the key; its increment boxes the sum, as real code would.
  * Keys are visited in a fixed random order, all present.
  *
+ * <p>{@code bareGet} is the floor of any off-heap table on this JDK: a hand-written linear probe over a direct
+ * {@code ByteBuffer} of 16-byte key/value slots at the same load factor, with a one-multiply hash and no
+ * concurrency control at all (no state word, no ordering, no bound). Sonde's get cannot be faster than it.
+ *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar HashMap -prof gc}.
  */
 @State(Scope.Benchmark)
@@ -38,6 +44,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 2, jvmArgsAppend = {"--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"})
 public class HashMapBenchmark {
     private static final Long ONE = 1L;
+    private static final int BARE_SLOT = 16;
     private static final LongLongFunction SUM = Long::sum;
 
     /** Keys in the map: from cache-resident to beyond L2. */
@@ -50,6 +57,8 @@ public class HashMapBenchmark {
     private long[] keys;
     private Long[] boxed;
     private int mask;
+    private ByteBuffer bare;
+    private int bareShift;
 
     /** Each benchmark thread walks the key array from its own position. */
     @State(Scope.Thread)
@@ -76,6 +85,16 @@ public class HashMapBenchmark {
         sonde = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(8).maxEntries(size).build());
         chm = new ConcurrentHashMap<>(2 * size);
         agrona = new Long2LongHashMap(2 * size, 0.65f, -1L);
+        bareShift = 64 - Integer.numberOfTrailingZeros(2 * size);
+        bare = ByteBuffer.allocateDirect(2 * size * BARE_SLOT).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < size; i++) {
+            int idx = bareHome(keys[i]);
+            while (bare.getLong(idx * BARE_SLOT + 8) != 0) {
+                idx = (idx + 1) & (2 * size - 1);
+            }
+            bare.putLong(idx * BARE_SLOT, keys[i]);
+            bare.putLong(idx * BARE_SLOT + 8, i + 1L); // a value of 0 marks an empty slot
+        }
         for (int i = 0; i < size; i++) {
             if (sonde.incrementLong(keys[i], 0, i) != 0) {
                 throw new IllegalStateException("insert failed at " + i);
@@ -93,6 +112,25 @@ public class HashMapBenchmark {
     @Benchmark
     public long sondeGet(Cursor c) {
         return sonde.getLong(sonde.lookupElem(keys[c.i++ & mask]), 0);
+    }
+
+    @Benchmark
+    public long bareGet(Cursor c) {
+        long k = keys[c.i++ & mask];
+        int slotMask = 2 * size - 1;
+        for (int idx = bareHome(k);; idx = (idx + 1) & slotMask) {
+            long stored = bare.getLong(idx * BARE_SLOT);
+            if (stored == k) {
+                return bare.getLong(idx * BARE_SLOT + 8);
+            }
+            if (bare.getLong(idx * BARE_SLOT + 8) == 0) {
+                return -1;
+            }
+        }
+    }
+
+    private int bareHome(long key) {
+        return (int) ((key * 0x9E3779B97F4A7C15L) >>> bareShift);
     }
 
     @Benchmark

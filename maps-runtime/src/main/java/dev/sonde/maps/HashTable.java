@@ -92,40 +92,47 @@ final class HashTable {
 
     // ---- lookups: no CAS, no store; they only retry --------------------------------------------------------
 
-    /** The typed hot path: the slot of the LIVE element with this 4- or 8-byte key, or NOT_FOUND. */
+    /**
+     * The typed hot path: the slot of the LIVE element with this 4- or 8-byte key, or NOT_FOUND. Only the home
+     * slot is looked at here, in few bytecodes, so that this inlines into a program's call; the rest is in
+     * {@link #findLongProbing}.
+     */
     int findLong(long key) {
-        long k = key & keyMask;
+        ByteBuffer m = mem; // into locals before the fences, after which the JIT would load the fields again
+        long km = keyMask;
+        long k = key & km;
         int idx = (int) HashFunction.hashChunk(start, k) & mask;
         int off = BASE + idx * slotSize;
-        // The buffer's own accessor followed by an acquire fence: together a load-acquire (the word is 8-byte
-        // aligned, so the read is one access). With the rest of this path it took the typed get from 38.9 to
-        // 70.9 ops/us in HashMapBenchmark (benchmarks/README.md); no claim is made for one read alone.
-        long c = mem.getLong(off);
+        // A plain read and then an acquire fence make a load-acquire (the word is aligned, so one access) for
+        // less code than the VarHandle's: the key must be read after the state that published it.
+        long c = m.getLong(off);
         VarHandle.acquireFence();
-        // Small on purpose, so that it inlines: a hit in the home slot is three loads of one cache line.
-        if ((c & (STATE_MASK | DOOMED)) == LIVE && keyAt(off) == k) {
+        if ((c & (STATE_MASK | DOOMED)) == LIVE && (m.getLong(off + KEY_OFFSET) & km) == k) {
             VarHandle.acquireFence(); // the key was read before this re-check: same ctrl, same element
-            if (mem.getLong(off) == c) {
+            if (m.getLong(off) == c) {
                 return off;
             }
         }
         return (c & STATE_MASK) == EMPTY ? NOT_FOUND : findLongProbing(k, idx, off);
     }
 
-    /** findLong past the home slot, or again at it after a change under the first look. */
+    /** findLong from the home slot {@code idx} at {@code homeOff} again (it may have changed), then past it. */
     private int findLongProbing(long k, int idx, int homeOff) {
+        ByteBuffer m = mem;
+        long km = keyMask;
         int off = homeOff;
         for (int n = 0;;) {
-            long c = (long) LONG.getAcquire(mem, off);
-            if ((c & (STATE_MASK | DOOMED)) == LIVE && keyAt(off) == k) {
-                VarHandle.acquireFence(); // as in findLong
-                if ((long) LONG.getAcquire(mem, off) == c) {
+            long c = m.getLong(off);
+            VarHandle.acquireFence(); // as in findLong
+            if ((c & (STATE_MASK | DOOMED)) == LIVE && (m.getLong(off + KEY_OFFSET) & km) == k) {
+                VarHandle.acquireFence();
+                if (m.getLong(off) == c) {
                     return off;
                 }
-                continue;
+                continue; // the element changed under the look: look at this slot again
             }
             // Acquire: an insert raises its home's bound before it publishes, so a published key is within reach.
-            if ((c & STATE_MASK) == EMPTY || ++n > ((int) INT.getAcquire(mem, homeOff + BOUND_OFFSET) & BOUND_MASK)) {
+            if ((c & STATE_MASK) == EMPTY || ++n > ((int) INT.getAcquire(m, homeOff + BOUND_OFFSET) & BOUND_MASK)) {
                 return NOT_FOUND;
             }
             idx = (idx + 1) & mask;
