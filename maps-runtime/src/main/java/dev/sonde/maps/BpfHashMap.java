@@ -17,7 +17,8 @@ final class BpfHashMap extends BpfMap {
 
     BpfHashMap(MapSpec spec, int id, MapFile file, boolean readOnly) {
         super(spec, id, file, readOnly);
-        this.table = new HashTable(mem, spec.keySize(), spec.maxEntries(), spec.type() == MapType.LRU_HASH);
+        this.table = new HashTable(mem, spec.keySize(), spec.maxEntries(), spec.type() == MapType.LRU_HASH,
+                HashFactory.perShardLru(spec) ? spec.numShards() : 0);
         this.perShard = spec.type().perShard();
         this.shards = perShard ? spec.numShards() : 1;
         this.valueStride = MapMemory.roundUp8(spec.valueSize());

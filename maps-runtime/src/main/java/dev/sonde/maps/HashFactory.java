@@ -56,11 +56,29 @@ final class HashFactory implements MapFactory {
         }
     }
 
+    /**
+     * As htab_map_alloc for BPF_F_NO_COMMON_LRU: max_entries rounded up to a multiple of the shards (down if that
+     * overflows), so that every shard's LRU holds the same number of elements.
+     */
+    @Override
+    public MapSpec adjust(MapSpec spec) {
+        if (!perShardLru(spec) || spec.maxEntries() % spec.numShards() == 0) {
+            return spec;
+        }
+        long up = ((long) spec.maxEntries() + spec.numShards() - 1) / spec.numShards() * spec.numShards();
+        long entries = up <= Integer.MAX_VALUE ? up : (long) spec.maxEntries() / spec.numShards() * spec.numShards();
+        return spec.toBuilder().maxEntries((int) entries).build();
+    }
+
+    static boolean perShardLru(MapSpec spec) {
+        return spec.type() == MapType.LRU_HASH && spec.hasFlag(MapSpec.F_NO_COMMON_LRU);
+    }
+
     @Override
     public long dataSize(MapSpec spec) {
         int slots = spec.type().perShard() ? spec.numShards() : 1;
-        return capacity(spec.maxEntries())
-                * slotSize(spec.keySize(), MapMemory.roundUp8(spec.valueSize()), slots);
+        return capacity(spec.maxEntries()) * slotSize(spec.keySize(), MapMemory.roundUp8(spec.valueSize()), slots)
+                + (perShardLru(spec) ? (long) spec.numShards() * LRU_SHARD_LINE : 0);
     }
 
     @Override
@@ -93,7 +111,8 @@ final class HashFactory implements MapFactory {
                 || slotSize != slotSize(spec.keySize(), stride, slots)
                 || b.getInt(KEY_OFFSET_OFFSET) != KEY_OFFSET
                 || b.getInt(VALUE_OFFSET_OFFSET) != valueOffset(spec.keySize())
-                || capacity * slotSize > file.dataSize()) {
+                || capacity * slotSize + (perShardLru(spec) ? (long) spec.numShards() * LRU_SHARD_LINE : 0)
+                        > file.dataSize()) {
             throw new SondeException(Errno.EINVAL, "hash map file " + file.path() + " has control words this Sonde "
                     + "does not understand (hash algorithm " + b.getInt(HASH_ALGO_OFFSET) + ", capacity " + capacity
                     + "); read it with the Sonde release that wrote it");

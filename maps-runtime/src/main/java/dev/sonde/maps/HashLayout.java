@@ -16,10 +16,15 @@ package dev.sonde.maps;
  *
  *  4096: capacity slots of slot_size bytes, slot i at 4096 + i * slot_size; a key lives at or after its home
  *  slot[hash & (capacity - 1)], at most the home's bound slots further (linear probing, wrapping around)
- *  +-----------+-----------+---------+------------------+--------------------------------------+
- *  | ctrl u64  | bound u32 | ref u32 | key, padded to 8 | value (x num_shards for PERCPU_HASH) |
- *  +-----------+-----------+---------+------------------+--------------------------------------+
- *  bound: bits 0-30 how far the keys whose home is this slot may be; bit 31 SCANNING; ref: LRU_HASH's use mark
+ *  +-----------+-----------+---------+-----------+------------------+--------------------------------------+
+ *  | ctrl u64  | bound u32 | ref u16 | owner u16 | key, padded to 8 | value (x num_shards for PERCPU_HASH) |
+ *  +-----------+-----------+---------+-----------+------------------+--------------------------------------+
+ *  bound: bits 0-30 how far the keys whose home is this slot may be; bit 31 SCANNING; ref: LRU_HASH's use mark;
+ *  owner: with F_NO_COMMON_LRU, the shard that inserted the element (its unit is that shard's), else 0
+ *
+ *  LRU_HASH with F_NO_COMMON_LRU only, after the slots: num_shards lines of 64 bytes, line s at
+ *  4096 + capacity * slot_size + 64 * s: count u64 (elements shard s holds, never above max_entries / num_shards),
+ *  hand u64 (shard s's CLOCK hand)
  *
  *  ctrl: bits 0-2 state, bit 3 WRITING, bit 4 DOOMED (on INSERTING: killed), bits 5-63 generation (+1 on every change)
  *    EMPTY(0) --claim CAS--> BUSY(1) --key+value written--> INSERTING(2) --no duplicate--> LIVE(3)
@@ -59,6 +64,11 @@ package dev.sonde.maps;
  * syscall-side lookups do not count as a use, as in the kernel. When the map is full an insert advances the
  * shared hand: each LIVE slot it passes loses one step, and the first found at 0 is evicted. A used element takes
  * two passes of the hand to go, an unused one a single pass; among unused ones the hand's order decides, not age.
+ *
+ * <p><b>F_NO_COMMON_LRU</b> gives each shard its own LRU, as the kernel gives each CPU its own list: max_entries is
+ * rounded up to a multiple of num_shards and each shard holds at most max_entries / num_shards elements, those its
+ * threads inserted. A full shard evicts with its own hand, passing over other shards' elements, even when other
+ * shards have room; a delete, from any thread, gives the unit back to the element's owner.
  */
 public final class HashLayout {
     /** The hash function recorded in {@link #HASH_ALGO_OFFSET}: {@link HashFunction}'s mix64, version 1. */
@@ -96,8 +106,14 @@ public final class HashLayout {
     /** Bound word: a lowering scan is running; any raise clears it. */
     public static final int SCANNING = 0x8000_0000;
     public static final int BOUND_MASK = 0x7FFF_FFFF;
-    /** LRU use mark (u32). */
+    /** LRU use mark (u16). */
     public static final int REF_OFFSET = 12;
+    /** F_NO_COMMON_LRU: the owning shard (u16), written before the element is published and fixed while it lives. */
+    public static final int OWNER_OFFSET = 14;
+    /** F_NO_COMMON_LRU: bytes per shard of the per-shard LRU words after the slots (count, hand; own line). */
+    public static final int LRU_SHARD_LINE = 64;
+    public static final int LRU_SHARD_COUNT = 0;
+    public static final int LRU_SHARD_HAND = 8;
     public static final int KEY_OFFSET = 16;
     /** LRU ref word values: just inserted, used by a program since. */
     public static final int REF_NEW = 1;

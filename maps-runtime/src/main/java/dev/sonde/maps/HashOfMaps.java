@@ -47,7 +47,7 @@ public final class HashOfMaps extends BpfMap {
 
     private HashOfMaps(MapSpec spec, int id, MapFile file, boolean readOnly, boolean owner) {
         super(spec, id, file, readOnly);
-        this.table = new HashTable(mem, spec.keySize(), spec.maxEntries(), false);
+        this.table = new HashTable(mem, spec.keySize(), spec.maxEntries(), false, 0);
         this.slotSize = mem.getInt(HashLayout.SLOT_SIZE_OFFSET);
         this.typedKeys = spec.keySize() == 8 || spec.keySize() == 4;
         this.inner = owner ? new InnerMaps(spec.innerMap(), table.capacity(), mem) : null;

@@ -30,6 +30,7 @@ final class HashTable {
 
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
+    private static final VarHandle SHORT = MapMemory.SHORT;
     private static final int BASE = MapHeaderLayout.DATA_OFFSET;
 
     private final ByteBuffer mem;
@@ -44,9 +45,16 @@ final class HashTable {
     private final int maxEntries;
     private final long start;
     private final boolean lru;
+    /** F_NO_COMMON_LRU: the shards that each have their own LRU; 0 for one LRU (or none) for the whole map. */
+    private final int lruShards;
+    private final long shardCap;
+    private final int lruShardBase;
 
-    /** A table over a map file whose control words are written ({@link #format}) and checked. */
-    HashTable(ByteBuffer mem, int keySize, int maxEntries, boolean lru) {
+    /**
+     * A table over a map file whose control words are written ({@link #format}) and checked; {@code lruShards}
+     * is the number of per-shard LRUs (F_NO_COMMON_LRU), or 0.
+     */
+    HashTable(ByteBuffer mem, int keySize, int maxEntries, boolean lru, int lruShards) {
         this.mem = mem;
         this.capacity = mem.getInt(CAPACITY_OFFSET);
         this.mask = capacity - 1;
@@ -59,6 +67,9 @@ final class HashTable {
         this.maxEntries = maxEntries;
         this.start = HashFunction.start(mem.getLong(SEED_OFFSET), keySize);
         this.lru = lru;
+        this.lruShards = lruShards;
+        this.shardCap = lruShards == 0 ? maxEntries : maxEntries / lruShards;
+        this.lruShardBase = BASE + capacity * slotSize;
     }
 
     /** Writes the control words of a freshly created, zeroed file. */
@@ -303,8 +314,9 @@ final class HashTable {
             // CAS publishes the value bytes (release) before the generation readers re-check.
             if ((d & DOOMED) != 0) {
                 long h = storedHash(off); // still ours: no reuse before DEAD
+                int owner = owner(off);
                 if (LONG.compareAndSet(mem, off, d, next(d, DEAD))) {
-                    release();
+                    release(owner);
                     removed(off, h);
                     return;
                 }
@@ -342,8 +354,11 @@ final class HashTable {
         } else {
             mem.put(off + valueOff, vb);
         }
+        int shard = lruShards == 0 ? 0 : Shards.current(lruShards);
         if (lru) {
-            INT.setOpaque(mem, off + REF_OFFSET, REF_NEW); // survives one sweep; a used element survives two
+            // Ref and owner in one write, while the slot is BUSY: the owner never changes while the element lives.
+            // REF_NEW survives one sweep; a used element survives two.
+            INT.setOpaque(mem, off + REF_OFFSET, shard << 16 | REF_NEW);
         }
         long mine = next(busy, INSERTING);
         // Volatile store then volatile loads in the scan (store-load order): of two concurrent inserts of one key,
@@ -385,7 +400,7 @@ final class HashTable {
         if (result == 0) {
             // The count is taken only by the copy that won, so two inserts of one key never take two units
             // and cannot make each other fail with E2BIG.
-            if (!reserve()) {
+            if (!reserve(shard)) {
                 if (pending || (long) LONG.getVolatile(mem, off) != mine) {
                     // A killed copy may hold a unit it has not given back yet (its scan saw us still BUSY and it
                     // reserved), or we were killed by the winner whose unit this is: the key is not failing for
@@ -393,7 +408,7 @@ final class HashTable {
                     result = RETRY;
                 } else if (!lru) {
                     result = -Errno.E2BIG;
-                } else if (!evictAndReserve()) {
+                } else if (!evictAndReserve(shard)) {
                     result = -Errno.ENOMEM; // as the kernel's prealloc_lru_pop failing
                 }
             }
@@ -401,7 +416,7 @@ final class HashTable {
                 if (LONG.compareAndSet(mem, off, mine, next(mine, LIVE))) {
                     return off;
                 }
-                release();
+                release(shard);
                 result = RETRY; // killed by a copy nearer the home
             }
         }
@@ -443,22 +458,24 @@ final class HashTable {
                     continue;
                 }
                 long taking = next(c, TAKING);
+                int owner = owner(off); // read while the CAS below can still prove it is this element's
                 if (LONG.compareAndSet(mem, off, c, taking)) {
                     // TAKING: deleted for everyone, yet no claim can reuse the slot while the value is copied out.
                     mem.get(off + valueOff, out);
                     LONG.setRelease(mem, off, next(taking, DEAD)); // release: the copy is done before any reuse
-                    release();
+                    release(owner);
                     removed(off, h);
                     return 0;
                 }
                 continue;
             }
+            int owner = owner(off);
             if ((c & WRITING) != 0) {
                 if (LONG.compareAndSet(mem, off, c, c | DOOMED)) {
                     return 0; // the writer finishes the delete
                 }
             } else if (LONG.compareAndSet(mem, off, c, next(c, DEAD))) {
-                release();
+                release(owner);
                 removed(off, h);
                 return 0;
             }
@@ -469,54 +486,76 @@ final class HashTable {
 
     /** Marks an LRU element as used (ref 2); read first so that hot keys do not write their line on every lookup. */
     void touch(int off) {
-        if (lru && (int) INT.getOpaque(mem, off + REF_OFFSET) != REF_USED) {
-            INT.setOpaque(mem, off + REF_OFFSET, REF_USED); // opaque: a hint for the evictor, no ordering needed
+        // The ref half-word only: the owner beside it is the inserter's to write.
+        if (lru && (short) SHORT.getOpaque(mem, off + REF_OFFSET) != REF_USED) {
+            SHORT.setOpaque(mem, off + REF_OFFSET, (short) REF_USED); // opaque: a hint for the evictor, no ordering
         }
     }
 
-    /** CLOCK with a 2-step ref: the shared hand lowers each ref it passes by one and evicts the first at 0. */
-    private boolean evictAndReserve() {
+    /**
+     * CLOCK with a 2-step ref: the hand lowers each ref it passes by one and evicts the first at 0. With
+     * F_NO_COMMON_LRU each shard has its own hand and passes over other shards' elements.
+     */
+    private boolean evictAndReserve(int shard) {
+        int handOff = lruShards == 0 ? LRU_HAND_OFFSET : lruShardBase + shard * LRU_SHARD_LINE + LRU_SHARD_HAND;
         for (long step = 0, steps = 4L * capacity; step < steps; step++) {
-            if (reserve()) {
+            if (reserve(shard)) {
                 return true;
             }
-            long hand = (long) LONG.getAndAdd(mem, LRU_HAND_OFFSET, 1L);
+            long hand = (long) LONG.getAndAdd(mem, handOff, 1L);
             int off = slotOffset((int) hand & mask);
             long c = (long) LONG.getVolatile(mem, off);
-            if ((c & (STATE_MASK | WRITING | DOOMED)) != LIVE) {
+            if ((c & (STATE_MASK | WRITING | DOOMED)) != LIVE || owner(off) != shard) {
                 continue;
             }
-            int ref = (int) INT.getOpaque(mem, off + REF_OFFSET);
+            short ref = (short) SHORT.getOpaque(mem, off + REF_OFFSET);
             if (ref != 0) {
-                INT.setOpaque(mem, off + REF_OFFSET, ref - 1); // racing a touch is harmless: it only ages less
+                // Racing a touch is harmless: the element only ages less.
+                SHORT.setOpaque(mem, off + REF_OFFSET, (short) (ref - 1));
                 continue;
             }
             long h = storedHash(off);
             VarHandle.acquireFence(); // the key was read before the CAS proves the element unchanged
             if (LONG.compareAndSet(mem, off, c, next(c, DEAD))) {
-                release();
+                release(shard);
                 removed(off, h);
             }
         }
-        return reserve();
+        return reserve(shard);
+    }
+
+    /** The shard whose unit the element at {@code off} holds: 0 unless F_NO_COMMON_LRU. */
+    private int owner(int off) {
+        return lruShards == 0 ? 0 : (short) SHORT.getOpaque(mem, off + OWNER_OFFSET) & 0xFFFF;
     }
 
     // ---- count, probe bound, keys ---------------------------------------------------------------------------
 
-    private boolean reserve() {
+    /** Takes a unit of the count (and of {@code shard}'s with F_NO_COMMON_LRU); false when there is none left. */
+    private boolean reserve(int shard) {
+        int countOff = lruShards == 0 ? COUNT_OFFSET : lruShardBase + shard * LRU_SHARD_LINE + LRU_SHARD_COUNT;
+        long cap = lruShards == 0 ? maxEntries : shardCap;
         for (;;) {
-            long n = (long) LONG.getVolatile(mem, COUNT_OFFSET);
-            if (n >= maxEntries) {
+            long n = (long) LONG.getVolatile(mem, countOff);
+            if (n >= cap) {
                 return false;
             }
-            // CAS, not getAndAdd: the count must never pass max_entries, even for a moment.
-            if (LONG.compareAndSet(mem, COUNT_OFFSET, n, n + 1)) {
-                return true;
+            // CAS, not getAndAdd: the count must never pass its cap, even for a moment.
+            if (LONG.compareAndSet(mem, countOff, n, n + 1)) {
+                break;
             }
         }
+        if (lruShards != 0) {
+            LONG.getAndAdd(mem, COUNT_OFFSET, 1L); // the shards' caps add up to max_entries: no check needed
+        }
+        return true;
     }
 
-    private void release() {
+    /** Gives back the unit {@code reserve(owner)} took. */
+    private void release(int owner) {
+        if (lruShards != 0) {
+            LONG.getAndAdd(mem, lruShardBase + owner * LRU_SHARD_LINE + LRU_SHARD_COUNT, -1L);
+        }
         LONG.getAndAdd(mem, COUNT_OFFSET, -1L);
     }
 

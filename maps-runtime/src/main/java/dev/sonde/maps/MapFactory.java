@@ -5,6 +5,11 @@ interface MapFactory {
     /** The type's own rules on sizes, entries and flags; throws {@link SondeException} before any file exists. */
     void validate(MapSpec spec);
 
+    /** The spec the map is made with, after {@link #validate}: the type may adjust it as the kernel would. */
+    default MapSpec adjust(MapSpec spec) {
+        return spec;
+    }
+
     /** Bytes of data area the map needs after the header page. */
     long dataSize(MapSpec spec);
 

@@ -23,6 +23,7 @@ public final class Maps {
     public static BpfMap create(MapSpec spec) {
         MapFactory factory = factory(spec.type());
         factory.validate(spec);
+        spec = factory.adjust(spec);
         int id = MapRegistry.nextId();
         if (spec.name() == null) {
             spec = spec.toBuilder().name(spec.type().bpftoolName() + "_" + id).build();
