@@ -20,6 +20,8 @@ public final class RingBufConsumer implements AutoCloseable {
     public static final int EINTR = 4;
     private static final long MAX_BACKOFF_NANOS = 1_000_000L;
     private static final int SPINS = 100;
+    private static final int BRIEF_SPINS = 64;
+    private static final int BRIEF_YIELDS = 16;
 
     private RingBuf[] rings = new RingBuf[0];
     private RingBufReader[] readers = new RingBufReader[0];
@@ -93,6 +95,10 @@ public final class RingBufConsumer implements AutoCloseable {
         if (got != 0 || timeoutMs == 0) {
             return got;
         }
+        got = awaitBriefly();
+        if (got != 0) {
+            return got;
+        }
         long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMs * 1_000_000L;
         Thread me = Thread.currentThread();
         long backoff = 1_000L;
@@ -133,6 +139,28 @@ public final class RingBufConsumer implements AutoCloseable {
                 r.waiter = null;
             }
         }
+    }
+
+    /**
+     * Before parking, a short phase of spins then yields (the Disruptor's phased back-off): a consumer that has
+     * caught up with busy producers usually finds the next record committed within microseconds, and parking for
+     * it would cost a park, the producer's unpark call and the wake-up latency for a handful of records. The
+     * yields matter when the thread it waits for is a producer preempted between reserve and commit. Bounded
+     * (about {@link #BRIEF_SPINS} spins and {@link #BRIEF_YIELDS} yields), so an idle consumer still parks.
+     * No waiter is announced meanwhile, so commits do not unpark.
+     */
+    private int awaitBriefly() {
+        for (int i = 0; i < BRIEF_SPINS + BRIEF_YIELDS; i++) {
+            if (i < BRIEF_SPINS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+            if (anyReady()) {
+                return consume();
+            }
+        }
+        return 0;
     }
 
     /**

@@ -48,8 +48,11 @@ final class RingBufReader {
         long c = (long) MapMemory.LONG.getAcquire(consBuf, consOffset);
         if (ring.overwrite) {
             c = Math.max(c, ring.overwritePos());
+            return c < ring.producerPos() && (headerAt(c) & BUSY_BIT) == 0;
         }
-        return c < ring.producerPos() && (headerAt(c) & BUSY_BIT) == 0;
+        // A matching stamp alone proves a producer moved past c (it stamps after its CAS): no need to read the
+        // producer position, the line every producer writes.
+        return (headerAt(c) & BUSY_BIT) == 0;
     }
 
     /** Announces the consumer's position with a volatile store, ordered before the waiter's announcement. */
@@ -76,22 +79,24 @@ final class RingBufReader {
     int consume(RingBufCallback cb, int max) {
         // Opaque: this thread is the only writer of the consumer position.
         long c = (long) MapMemory.LONG.getOpaque(consBuf, consOffset);
-        // The producer position, re-read only once the records up to it are consumed: every producer moves it, so
-        // each read of it is likely a cache miss.
-        long p = ring.producerPos();
+        // A matching stamp proves the header is there (a producer stamps after its CAS moved the position past
+        // it), so the producer position, on the line every producer writes (a cache miss), is not read; overwrite
+        // mode, which validates every record against the overwrite position anyway, keeps its older checks.
+        boolean overwrite = ring.overwrite;
+        long p = overwrite ? ring.producerPos() : Long.MAX_VALUE;
         int n = 0;
         while (n < max) {
-            if (ring.overwrite) {
+            if (overwrite) {
                 long o = ring.overwritePos();
                 if (o > c) {
                     c = o;
                     MapMemory.LONG.setRelease(consBuf, consOffset, c);
                 }
-            }
-            if (c >= p) {
-                p = ring.producerPos();
                 if (c >= p) {
-                    break;
+                    p = ring.producerPos();
+                    if (c >= p) {
+                        break;
+                    }
                 }
             }
             int lenWord = headerAt(c);
@@ -101,7 +106,7 @@ final class RingBufReader {
             int len = lenWord & LEN_MASK;
             boolean discarded = (lenWord & DISCARD_BIT) != 0;
             int start = DATA_OFFSET + (int) (c & mask) + HEADER_SIZE;
-            if (ring.overwrite) {
+            if (overwrite) {
                 // Producers may reuse a record under us: copy it, then validate, as StampedLock.validate does:
                 // an acquire fence, then the overwrite position. Unmoved past c means nothing read was overwritten,
                 // the length included (a torn length must not move us off the record boundaries).
@@ -124,7 +129,7 @@ final class RingBufReader {
                 continue;
             }
             ByteBuffer rec;
-            if (ring.overwrite) {
+            if (overwrite) {
                 scratchView.clear();
                 scratchView.limit(len);
                 rec = scratchView;
