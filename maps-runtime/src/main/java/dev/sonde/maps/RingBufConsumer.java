@@ -8,7 +8,8 @@ import java.util.concurrent.locks.LockSupport;
  * libbpf's {@code struct ring_buffer}: one consumer over several rings, each with its callback. {@link #poll}
  * waits on all of them at once with this one thread, the way libbpf waits in {@code epoll_wait}: it announces
  * that it is about to sleep, checks every ring once more, then parks; a commit that must wake the consumer
- * (see {@link RingBuf#commit}) unparks it. Nothing spins while idle.
+ * (see {@link RingBuf#commit}) unparks it. Before that it spins, then yields, for a few microseconds at most
+ * ({@link #awaitBriefly}); an idle consumer then parks and spins no more.
  *
  * <p>A ring opened from another process's file has no shared wake-up, so while such a ring is added
  * {@code poll} backs off instead: a few spins, then parks growing from 1 µs to 1 ms.
