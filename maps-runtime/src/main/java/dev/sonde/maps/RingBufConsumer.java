@@ -8,7 +8,7 @@ import java.util.concurrent.locks.LockSupport;
  * libbpf's {@code struct ring_buffer}: one consumer over several rings, each with its callback. {@link #poll}
  * waits on all of them at once with this one thread, the way libbpf waits in {@code epoll_wait}: it announces
  * that it is about to sleep, checks every ring once more, then parks; a commit that must wake the consumer
- * (see {@link RingBuf#commit}) unparks it. Before that it spins, then yields, for a few microseconds at most
+ * (see {@link RingBuf#commit}) unparks it. Before that it spins, then yields, a bounded number of times
  * ({@link #awaitBriefly}); an idle consumer then parks and spins no more.
  *
  * <p>A ring opened from another process's file has no shared wake-up, so while such a ring is added
@@ -147,7 +147,7 @@ public final class RingBufConsumer implements AutoCloseable {
      * caught up with busy producers usually finds the next record committed within microseconds, and parking for
      * it would cost a park, the producer's unpark call and the wake-up latency for a handful of records. The
      * yields matter when the thread it waits for is a producer preempted between reserve and commit. Bounded
-     * (about {@link #BRIEF_SPINS} spins and {@link #BRIEF_YIELDS} yields), so an idle consumer still parks.
+     * ({@link #BRIEF_SPINS} spins and {@link #BRIEF_YIELDS} yields), so an idle consumer still parks.
      * No waiter is announced meanwhile, so commits do not unpark.
      */
     private int awaitBriefly() {
