@@ -55,6 +55,12 @@ public final class RingBuf extends BpfMap {
     private final long[] consumerCache = new long[2 * CACHED];
     private static final int CACHED = 8;
     private static final java.lang.invoke.VarHandle CACHE = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
+    /**
+     * Non-zero while this process's consumer is inside {@link RingBufReader#consume} (at {@link #CACHED}, on a line
+     * of its own): it will read a record committed meanwhile itself, or re-check it after its fence before it
+     * parks, so a commit need not read the consumer position, on the line the consumer writes after every record.
+     */
+    private final long[] consuming = new long[2 * CACHED];
 
     RingBuf(MapSpec spec, int id, MapFile file, boolean readOnly, boolean remote) {
         super(spec, id, file, readOnly);
@@ -298,10 +304,31 @@ public final class RingBuf extends BpfMap {
         // FORCE_WAKEUP wins over NO_WAKEUP. Self-pacing otherwise: only a consumer that has caught up to this very
         // record is waiting for it. Volatile, to pair with the consumer's volatile store of its position before it
         // announces that it sleeps.
-        if ((flags & FORCE_WAKEUP) != 0 || ((flags & NO_WAKEUP) == 0
-                && ((long) MapMemory.LONG.getVolatile(m, CONSUMER_POS_OFFSET) & mask) == r)) {
+        if ((flags & FORCE_WAKEUP) != 0 || ((flags & NO_WAKEUP) == 0 && waitsAt(m, r))) {
             wakeUp();
         }
+    }
+
+    /**
+     * Self-pacing: whether the consumer has caught up to the record at data offset {@code r} and may be asleep
+     * waiting for it. Called after the commit's exchange (a full fence).
+     */
+    private boolean waitsAt(ByteBuffer m, int r) {
+        // A consumer inside consume() is not asleep. Dekker again: it clears the flag before the fence it issues
+        // ahead of any park, then re-checks the ring; seeing the flag still set after our exchange means that
+        // re-check, or the loop still running, sees this commit.
+        if ((long) CACHE.getVolatile(consuming, CACHED) != 0) {
+            return false;
+        }
+        // Volatile, to pair with the consumer's volatile store of its position before it announces that it sleeps.
+        return ((long) MapMemory.LONG.getVolatile(m, CONSUMER_POS_OFFSET) & mask) == r;
+    }
+
+    /** The local consumer enters ({@code true}) or leaves its loop; see {@link #consuming}. */
+    void consuming(boolean inside) {
+        // Opaque: entering needs no order (a producer that sees the flag early still relies on the re-check), and
+        // leaving is ordered by the full fence poll issues before it parks.
+        CACHE.setOpaque(consuming, CACHED, inside ? 1L : 0L);
     }
 
     /** A record that wraps was written on into the mirror; puts its {@code past} bytes where the kernel has them. */

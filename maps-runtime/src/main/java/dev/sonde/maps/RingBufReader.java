@@ -77,7 +77,15 @@ final class RingBufReader {
      * record that returned it counts as consumed, as in libbpf).
      */
     int consume(RingBufCallback cb, int max) {
-        return ring.overwrite ? consumeOverwriting(cb, max) : consumeCommitted(cb, max);
+        if (ring.overwrite) {
+            return consumeOverwriting(cb, max);
+        }
+        ring.consuming(true);
+        try {
+            return consumeCommitted(cb, max);
+        } finally {
+            ring.consuming(false);
+        }
     }
 
     /**
