@@ -130,7 +130,7 @@ public final class RingBuf extends BpfMap {
         return writeBusyHeader(m, p, size);
     }
 
-    /** The refusals of {@link #reserve}, in the kernel's order of checks. */
+    /** Which refusal of {@link #reserve} applies: the read-only ring first, then a negative size, then too big. */
     private long refuse(int size) {
         if (readOnly) {
             return -Errno.EPERM;
