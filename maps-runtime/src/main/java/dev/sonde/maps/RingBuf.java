@@ -55,6 +55,12 @@ public final class RingBuf extends BpfMap {
     private final long[] consumerCache = new long[2 * CACHED];
     private static final int CACHED = 8;
     private static final java.lang.invoke.VarHandle CACHE = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
+    /**
+     * Non-zero while this process's consumer is inside {@link RingBufReader#consume} (at {@link #CACHED}, on a line
+     * of its own): it will read a record committed meanwhile itself, or re-check it after its fence before it
+     * parks, so a commit need not read the consumer position, on the line the consumer writes after every record.
+     */
+    private final long[] consuming = new long[2 * CACHED];
 
     RingBuf(MapSpec spec, int id, MapFile file, boolean readOnly, boolean remote) {
         super(spec, id, file, readOnly);
@@ -103,49 +109,74 @@ public final class RingBuf extends BpfMap {
      * record could never fit, -EINVAL for a negative size, -EPERM on a ring opened read-only.
      */
     public long reserve(int size) {
+        // One test for every refusal, told apart off the hot path: small hot methods inline into the caller.
+        if (readOnly || size < 0 || size > MAX_RECORD_SIZE || recordLength(size) >= this.size) {
+            return refuse(size);
+        }
+        if (overwrite) {
+            return reserveOverwriting(size);
+        }
+        ByteBuffer m = mem;
+        int len = recordLength(size);
+        long p;
+        do {
+            // Acquire: a producer that sees this position sees the headers and stamps written before it moved.
+            p = (long) MapMemory.LONG.getAcquire(m, PRODUCER_POS_OFFSET);
+            if (p + len - (long) CACHE.getAcquire(consumerCache, CACHED) > mask && !consumerFreed(p + len)) {
+                return drop();
+            }
+            // CAS where the kernel takes a spin lock: a loser retries at once, nobody waits for a descheduled holder.
+        } while (!MapMemory.LONG.compareAndSet(m, PRODUCER_POS_OFFSET, p, p + len));
+        return writeBusyHeader(m, p, size);
+    }
+
+    /** Which refusal of {@link #reserve} applies: the read-only ring first, then a negative size, then too big. */
+    private long refuse(int size) {
         if (readOnly) {
             return -Errno.EPERM;
         }
-        if (size < 0) {
-            return -Errno.EINVAL;
-        }
         // The kernel refuses len > ring size, and len == ring size can never fit: the producer may be at most
         // size - 1 bytes ahead of the consumer. Both are -E2BIG here, so a caller can tell them from "full".
-        if (size > MAX_RECORD_SIZE || recordLength(size) >= this.size) {
-            return -Errno.E2BIG;
+        return size < 0 ? -Errno.EINVAL : -Errno.E2BIG;
+    }
+
+    /**
+     * The producers' copy of the consumer position says the record ending at {@code newP} would not fit: reads the
+     * real position, on the consumer's hot line, and refreshes the copy when the record fits after all.
+     */
+    private boolean consumerFreed(long newP) {
+        // Acquire on the consumer position: its reads of the freed space happened before we reuse it.
+        long c = (long) MapMemory.LONG.getAcquire(mem, CONSUMER_POS_OFFSET);
+        if (newP - c > mask) {
+            return false;
         }
+        // Release, paired with the acquire in reserve: a producer that admits a record by the copy inherits the
+        // consumer's happens-before. Racing refreshes may store an older value: it only lags more.
+        CACHE.setRelease(consumerCache, CACHED, c);
+        return true;
+    }
+
+    private long reserveOverwriting(int size) {
         int len = recordLength(size);
         long p;
-        for (;;) {
-            // Acquire: a producer that sees this position sees the headers and stamps written before it moved.
+        do {
             p = (long) MapMemory.LONG.getAcquire(mem, PRODUCER_POS_OFFSET);
-            long newP = p + len;
-            if (overwrite) {
-                if (!makeRoom(newP)) {
-                    return drop();
-                }
-            } else if (newP - (long) CACHE.getAcquire(consumerCache, CACHED) > mask) {
-                // Acquire on the consumer position: its reads of the freed space happened before we reuse it.
-                long c = (long) MapMemory.LONG.getAcquire(mem, CONSUMER_POS_OFFSET);
-                if (newP - c > mask) {
-                    return drop();
-                }
-                // Release, paired with the acquire above: a producer that admits a record by the copy inherits
-                // the consumer's happens-before. Racing refreshes may store an older value: it only lags more.
-                CACHE.setRelease(consumerCache, CACHED, c);
+            if (!makeRoom(p + len)) {
+                return drop();
             }
-            // CAS where the kernel takes a spin lock: a loser retries at once, nobody waits for a descheduled holder.
-            if (MapMemory.LONG.compareAndSet(mem, PRODUCER_POS_OFFSET, p, newP)) {
-                break;
-            }
-        }
+        } while (!MapMemory.LONG.compareAndSet(mem, PRODUCER_POS_OFFSET, p, p + len));
+        return writeBusyHeader(mem, p, size);
+    }
+
+    /** Writes the BUSY header of the record claimed at position {@code p}, then its stamp: the record's handle. */
+    private long writeBusyHeader(ByteBuffer m, long p, int size) {
         int r = (int) (p & mask);
         int hdr = DATA_OFFSET + r;
         // Release (a plain store on x86): an overwrite-mode consumer that reads this header also sees the
         // overwrite position that let us reuse the space, and so knows the old record it was reading is gone.
-        MapMemory.LONG.setRelease(mem, hdr, ((size | BUSY_BIT) & 0xFFFF_FFFFL) | ((long) pageOffset(r) << 32));
+        MapMemory.LONG.setRelease(m, hdr, ((size | BUSY_BIT) & 0xFFFF_FFFFL) | ((long) pageOffset(r) << 32));
         // Release: whoever sees the stamp sees the BUSY header written above.
-        MapMemory.LONG.setRelease(mem, seqOffset + (r >>> 3) * 8, p + 1);
+        MapMemory.LONG.setRelease(m, seqOffset + (r >>> 3) * 8, p + 1);
         return hdr + HEADER_SIZE;
     }
 
@@ -200,12 +231,23 @@ public final class RingBuf extends BpfMap {
 
     /** Commits a reserved record: 0, or -EINVAL for unknown flags or a handle that is not a reserved record. */
     public int commit(long handle, long flags) {
-        return finish(handle, flags, false);
+        int len = reservedLength(handle);
+        if (len < 0 || (flags & ~WAKEUP_FLAGS) != 0) {
+            return -Errno.EINVAL;
+        }
+        publish((int) handle, len, len, flags);
+        return 0;
     }
 
     /** Discards a reserved record: the consumer skips it. 0 or -EINVAL, as {@link #commit}. */
     public int discard(long handle, long flags) {
-        return finish(handle, flags, true);
+        int len = reservedLength(handle);
+        if (len < 0 || (flags & ~WAKEUP_FLAGS) != 0) {
+            return -Errno.EINVAL;
+        }
+        publish((int) handle, len, len | DISCARD_BIT, flags);
+        MapMemory.LONG.getAndAdd(mem, DISCARDED_RECORDS_OFFSET, 1L);
+        return 0;
     }
 
     /** {@code bpf_ringbuf_output}: reserve, copy, commit. 0, -EAGAIN when full, -E2BIG, -EINVAL for bad flags. */
@@ -218,7 +260,8 @@ public final class RingBuf extends BpfMap {
             return (int) h;
         }
         mem.put((int) h, data, 0, data.length);
-        return finish(h, flags, false);
+        publish((int) h, data.length, data.length, flags);
+        return 0;
     }
 
     /** As {@link #output(byte[], long)} with the bytes between {@code data}'s position and limit (left unchanged). */
@@ -232,7 +275,8 @@ public final class RingBuf extends BpfMap {
             return (int) h;
         }
         mem.put((int) h, data, data.position(), n);
-        return finish(h, flags, false);
+        publish((int) h, n, n, flags);
+        return 0;
     }
 
     /** The data length of the reserved (BUSY) record at {@code handle}, or -1. */
@@ -246,45 +290,58 @@ public final class RingBuf extends BpfMap {
         return (lenWord & BUSY_BIT) == 0 ? -1 : lenWord & LEN_MASK;
     }
 
-    private int finish(long handle, long flags, boolean discard) {
-        if ((flags & ~WAKEUP_FLAGS) != 0) {
-            return -Errno.EINVAL;
-        }
-        int len = reservedLength(handle);
-        if (len < 0) {
-            return -Errno.EINVAL;
-        }
-        int hdr = (int) handle - HEADER_SIZE;
+    /** Ends the reserved record at {@code handle} ({@code len} data bytes) with {@code lenWord}, then maybe wakes. */
+    private void publish(int handle, int len, int lenWord, long flags) {
+        ByteBuffer m = mem;
+        int hdr = handle - HEADER_SIZE;
         int r = hdr - DATA_OFFSET;
-        int past = r + HEADER_SIZE + len - size;
-        if (past > 0) {
-            // A record that wraps was written on into the mirror; put its tail where the kernel layout has it.
-            mem.put(DATA_OFFSET, mem, DATA_OFFSET + size, past);
+        if (r + HEADER_SIZE + len > size) {
+            copyWrappedTail(r + HEADER_SIZE + len - size);
         }
         // Exchange, as the kernel's xchg(): a full fence, so the record is published (release) and the consumer
         // position read below cannot move before it; a consumer about to park either sees this commit or is seen.
-        MapMemory.INT.getAndSet(mem, hdr, discard ? len | DISCARD_BIT : len);
-        if (discard) {
-            MapMemory.LONG.getAndAdd(mem, DISCARDED_RECORDS_OFFSET, 1L);
+        MapMemory.INT.getAndSet(m, hdr, lenWord);
+        // FORCE_WAKEUP wins over NO_WAKEUP. Self-pacing otherwise: only a consumer that has caught up to this very
+        // record is waiting for it. Volatile, to pair with the consumer's volatile store of its position before it
+        // announces that it sleeps.
+        if ((flags & FORCE_WAKEUP) != 0 || ((flags & NO_WAKEUP) == 0 && waitsAt(m, r))) {
+            wakeUp();
         }
-        boolean wake;
-        if ((flags & FORCE_WAKEUP) != 0) {
-            wake = true;
-        } else if ((flags & NO_WAKEUP) != 0) {
-            wake = false;
-        } else {
-            // Self-pacing: only a consumer that has caught up to this very record is waiting for it. Volatile,
-            // to pair with the consumer's volatile store of its position before it announces that it sleeps.
-            wake = ((long) MapMemory.LONG.getVolatile(mem, CONSUMER_POS_OFFSET) & mask) == r;
+    }
+
+    /**
+     * Self-pacing: whether the consumer has caught up to the record at data offset {@code r} and may be asleep
+     * waiting for it. Called after the commit's exchange (a full fence).
+     */
+    private boolean waitsAt(ByteBuffer m, int r) {
+        // A consumer inside consume() is not asleep. Dekker again: it clears the flag before the fence it issues
+        // ahead of any park, then re-checks the ring; seeing the flag still set after our exchange means that
+        // re-check, or the loop still running, sees this commit.
+        if ((long) CACHE.getVolatile(consuming, CACHED) != 0) {
+            return false;
         }
-        if (wake) {
-            MapMemory.LONG.getAndAdd(mem, WAKEUPS_OFFSET, 1L);
-            Thread w = waiter;
-            if (w != null) {
-                LockSupport.unpark(w);
-            }
+        // Volatile, to pair with the consumer's volatile store of its position before it announces that it sleeps.
+        return ((long) MapMemory.LONG.getVolatile(m, CONSUMER_POS_OFFSET) & mask) == r;
+    }
+
+    /** The local consumer enters ({@code true}) or leaves its loop; see {@link #consuming}. */
+    void consuming(boolean inside) {
+        // Opaque: entering needs no order (a producer that sees the flag early still relies on the re-check), and
+        // leaving is ordered by the full fence poll issues before it parks.
+        CACHE.setOpaque(consuming, CACHED, inside ? 1L : 0L);
+    }
+
+    /** A record that wraps was written on into the mirror; puts its {@code past} bytes where the kernel has them. */
+    private void copyWrappedTail(int past) {
+        mem.put(DATA_OFFSET, mem, DATA_OFFSET + size, past);
+    }
+
+    private void wakeUp() {
+        MapMemory.LONG.getAndAdd(mem, WAKEUPS_OFFSET, 1L);
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
         }
-        return 0;
     }
 
     // ---- queries and counters --------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import java.util.concurrent.locks.LockSupport;
  * libbpf's {@code struct ring_buffer}: one consumer over several rings, each with its callback. {@link #poll}
  * waits on all of them at once with this one thread, the way libbpf waits in {@code epoll_wait}: it announces
  * that it is about to sleep, checks every ring once more, then parks; a commit that must wake the consumer
- * (see {@link RingBuf#commit}) unparks it. Nothing spins while idle.
+ * (see {@link RingBuf#commit}) unparks it. Before that it spins, then yields, a bounded number of times
+ * ({@link #awaitBriefly}); an idle consumer then parks and spins no more.
  *
  * <p>A ring opened from another process's file has no shared wake-up, so while such a ring is added
  * {@code poll} backs off instead: a few spins, then parks growing from 1 µs to 1 ms.
@@ -20,6 +21,8 @@ public final class RingBufConsumer implements AutoCloseable {
     public static final int EINTR = 4;
     private static final long MAX_BACKOFF_NANOS = 1_000_000L;
     private static final int SPINS = 100;
+    private static final int BRIEF_SPINS = 64;
+    private static final int BRIEF_YIELDS = 16;
 
     private RingBuf[] rings = new RingBuf[0];
     private RingBufReader[] readers = new RingBufReader[0];
@@ -93,6 +96,10 @@ public final class RingBufConsumer implements AutoCloseable {
         if (got != 0 || timeoutMs == 0) {
             return got;
         }
+        got = awaitBriefly();
+        if (got != 0) {
+            return got;
+        }
         long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMs * 1_000_000L;
         Thread me = Thread.currentThread();
         long backoff = 1_000L;
@@ -133,6 +140,28 @@ public final class RingBufConsumer implements AutoCloseable {
                 r.waiter = null;
             }
         }
+    }
+
+    /**
+     * Before parking, a short phase of spins then yields (the Disruptor's phased back-off): a consumer that has
+     * caught up with busy producers usually finds the next record committed within microseconds, and parking for
+     * it would cost a park, the producer's unpark call and the wake-up latency for a handful of records. The
+     * yields matter when the thread it waits for is a producer preempted between reserve and commit. Bounded
+     * ({@link #BRIEF_SPINS} spins and {@link #BRIEF_YIELDS} yields), so an idle consumer still parks.
+     * No waiter is announced meanwhile, so commits do not unpark.
+     */
+    private int awaitBriefly() {
+        for (int i = 0; i < BRIEF_SPINS + BRIEF_YIELDS; i++) {
+            if (i < BRIEF_SPINS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+            if (anyReady()) {
+                return consume();
+            }
+        }
+        return 0;
     }
 
     /**

@@ -48,8 +48,11 @@ final class RingBufReader {
         long c = (long) MapMemory.LONG.getAcquire(consBuf, consOffset);
         if (ring.overwrite) {
             c = Math.max(c, ring.overwritePos());
+            return c < ring.producerPos() && (headerAt(c) & BUSY_BIT) == 0;
         }
-        return c < ring.producerPos() && (headerAt(c) & BUSY_BIT) == 0;
+        // A matching stamp alone proves a producer moved past c (it stamps after its CAS): no need to read the
+        // producer position, the line every producer writes.
+        return (headerAt(c) & BUSY_BIT) == 0;
     }
 
     /** Announces the consumer's position with a volatile store, ordered before the waiter's announcement. */
@@ -74,19 +77,74 @@ final class RingBufReader {
      * record that returned it counts as consumed, as in libbpf).
      */
     int consume(RingBufCallback cb, int max) {
+        if (ring.overwrite) {
+            return consumeOverwriting(cb, max);
+        }
+        ring.consuming(true);
+        try {
+            return consumeCommitted(cb, max);
+        } finally {
+            ring.consuming(false);
+        }
+    }
+
+    /**
+     * The usual ring: nothing moves a record under us. Small enough to compile well on its own; fields are read once
+     * into locals, which the acquire loads would otherwise force to be reloaded each record.
+     */
+    private int consumeCommitted(RingBufCallback cb, int max) {
+        ByteBuffer m = mem;
+        ByteBuffer pos = consBuf;
+        int posOffset = consOffset;
+        ByteBuffer v = view;
+        int seq = seqOffset;
         // Opaque: this thread is the only writer of the consumer position.
+        long c = (long) MapMemory.LONG.getOpaque(pos, posOffset);
+        int n = 0;
+        while (n < max) {
+            int r = (int) (c & mask);
+            // Acquire on the stamp: it matches only once a producer has claimed c (its CAS moved the producer
+            // position past c; that position is never read here: every producer writes its line) and written
+            // this lap's header.
+            if ((long) MapMemory.LONG.getAcquire(m, seq + (r >>> 3) * 8) != c + 1) {
+                break;
+            }
+            // Acquire on the length: a committed length means the record's data is visible (commit releases it).
+            int lenWord = (int) MapMemory.INT.getAcquire(m, DATA_OFFSET + r);
+            if ((lenWord & BUSY_BIT) != 0) {
+                break;
+            }
+            int len = lenWord & LEN_MASK;
+            c += recordLength(len);
+            int ret = 0;
+            if ((lenWord & DISCARD_BIT) == 0) {
+                int start = DATA_OFFSET + r + HEADER_SIZE;
+                v.clear();
+                v.limit(start + len).position(start);
+                v.order(ByteOrder.LITTLE_ENDIAN);
+                ret = cb.onRecord(v);
+                n++;
+            }
+            // Release, after each record as libbpf: our reads of the record happen before a producer that sees
+            // this position reuses the space.
+            MapMemory.LONG.setRelease(pos, posOffset, c);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+        return n;
+    }
+
+    /** Overwrite mode: producers may reuse a record while we read it, so each is copied, then validated. */
+    private int consumeOverwriting(RingBufCallback cb, int max) {
         long c = (long) MapMemory.LONG.getOpaque(consBuf, consOffset);
-        // The producer position, re-read only once the records up to it are consumed: every producer moves it, so
-        // each read of it is likely a cache miss.
         long p = ring.producerPos();
         int n = 0;
         while (n < max) {
-            if (ring.overwrite) {
-                long o = ring.overwritePos();
-                if (o > c) {
-                    c = o;
-                    MapMemory.LONG.setRelease(consBuf, consOffset, c);
-                }
+            long o = ring.overwritePos();
+            if (o > c) {
+                c = o;
+                MapMemory.LONG.setRelease(consBuf, consOffset, c);
             }
             if (c >= p) {
                 p = ring.producerPos();
@@ -101,42 +159,29 @@ final class RingBufReader {
             int len = lenWord & LEN_MASK;
             boolean discarded = (lenWord & DISCARD_BIT) != 0;
             int start = DATA_OFFSET + (int) (c & mask) + HEADER_SIZE;
-            if (ring.overwrite) {
-                // Producers may reuse a record under us: copy it, then validate, as StampedLock.validate does:
-                // an acquire fence, then the overwrite position. Unmoved past c means nothing read was overwritten,
-                // the length included (a torn length must not move us off the record boundaries).
-                boolean fits = len <= ring.size - HEADER_SIZE;
-                if (!discarded && fits) {
-                    scratch.put(0, mem, start, len);
-                }
-                VarHandle.acquireFence();
-                if (ring.overwritePos() > c) {
-                    continue; // overwritten while we read: skip to the overwrite position
-                }
-                if (!fits) {
-                    break; // cannot happen for a record that stayed put; never trust it
-                }
+            // Copy, then validate, as StampedLock.validate does: an acquire fence, then the overwrite position.
+            // Unmoved past c means nothing read was overwritten, the length included (a torn length must not move
+            // us off the record boundaries).
+            boolean fits = len <= ring.size - HEADER_SIZE;
+            if (!discarded && fits) {
+                scratch.put(0, mem, start, len);
             }
-            int recLen = recordLength(len);
+            VarHandle.acquireFence();
+            if (ring.overwritePos() > c) {
+                continue; // overwritten while we read: skip to the overwrite position
+            }
+            if (!fits) {
+                break; // cannot happen for a record that stayed put; never trust it
+            }
+            c += recordLength(len);
             if (discarded) {
-                c += recLen;
                 MapMemory.LONG.setRelease(consBuf, consOffset, c);
                 continue;
             }
-            ByteBuffer rec;
-            if (ring.overwrite) {
-                scratchView.clear();
-                scratchView.limit(len);
-                rec = scratchView;
-            } else {
-                view.clear();
-                view.limit(start + len).position(start);
-                rec = view;
-            }
-            rec.order(ByteOrder.LITTLE_ENDIAN);
-            int ret = cb.onRecord(rec);
-            c += recLen;
-            // Release: our reads of the record happen before a producer that sees this position reuses the space.
+            scratchView.clear();
+            scratchView.limit(len);
+            scratchView.order(ByteOrder.LITTLE_ENDIAN);
+            int ret = cb.onRecord(scratchView);
             MapMemory.LONG.setRelease(consBuf, consOffset, c);
             if (ret < 0) {
                 return ret;
