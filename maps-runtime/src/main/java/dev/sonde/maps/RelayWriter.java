@@ -2,8 +2,10 @@ package dev.sonde.maps;
 
 import static dev.sonde.maps.RelayLayout.*;
 
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -14,10 +16,15 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class RelayWriter {
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
+    private static final VarHandle BYTES_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final byte[] ZEROS = new byte[4096];
+    /** Payloads up to this many bytes are copied a word at a time, longer ones by the buffer's bulk copy. */
+    private static final int WORD_COPY_MAX = 256;
 
     private final int subbufSize;
     private final int subbufShift;
+    private final int subbufMask;
     private final int nSubbufs;
     private final boolean overwrite;
     private final boolean coarseClock;
@@ -31,6 +38,7 @@ final class RelayWriter {
     RelayWriter(int subbufSize, int nSubbufs, int numShards, boolean overwrite, boolean coarseClock) {
         this.subbufSize = subbufSize;
         this.subbufShift = Integer.numberOfTrailingZeros(subbufSize);
+        this.subbufMask = subbufSize - 1;
         this.nSubbufs = nSubbufs;
         this.overwrite = overwrite;
         this.coarseClock = coarseClock;
@@ -48,13 +56,26 @@ final class RelayWriter {
     /**
      * Claims {@code recordSize(size)} bytes in shard {@code b} and writes the record header (BUSY); returns the
      * header's offset in the file or a negative errno. Only the common case, a record that fits the open
-     * sub-buffer, is here, small enough to inline into every writer.
+     * sub-buffer at the first try, is here: one read of the write position, one CAS, two stores. It is kept
+     * this small so that it inlines with its caller into every writer (PrintInlining showed the relay's output
+     * compiled on its own and called, "already compiled into a big method", when the switch was in here too).
      */
     int claim(ByteBuffer b, int size) {
         int need = recordSize(size);
+        // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
+        long p = (long) LONG.getAcquire(b, POS_OFFSET);
+        // The offset in the open sub-buffer, in (0, subbuf_size]: RelayLayout.offsetOf without a division.
+        int off = ((int) p - 1 & subbufMask) + 1;
+        if (off + need <= subbufSize && LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
+            return header(b, (p - 1) >>> subbufShift, off, size, now());
+        }
+        return claimSlow(b, size, need);
+    }
+
+    /** A lost race for the position or a record that does not fit: retries, or switches sub-buffers. */
+    private int claimSlow(ByteBuffer b, int size, int need) {
         long now = now();
         for (;;) {
-            // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
             long p = (long) LONG.getAcquire(b, POS_OFFSET);
             long lap = (p - 1) >>> subbufShift;
             int off = (int) (p - (lap << subbufShift));
@@ -104,10 +125,17 @@ final class RelayWriter {
     /** Writes the header of a record just claimed at {@code off} in lap {@code lap}; returns its file offset. */
     private int header(ByteBuffer b, long lap, int off, int size, long now) {
         int at = slotBase(lap) + off;
+        // Plain stores: no reader counts the record before commit's release store, which publishes these with
+        // the payload; a reader or lapDone that sees them early sees BUSY, and one that does not sees a stale
+        // stamp: either way "not committed". Length (BUSY) and stamp in one 8-byte store, so a reader never
+        // pairs this lap's stamp with an old lap's length.
         LONG.set(b, at + REC_TIME_OFFSET, now);
-        // Length (BUSY) and stamp in one 8-byte store: a reader never pairs this lap's stamp with an old
-        // lap's length. Release: the timestamp is in place before the header names the record.
-        LONG.setRelease(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
+        LONG.set(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
+        if ((size & 7) != 0) {
+            // The payload's last word ends in padding, zero per the layout: an old lap's bytes there would show
+            // through cat and a reader's copy. A writer's payload stores overwrite the rest of the word.
+            LONG.set(b, at + RECORD_HEADER_SIZE + (size & ~7), 0L);
+        }
         return at;
     }
 
@@ -140,9 +168,9 @@ final class RelayWriter {
         long hint = walked.get(shard);
         int o = (int) (hint >>> 32) == (int) (lap + 1) ? (int) hint : SUBBUF_HEADER_SIZE;
         while (o < end) {
-            // One 8-byte read, so length and stamp come from the same store. Acquire: each writer's payload
-            // stores happen before we overwrite its bytes.
-            long header = (long) LONG.getAcquire(b, base + o + REC_LEN_OFFSET);
+            // One 8-byte read, so length and stamp come from the same store. Plain: this runs once per record
+            // of the lap, and the fence below orders all of them at once.
+            long header = (long) LONG.get(b, base + o + REC_LEN_OFFSET);
             int h = (int) header;
             if ((int) (header >>> 32) != stamp(lap, o) || (h & BUSY) != 0) {
                 walked.lazySet(shard, (lap + 1) << 32 | o);
@@ -150,6 +178,8 @@ final class RelayWriter {
             }
             o += recordSize(h & LEN_MASK);
         }
+        // Acquire for every header read above: each writer's payload stores happen before we overwrite its bytes.
+        VarHandle.acquireFence();
         return o == end;
     }
 
@@ -181,6 +211,27 @@ final class RelayWriter {
         }
         // Release: whoever sees this lap's tag sees the zeroed padding (lapDone, readers of the padding).
         LONG.setRelease(b, old + SB_CLOSE_OFFSET, closeWord(lap, pad));
+    }
+
+    /**
+     * Copies {@code len} bytes of {@code src} into a claimed record's payload at {@code at}: 8-byte words, then
+     * single bytes. For the short records a relay mostly carries this is a few moves where
+     * {@code ByteBuffer.put(int, byte[], int, int)} checks and calls a copy stub (2 ns more per 32-byte record
+     * here); long payloads take that stub, which wins there. Bounds are the caller's to check first, so a bad
+     * argument never leaves a claimed record behind.
+     */
+    static void copy(ByteBuffer b, int at, byte[] src, int off, int len) {
+        int whole = len & ~7;
+        if (whole > WORD_COPY_MAX) {
+            b.put(at, src, off, whole);
+        } else {
+            for (int i = 0; i < whole; i += 8) {
+                LONG.set(b, at + i, (long) BYTES_LONG.get(src, off + i));
+            }
+        }
+        for (int i = whole; i < len; i++) {
+            b.put(at + i, src[off + i]);
+        }
     }
 
     void publish(ByteBuffer b, int at, int len, int flag) {
