@@ -176,11 +176,31 @@ final class RelayWriter {
                 walked.lazySet(shard, (lap + 1) << 32 | o);
                 return false;
             }
-            o += recordSize(h & LEN_MASK);
+            o = sameSizeRun(b, base, lap, o + recordSize(h & LEN_MASK), end, h);
         }
         // Acquire for every header read above: each writer's payload stores happen before we overwrite its bytes.
         VarHandle.acquireFence();
         return o == end;
+    }
+
+    /**
+     * Follows the run of records after one whose header's low word was {@code low} (committed, same length and
+     * flags) from {@code o}; returns where the run ends, at the first header that differs or at {@code end}.
+     * The walk above has to read a header to learn where the next one is, one dependent cache read per record
+     * (3.6 ns a record on the benchmark's 32-byte records, more than a third of a write); in a run of equal
+     * records the offsets are known beforehand, so the reads overlap. A header is accepted here only if the
+     * walk would accept it and step over it by the same size, so where a run ends the walk goes on exactly.
+     */
+    private static int sameSizeRun(ByteBuffer b, int base, long lap, int o, int end, int low) {
+        int step = recordSize(low & LEN_MASK);
+        while (o < end) {
+            long header = (long) LONG.get(b, base + o + REC_LEN_OFFSET);
+            if ((int) header != low || (int) (header >>> 32) != stamp(lap, o)) {
+                break;
+            }
+            o += step;
+        }
+        return o;
     }
 
     private int shardOf(ByteBuffer b) {

@@ -157,6 +157,31 @@ class RelayMapTest {
     }
 
     @Test
+    void aPendingRecordAmongEqualOnesKeepsItsSubbufferFromBeingReused() {
+        try (RelayMap m = create(512, 2, 1, true)) {
+            byte[] rec = new byte[24];
+            for (int i = 0; i < 5; i++) {
+                assertEquals(0, m.output(rec));
+            }
+            long discarded = m.reserve(24);
+            assertEquals(0, m.discard(discarded));
+            assertEquals(0, m.output(rec));
+            long pending = m.reserve(24); // the 8th of 12 equal records in slot 0: the same-size run meets it
+            int r;
+            int ok = 0;
+            while ((r = m.output(rec)) == 0 && ok < 100) { // 100: far past both slots, had slot 0 been reused
+                ok++;
+            }
+            assertEquals(-Errno.EBUSY, r, "slot 0 still holds the pending record");
+            assertEquals(0, m.overwritten());
+            assertTrue(ok >= 4 + 11, "the rest of slot 0 and all of slot 1 were written: " + ok);
+            assertEquals(0, m.commit(pending));
+            assertEquals(0, m.output(rec), "once committed, slot 0 is reused; the discarded record never held it");
+            assertEquals(1, m.overwritten());
+        }
+    }
+
+    @Test
     void theCoarseClockStampsRecordsCloseToNanoTime() throws Exception {
         MapSpec spec = spec(4096, 4, 1, false).flags(MapSpec.F_RELAY_COARSE_CLOCK).build();
         try (RelayMap m = (RelayMap) Maps.create(spec)) {
