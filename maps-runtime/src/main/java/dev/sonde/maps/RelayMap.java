@@ -105,7 +105,7 @@ public final class RelayMap extends BpfMap {
             return -Errno.E2BIG;
         }
         int shard = Shards.current(numShards);
-        int at = writer.claim(shards[shard], size);
+        int at = writer.claim(shards[shard], shard, size);
         return at < 0 ? at : ((long) shard << 32) | HANDLE_TAG | (at + RECORD_HEADER_SIZE);
     }
 
@@ -133,8 +133,9 @@ public final class RelayMap extends BpfMap {
         }
         // Before the claim: an exception after it would leave a record BUSY, and its sub-buffer unusable.
         Objects.checkFromIndexSize(off, len, data.length);
-        ByteBuffer b = shards[Shards.current(numShards)];
-        int at = writer.claim(b, len);
+        int shard = Shards.current(numShards);
+        ByteBuffer b = shards[shard];
+        int at = writer.claim(b, shard, len);
         if (at < 0) {
             return at;
         }
@@ -152,8 +153,9 @@ public final class RelayMap extends BpfMap {
         if (len > maxPayload) {
             return -Errno.E2BIG;
         }
-        ByteBuffer b = shards[Shards.current(numShards)];
-        int at = writer.claim(b, len);
+        int shard = Shards.current(numShards);
+        ByteBuffer b = shards[shard];
+        int at = writer.claim(b, shard, len);
         if (at < 0) {
             return at;
         }

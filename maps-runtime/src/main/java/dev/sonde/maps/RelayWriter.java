@@ -34,6 +34,12 @@ final class RelayWriter {
      * whole sub-buffer again on every write refused while a writer is still inside.
      */
     private final AtomicLongArray walked;
+    /**
+     * Per shard, the write position after the last claim made through this writer, a cache line apart so
+     * shards written by different threads do not share one: the expected value of the next claim's CAS.
+     */
+    private final long[] expect;
+    private static final int EXPECT_SHIFT = 3;
 
     RelayWriter(int subbufSize, int nSubbufs, int numShards, boolean overwrite, boolean coarseClock) {
         this.subbufSize = subbufSize;
@@ -43,6 +49,7 @@ final class RelayWriter {
         this.overwrite = overwrite;
         this.coarseClock = coarseClock;
         this.walked = new AtomicLongArray(numShards);
+        this.expect = new long[numShards << EXPECT_SHIFT];
         if (coarseClock) {
             RelayClock.start();
         }
@@ -60,29 +67,37 @@ final class RelayWriter {
      * this small so that it inlines with its caller into every writer (PrintInlining showed the relay's output
      * compiled on its own and called, "already compiled into a big method", when the switch was in here too).
      */
-    int claim(ByteBuffer b, int size) {
+    int claim(ByteBuffer b, int shard, int size) {
         int need = recordSize(size);
-        // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
-        long p = (long) LONG.getAcquire(b, POS_OFFSET);
-        // The offset in the open sub-buffer, in (0, subbuf_size]: RelayLayout.offsetOf without a division.
+        // The position this shard's last claim left, not a read of the file's: the CAS needs no read before it,
+        // and a stale guess (another thread wrote, or a flush) only fails the CAS. A successful CAS read what
+        // the CAS that made the position wrote, which orders the lap it started before our writes.
+        int slot = shard << EXPECT_SHIFT;
+        long p = expect[slot];
         int off = ((int) p - 1 & subbufMask) + 1;
         if (off + need <= subbufSize && LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
+            expect[slot] = p + need;
             return header(b, (p - 1) >>> subbufShift, off, size, now());
         }
-        return claimSlow(b, size, need);
+        return claimSlow(b, slot, size, need);
     }
 
     /** A lost race for the position or a record that does not fit: retries, or switches sub-buffers. */
-    private int claimSlow(ByteBuffer b, int size, int need) {
+    private int claimSlow(ByteBuffer b, int slot, int size, int need) {
         long now = now();
         for (;;) {
+            // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
             long p = (long) LONG.getAcquire(b, POS_OFFSET);
             long lap = (p - 1) >>> subbufShift;
             int off = (int) (p - (lap << subbufShift));
             if (off + need > subbufSize) {
-                return claimNext(b, size, need, now);
+                int at = claimNext(b, size, need, now);
+                // A guess again: where the switch (or a refusal's closing of the sub-buffer) left the position.
+                expect[slot] = (long) LONG.getOpaque(b, POS_OFFSET);
+                return at;
             }
             if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
+                expect[slot] = p + need;
                 return header(b, lap, off, size, now);
             }
         }
