@@ -63,9 +63,9 @@ final class RelayWriter {
     /**
      * Claims {@code recordSize(size)} bytes in shard {@code b} and writes the record header (BUSY); returns the
      * header's offset in the file or a negative errno. Only the common case, a record that fits the open
-     * sub-buffer at the first try, is here: one read of the write position, one CAS, two stores. It is kept
-     * this small so that it inlines with its caller into every writer (PrintInlining showed the relay's output
-     * compiled on its own and called, "already compiled into a big method", when the switch was in here too).
+     * sub-buffer at the first try, is here: one CAS and the header's stores. The retry loop and the switch are
+     * methods of their own, so the writers this inlines into keep their compiled code small (each byte-buffer
+     * access compiles to 250-350 bytes, see benchmarks/README.md, "Relay").
      */
     int claim(ByteBuffer b, int shard, int size) {
         int need = recordSize(size);
