@@ -38,6 +38,12 @@ public class FloorBenchmark {
     private final ByteBuffer direct = ByteBuffer.allocateDirect(4096).order(ByteOrder.LITTLE_ENDIAN);
     private long plain;
     private int off = 64;
+    private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle BYTES_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** 1 MiB of records after a 128-byte header, the size of the relay benchmark's shard (16 x 64 KiB). */
+    private final ByteBuffer ring = ByteBuffer.allocateDirect((1 << 20) + 128).order(ByteOrder.LITTLE_ENDIAN);
+    private final byte[] record = new byte[32];
+    private volatile long clock = 1;
 
     @Benchmark
     public long nanoTime() {
@@ -78,5 +84,31 @@ public class FloorBenchmark {
     @Benchmark
     public long varHandleGetAndAdd() {
         return (long) LONG.getAndAdd(direct, off, 1L);
+    }
+
+    /**
+     * A relay write of a 32-byte record by hand, with nothing of the relay's bookkeeping (no sub-buffers, shard
+     * choice, argument checks, stamp hash or reuse check): read the clock, CAS the position, the timestamp and
+     * header words, four payload words, the length with release. The floor under {@code RelayBenchmark}'s writes.
+     */
+    @Benchmark
+    public int relayRecordByHand() {
+        ByteBuffer b = ring;
+        long now = clock;
+        long p = (long) LONG.getAcquire(b, 64);
+        if (!LONG.compareAndSet(b, 64, p, p + 48)) {
+            return -1;
+        }
+        int at = 128 + ((int) p & ((1 << 20) - 1));
+        if (at > b.capacity() - 48) {
+            at = 128;
+        }
+        LONG.set(b, at + 8, now);
+        LONG.set(b, at, 0x5A5A_5A5BL << 32 | (32 | 1L << 31));
+        for (int i = 0; i < 32; i += 8) {
+            LONG.set(b, at + 16 + i, (long) BYTES_LONG.get(record, i));
+        }
+        INT.setRelease(b, at, 32);
+        return 0;
     }
 }

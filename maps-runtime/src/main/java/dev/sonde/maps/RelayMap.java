@@ -5,6 +5,7 @@ import static dev.sonde.maps.RelayLayout.*;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * The relay map: the kernel's relay channels as the {@code BPF_MAP_TYPE_RELAY} proposal wraps them. Each shard
@@ -104,7 +105,7 @@ public final class RelayMap extends BpfMap {
             return -Errno.E2BIG;
         }
         int shard = Shards.current(numShards);
-        int at = writer.claim(shards[shard], size);
+        int at = writer.claim(shards[shard], shard, size);
         return at < 0 ? at : ((long) shard << 32) | HANDLE_TAG | (at + RECORD_HEADER_SIZE);
     }
 
@@ -130,12 +131,15 @@ public final class RelayMap extends BpfMap {
         if (len < 0 || len > maxPayload) {
             return -Errno.E2BIG;
         }
-        ByteBuffer b = shards[Shards.current(numShards)];
-        int at = writer.claim(b, len);
+        // Before the claim: an exception after it would leave a record BUSY, and its sub-buffer unusable.
+        Objects.checkFromIndexSize(off, len, data.length);
+        int shard = Shards.current(numShards);
+        ByteBuffer b = shards[shard];
+        int at = writer.claim(b, shard, len);
         if (at < 0) {
             return at;
         }
-        b.put(at + RECORD_HEADER_SIZE, data, off, len);
+        RelayWriter.copy(b, at + RECORD_HEADER_SIZE, data, off, len);
         writer.publish(b, at, len, 0);
         return 0;
     }
@@ -149,8 +153,9 @@ public final class RelayMap extends BpfMap {
         if (len > maxPayload) {
             return -Errno.E2BIG;
         }
-        ByteBuffer b = shards[Shards.current(numShards)];
-        int at = writer.claim(b, len);
+        int shard = Shards.current(numShards);
+        ByteBuffer b = shards[shard];
+        int at = writer.claim(b, shard, len);
         if (at < 0) {
             return at;
         }
@@ -203,7 +208,7 @@ public final class RelayMap extends BpfMap {
         if (!inRecord(b, at, offset, len) || srcOff < 0 || len > src.length - srcOff) {
             return -Errno.EINVAL;
         }
-        b.put(at + offset, src, srcOff, len);
+        RelayWriter.copy(b, at + offset, src, srcOff, len);
         return 0;
     }
 

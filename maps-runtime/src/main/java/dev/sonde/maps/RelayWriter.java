@@ -2,8 +2,10 @@ package dev.sonde.maps;
 
 import static dev.sonde.maps.RelayLayout.*;
 
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -14,10 +16,15 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class RelayWriter {
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
+    private static final VarHandle BYTES_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final byte[] ZEROS = new byte[4096];
+    /** Payloads up to this many bytes are copied a word at a time, longer ones by the buffer's bulk copy. */
+    private static final int WORD_COPY_MAX = 256;
 
     private final int subbufSize;
     private final int subbufShift;
+    private final int subbufMask;
     private final int nSubbufs;
     private final boolean overwrite;
     private final boolean coarseClock;
@@ -27,14 +34,22 @@ final class RelayWriter {
      * whole sub-buffer again on every write refused while a writer is still inside.
      */
     private final AtomicLongArray walked;
+    /**
+     * Per shard, the write position after the last claim made through this writer, a cache line apart so
+     * shards written by different threads do not share one: the expected value of the next claim's CAS.
+     */
+    private final long[] expect;
+    private static final int EXPECT_SHIFT = 3;
 
     RelayWriter(int subbufSize, int nSubbufs, int numShards, boolean overwrite, boolean coarseClock) {
         this.subbufSize = subbufSize;
         this.subbufShift = Integer.numberOfTrailingZeros(subbufSize);
+        this.subbufMask = subbufSize - 1;
         this.nSubbufs = nSubbufs;
         this.overwrite = overwrite;
         this.coarseClock = coarseClock;
         this.walked = new AtomicLongArray(numShards);
+        this.expect = new long[numShards << EXPECT_SHIFT];
         if (coarseClock) {
             RelayClock.start();
         }
@@ -48,10 +63,27 @@ final class RelayWriter {
     /**
      * Claims {@code recordSize(size)} bytes in shard {@code b} and writes the record header (BUSY); returns the
      * header's offset in the file or a negative errno. Only the common case, a record that fits the open
-     * sub-buffer, is here, small enough to inline into every writer.
+     * sub-buffer at the first try, is here: one CAS and the header's stores. The retry loop and the switch are
+     * methods of their own, so the writers this inlines into keep their compiled code small (each byte-buffer
+     * access compiles to 250-350 bytes, see benchmarks/README.md, "Relay").
      */
-    int claim(ByteBuffer b, int size) {
+    int claim(ByteBuffer b, int shard, int size) {
         int need = recordSize(size);
+        // The position this shard's last claim left, not a read of the file's: the CAS needs no read before it,
+        // and a stale guess (another thread wrote, or a flush) only fails the CAS. A successful CAS read what
+        // the CAS that made the position wrote, which orders the lap it started before our writes.
+        int slot = shard << EXPECT_SHIFT;
+        long p = expect[slot];
+        int off = ((int) p - 1 & subbufMask) + 1;
+        if (off + need <= subbufSize && LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
+            expect[slot] = p + need;
+            return header(b, (p - 1) >>> subbufShift, off, size, now());
+        }
+        return claimSlow(b, slot, size, need);
+    }
+
+    /** A lost race for the position or a record that does not fit: retries, or switches sub-buffers. */
+    private int claimSlow(ByteBuffer b, int slot, int size, int need) {
         long now = now();
         for (;;) {
             // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
@@ -59,9 +91,13 @@ final class RelayWriter {
             long lap = (p - 1) >>> subbufShift;
             int off = (int) (p - (lap << subbufShift));
             if (off + need > subbufSize) {
-                return claimNext(b, size, need, now);
+                int at = claimNext(b, size, need, now);
+                // A guess again: where the switch (or a refusal's closing of the sub-buffer) left the position.
+                expect[slot] = (long) LONG.getOpaque(b, POS_OFFSET);
+                return at;
             }
             if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
+                expect[slot] = p + need;
                 return header(b, lap, off, size, now);
             }
         }
@@ -104,10 +140,17 @@ final class RelayWriter {
     /** Writes the header of a record just claimed at {@code off} in lap {@code lap}; returns its file offset. */
     private int header(ByteBuffer b, long lap, int off, int size, long now) {
         int at = slotBase(lap) + off;
+        // Plain stores: no reader counts the record before commit's release store, which publishes these with
+        // the payload; a reader or lapDone that sees them early sees BUSY, and one that does not sees a stale
+        // stamp: either way "not committed". Length (BUSY) and stamp in one 8-byte store, so a reader never
+        // pairs this lap's stamp with an old lap's length.
         LONG.set(b, at + REC_TIME_OFFSET, now);
-        // Length (BUSY) and stamp in one 8-byte store: a reader never pairs this lap's stamp with an old
-        // lap's length. Release: the timestamp is in place before the header names the record.
-        LONG.setRelease(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
+        LONG.set(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
+        if ((size & 7) != 0) {
+            // The payload's last word ends in padding, zero per the layout: an old lap's bytes there would show
+            // through cat and a reader's copy. A writer's payload stores overwrite the rest of the word.
+            LONG.set(b, at + RECORD_HEADER_SIZE + (size & ~7), 0L);
+        }
         return at;
     }
 
@@ -140,17 +183,39 @@ final class RelayWriter {
         long hint = walked.get(shard);
         int o = (int) (hint >>> 32) == (int) (lap + 1) ? (int) hint : SUBBUF_HEADER_SIZE;
         while (o < end) {
-            // One 8-byte read, so length and stamp come from the same store. Acquire: each writer's payload
-            // stores happen before we overwrite its bytes.
-            long header = (long) LONG.getAcquire(b, base + o + REC_LEN_OFFSET);
+            // One 8-byte read, so length and stamp come from the same store. Plain: this runs once per record
+            // of the lap, and the fence below orders all of them at once.
+            long header = (long) LONG.get(b, base + o + REC_LEN_OFFSET);
             int h = (int) header;
             if ((int) (header >>> 32) != stamp(lap, o) || (h & BUSY) != 0) {
                 walked.lazySet(shard, (lap + 1) << 32 | o);
                 return false;
             }
-            o += recordSize(h & LEN_MASK);
+            o = sameSizeRun(b, base, lap, o + recordSize(h & LEN_MASK), end, h);
         }
+        // Acquire for every header read above: each writer's payload stores happen before we overwrite its bytes.
+        VarHandle.acquireFence();
         return o == end;
+    }
+
+    /**
+     * Follows the run of records after one whose header's low word was {@code low} (committed, same length and
+     * flags) from {@code o}; returns where the run ends, at the first header that differs or at {@code end}.
+     * The walk above has to read a header to learn where the next one is, one dependent cache read per record
+     * (3.6 ns a record on the benchmark's 32-byte records, more than a third of a write); in a run of equal
+     * records the offsets are known beforehand, so the reads overlap. A header is accepted here only if the
+     * walk would accept it and step over it by the same size, so where a run ends the walk goes on exactly.
+     */
+    private static int sameSizeRun(ByteBuffer b, int base, long lap, int o, int end, int low) {
+        int step = recordSize(low & LEN_MASK);
+        while (o < end) {
+            long header = (long) LONG.get(b, base + o + REC_LEN_OFFSET);
+            if ((int) header != low || (int) (header >>> 32) != stamp(lap, o)) {
+                break;
+            }
+            o += step;
+        }
+        return o;
     }
 
     private int shardOf(ByteBuffer b) {
@@ -181,6 +246,27 @@ final class RelayWriter {
         }
         // Release: whoever sees this lap's tag sees the zeroed padding (lapDone, readers of the padding).
         LONG.setRelease(b, old + SB_CLOSE_OFFSET, closeWord(lap, pad));
+    }
+
+    /**
+     * Copies {@code len} bytes of {@code src} into a claimed record's payload at {@code at}: 8-byte words, then
+     * single bytes. For the short records a relay mostly carries this is a few moves where
+     * {@code ByteBuffer.put(int, byte[], int, int)} checks and calls a copy stub (2 ns more per 32-byte record
+     * here); long payloads take that stub, which wins there. Bounds are the caller's to check first, so a bad
+     * argument never leaves a claimed record behind.
+     */
+    static void copy(ByteBuffer b, int at, byte[] src, int off, int len) {
+        int whole = len & ~7;
+        if (whole > WORD_COPY_MAX) {
+            b.put(at, src, off, whole);
+        } else {
+            for (int i = 0; i < whole; i += 8) {
+                LONG.set(b, at + i, (long) BYTES_LONG.get(src, off + i));
+            }
+        }
+        for (int i = whole; i < len; i++) {
+            b.put(at + i, src[off + i]);
+        }
     }
 
     void publish(ByteBuffer b, int at, int len, int flag) {

@@ -157,6 +157,31 @@ class RelayMapTest {
     }
 
     @Test
+    void aPendingRecordAmongEqualOnesKeepsItsSubbufferFromBeingReused() {
+        try (RelayMap m = create(512, 2, 1, true)) {
+            byte[] rec = new byte[24];
+            for (int i = 0; i < 5; i++) {
+                assertEquals(0, m.output(rec));
+            }
+            long discarded = m.reserve(24);
+            assertEquals(0, m.discard(discarded));
+            assertEquals(0, m.output(rec));
+            long pending = m.reserve(24); // the 8th of 12 equal records in slot 0: the same-size run meets it
+            int r;
+            int ok = 0;
+            while ((r = m.output(rec)) == 0 && ok < 100) { // 100: far past both slots, had slot 0 been reused
+                ok++;
+            }
+            assertEquals(-Errno.EBUSY, r, "slot 0 still holds the pending record");
+            assertEquals(0, m.overwritten());
+            assertTrue(ok >= 4 + 11, "the rest of slot 0 and all of slot 1 were written: " + ok);
+            assertEquals(0, m.commit(pending));
+            assertEquals(0, m.output(rec), "once committed, slot 0 is reused; the discarded record never held it");
+            assertEquals(1, m.overwritten());
+        }
+    }
+
+    @Test
     void theCoarseClockStampsRecordsCloseToNanoTime() throws Exception {
         MapSpec spec = spec(4096, 4, 1, false).flags(MapSpec.F_RELAY_COARSE_CLOCK).build();
         try (RelayMap m = (RelayMap) Maps.create(spec)) {
@@ -319,6 +344,55 @@ class RelayMapTest {
             }
             assertTrue(nonNul <= text.length() + headerBytes);
             assertTrue(new String(file, StandardCharsets.ISO_8859_1).contains("GET /orders/17 200 xxxx\n"));
+        }
+    }
+
+    @Test
+    void recordPaddingIsNulAgainAfterTheRingWraps() throws Exception {
+        try (RelayMap m = create(512, 2, 1, true)) {
+            byte[] ones = new byte[64];
+            Arrays.fill(ones, (byte) 0x7F);
+            for (int i = 0; i < 40; i++) { // several laps of 0x7F bytes in both slots
+                assertEquals(0, m.output(ones));
+            }
+            byte[] odd = "abcde".getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < 40; i++) { // 5-byte records over the old bytes: 3 bytes of padding each
+                if ((i & 1) == 0) {
+                    assertEquals(0, m.output(odd));
+                } else {
+                    long h = m.reserve(odd.length);
+                    assertEquals(0, m.putBytes(h, 0, odd));
+                    assertEquals(0, m.commit(h));
+                }
+            }
+            byte[] file = Files.readAllBytes(m.shardPath(0));
+            ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+            int records = 0;
+            for (int slot = 0; slot < 2; slot++) {
+                int base = RelayLayout.FILE_HEADER_SIZE + slot * 512;
+                for (int o = 32; o + 16 <= 512 && (b.getInt(base + o) & RelayLayout.LEN_MASK) == 5; o += 24) {
+                    assertEquals("abcde", new String(file, base + o + 16, 5, StandardCharsets.UTF_8));
+                    for (int k = 5; k < 8; k++) {
+                        assertEquals(0, file[base + o + 16 + k], "padding of the record at " + o + " in slot " + slot);
+                    }
+                    records++;
+                }
+            }
+            assertTrue(records >= 20, "both slots hold the 5-byte records: " + records);
+        }
+    }
+
+    @Test
+    void aBadArrayRangeThrowsBeforeAnythingIsClaimed() {
+        try (RelayMap m = create(256, 2, 1, false)) {
+            byte[] data = new byte[16];
+            assertThrows(IndexOutOfBoundsException.class, () -> m.output(data, 8, 16));
+            assertThrows(IndexOutOfBoundsException.class, () -> m.output(data, -1, 4));
+            assertEquals(0, m.relayFlush(), "no record was left BUSY");
+            assertEquals(0, m.output(data, 8, 8));
+            RelayReader.Result res = RelayReader.read(m);
+            assertEquals(1, res.records().size());
+            assertEquals(0, res.skipped());
         }
     }
 
