@@ -96,11 +96,11 @@ public final class RingBufConsumer implements AutoCloseable {
         if (got != 0 || timeoutMs == 0) {
             return got;
         }
-        got = awaitBriefly();
+        long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMs * 1_000_000L;
+        got = awaitBriefly(timeoutMs > 0, deadline);
         if (got != 0) {
             return got;
         }
-        long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMs * 1_000_000L;
         Thread me = Thread.currentThread();
         long backoff = 1_000L;
         int spins = 0;
@@ -148,12 +148,15 @@ public final class RingBufConsumer implements AutoCloseable {
      * it would cost a park, the producer's unpark call and the wake-up latency for a handful of records. The
      * yields matter when the thread it waits for is a producer preempted between reserve and commit. Bounded
      * ({@link #BRIEF_SPINS} spins and {@link #BRIEF_YIELDS} yields), so an idle consumer still parks.
-     * No waiter is announced meanwhile, so commits do not unpark.
+     * No waiter is announced meanwhile, so commits do not unpark. With {@code timed}, the yields stop once poll's
+     * {@code deadline} ({@code System.nanoTime()} based) has passed.
      */
-    private int awaitBriefly() {
+    private int awaitBriefly(boolean timed, long deadline) {
         for (int i = 0; i < BRIEF_SPINS + BRIEF_YIELDS; i++) {
             if (i < BRIEF_SPINS) {
                 Thread.onSpinWait();
+            } else if (timed && System.nanoTime() - deadline >= 0) {
+                return 0; // a yield may last a time slice: a short time-out is not overrun by the brief phase
             } else {
                 Thread.yield();
             }
