@@ -74,11 +74,16 @@ final class HashFactory implements MapFactory {
         return spec.type() == MapType.LRU_HASH && spec.hasFlag(MapSpec.F_NO_COMMON_LRU);
     }
 
+    /** The per-shard LRU lines after the slots (HashLayout): none without F_NO_COMMON_LRU. */
+    private static long lruShardBytes(MapSpec spec) {
+        return perShardLru(spec) ? (long) spec.numShards() * LRU_SHARD_LINE : 0;
+    }
+
     @Override
     public long dataSize(MapSpec spec) {
         int slots = spec.type().perShard() ? spec.numShards() : 1;
         return capacity(spec.maxEntries()) * slotSize(spec.keySize(), MapMemory.roundUp8(spec.valueSize()), slots)
-                + (perShardLru(spec) ? (long) spec.numShards() * LRU_SHARD_LINE : 0);
+                + lruShardBytes(spec);
     }
 
     @Override
@@ -111,8 +116,7 @@ final class HashFactory implements MapFactory {
                 || slotSize != slotSize(spec.keySize(), stride, slots)
                 || b.getInt(KEY_OFFSET_OFFSET) != KEY_OFFSET
                 || b.getInt(VALUE_OFFSET_OFFSET) != valueOffset(spec.keySize())
-                || capacity * slotSize + (perShardLru(spec) ? (long) spec.numShards() * LRU_SHARD_LINE : 0)
-                        > file.dataSize()) {
+                || capacity * slotSize + lruShardBytes(spec) > file.dataSize()) {
             throw new SondeException(Errno.EINVAL, "hash map file " + file.path() + " has control words this Sonde "
                     + "does not understand (hash algorithm " + b.getInt(HASH_ALGO_OFFSET) + ", capacity " + capacity
                     + "); read it with the Sonde release that wrote it");
