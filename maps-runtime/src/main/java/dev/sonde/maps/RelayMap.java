@@ -212,10 +212,13 @@ public final class RelayMap extends BpfMap {
         return 0;
     }
 
-    /** Whether {@code [offset, offset + len)} lies inside the payload at {@code at}, per its (own) header. */
+    /**
+     * Whether {@code [offset, offset + len)} lies inside the payload at {@code at}, per its (own) header, and inside
+     * the file: a made-up handle's "header" may claim any length, and {@link RelayWriter#copy} does not check.
+     */
     private static boolean inRecord(ByteBuffer b, int at, int offset, int len) {
         int size = (int) INT.get(b, at - RECORD_HEADER_SIZE + REC_LEN_OFFSET) & LEN_MASK;
-        return offset >= 0 && len >= 0 && offset <= size - len;
+        return offset >= 0 && len >= 0 && offset <= size - len && (long) at + offset + len <= b.capacity();
     }
 
     private int finish(long handle, int flag) {

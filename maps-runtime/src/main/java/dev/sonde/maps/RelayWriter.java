@@ -2,10 +2,8 @@ package dev.sonde.maps;
 
 import static dev.sonde.maps.RelayLayout.*;
 
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -16,8 +14,6 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class RelayWriter {
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
-    private static final VarHandle BYTES_LONG =
-            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final byte[] ZEROS = new byte[4096];
     /** Payloads up to this many bytes are copied a word at a time, longer ones by the buffer's bulk copy. */
     private static final int WORD_COPY_MAX = 256;
@@ -75,7 +71,7 @@ final class RelayWriter {
         int slot = shard << EXPECT_SHIFT;
         long p = expect[slot];
         int off = ((int) p - 1 & subbufMask) + 1;
-        if (off + need <= subbufSize && LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
+        if (off + need <= subbufSize && HotMemory.compareAndSetLong(b, POS_OFFSET, p, p + need)) {
             expect[slot] = p + need;
             return header(b, (p - 1) >>> subbufShift, off, size, now());
         }
@@ -144,12 +140,12 @@ final class RelayWriter {
         // the payload; a reader or lapDone that sees them early sees BUSY, and one that does not sees a stale
         // stamp: either way "not committed". Length (BUSY) and stamp in one 8-byte store, so a reader never
         // pairs this lap's stamp with an old lap's length.
-        LONG.set(b, at + REC_TIME_OFFSET, now);
-        LONG.set(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
+        HotMemory.putLong(b, at + REC_TIME_OFFSET, now);
+        HotMemory.putLong(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
         if ((size & 7) != 0) {
             // The payload's last word ends in padding, zero per the layout: an old lap's bytes there would show
             // through cat and a reader's copy. A writer's payload stores overwrite the rest of the word.
-            LONG.set(b, at + RECORD_HEADER_SIZE + (size & ~7), 0L);
+            HotMemory.putLong(b, at + RECORD_HEADER_SIZE + (size & ~7), 0L);
         }
         return at;
     }
@@ -185,7 +181,7 @@ final class RelayWriter {
         while (o < end) {
             // One 8-byte read, so length and stamp come from the same store. Plain: this runs once per record
             // of the lap, and the fence below orders all of them at once.
-            long header = (long) LONG.get(b, base + o + REC_LEN_OFFSET);
+            long header = HotMemory.getLong(b, base + o + REC_LEN_OFFSET);
             int h = (int) header;
             if ((int) (header >>> 32) != stamp(lap, o) || (h & BUSY) != 0) {
                 walked.lazySet(shard, (lap + 1) << 32 | o);
@@ -209,7 +205,7 @@ final class RelayWriter {
     private static int sameSizeRun(ByteBuffer b, int base, long lap, int o, int end, int low) {
         int step = recordSize(low & LEN_MASK);
         while (o < end) {
-            long header = (long) LONG.get(b, base + o + REC_LEN_OFFSET);
+            long header = HotMemory.getLong(b, base + o + REC_LEN_OFFSET);
             if ((int) header != low || (int) (header >>> 32) != stamp(lap, o)) {
                 break;
             }
@@ -253,7 +249,8 @@ final class RelayWriter {
      * single bytes. For the short records a relay mostly carries this is a few moves where
      * {@code ByteBuffer.put(int, byte[], int, int)} checks and calls a copy stub (2 ns more per 32-byte record
      * here); long payloads take that stub, which wins there. Bounds are the caller's to check first, so a bad
-     * argument never leaves a claimed record behind.
+     * argument never leaves a claimed record behind, and so the unchecked words of {@link HotMemory} stay inside
+     * the source array and the file.
      */
     static void copy(ByteBuffer b, int at, byte[] src, int off, int len) {
         int whole = len & ~7;
@@ -261,7 +258,7 @@ final class RelayWriter {
             b.put(at, src, off, whole);
         } else {
             for (int i = 0; i < whole; i += 8) {
-                LONG.set(b, at + i, (long) BYTES_LONG.get(src, off + i));
+                HotMemory.putLong(b, at + i, HotMemory.getLong(src, off + i));
             }
         }
         for (int i = whole; i < len; i++) {
@@ -271,7 +268,7 @@ final class RelayWriter {
 
     void publish(ByteBuffer b, int at, int len, int flag) {
         // Release: the payload is visible before the length without BUSY says it is complete.
-        INT.setRelease(b, at + REC_LEN_OFFSET, len | flag);
+        HotMemory.putIntRelease(b, at + REC_LEN_OFFSET, len | flag);
     }
 
     private int slotBase(long lap) {

@@ -383,6 +383,21 @@ class RelayMapTest {
     }
 
     @Test
+    void aMadeUpHandleNeverWritesPastTheFile() {
+        try (RelayMap m = create(256, 2, 1, false)) {
+            long h = m.reserve(200);
+            assertTrue(h >= 0);
+            // The first payload word says 0x3FFFFFFF: read as the header of a handle 16 bytes further on, it
+            // claims a record reaching far past the 640-byte file.
+            m.putInt(h, 0, RelayLayout.LEN_MASK);
+            long madeUp = h + RelayLayout.RECORD_HEADER_SIZE;
+            int tail = (int) RelayLayout.fileSize(256, 2) - ((int) madeUp & (RelayLayout.HANDLE_TAG - 1));
+            assertEquals(-Errno.EINVAL, m.putBytes(madeUp, tail - 4, new byte[64]));
+            assertEquals(0, m.commit(h));
+        }
+    }
+
+    @Test
     void aBadArrayRangeThrowsBeforeAnythingIsClaimed() {
         try (RelayMap m = create(256, 2, 1, false)) {
             byte[] data = new byte[16];

@@ -1,0 +1,97 @@
+package dev.sonde.maps;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.reflect.Field;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Map memory for the few paths that run on every probe hit (the relay's writes), without the checks of byte-buffer
+ * {@code VarHandle}s where the JDK allows it. Each byte-buffer access re-reads the buffer's address, limit,
+ * read-only flag, heap array and memory session and checks them; its store, which might target a heap array, also
+ * keeps the compiler from reusing any of them for the next access. In a 32-byte relay write that is half the cost
+ * ({@code RelayBenchmark}, benchmarks/README.md). {@code sun.misc.Unsafe} on the buffer's address does the same
+ * stores unchecked, into memory the compiler knows is off-heap.
+ *
+ * <p>Only where its memory methods neither warn nor throw: JDK 17 to 23 (JEP 471 deprecated them in 23, JEP 498
+ * warns on first use from 24 on), little-endian hosts (map files are little-endian), and unless
+ * {@code -Dsonde.rawMemory=false}. Everywhere else {@link #RAW} is false and every method here is the
+ * {@link MapMemory} {@code VarHandle} access it replaces, which the JIT folds to that alone.
+ *
+ * <p>Unchecked means a wrong offset writes outside the file: callers pass only offsets their own layout
+ * arithmetic bounded (or checked against the buffer's capacity), never one taken from a caller unchecked.
+ */
+final class HotMemory {
+    static final boolean RAW;
+    private static final sun.misc.Unsafe U;
+    private static final long ADDRESS;
+    private static final long BYTES_BASE;
+    private static final VarHandle LONG = MapMemory.LONG;
+    private static final VarHandle INT = MapMemory.INT;
+    private static final VarHandle BYTES_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    static {
+        sun.misc.Unsafe u = null;
+        long address = -1;
+        long bytesBase = -1;
+        if (Runtime.version().feature() <= 23 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN
+                && !"false".equals(System.getProperty("sonde.rawMemory"))) {
+            try {
+                Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+                f.setAccessible(true);
+                u = (sun.misc.Unsafe) f.get(null);
+                address = u.objectFieldOffset(Buffer.class.getDeclaredField("address"));
+                bytesBase = u.arrayBaseOffset(byte[].class);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                u = null; // a JDK that hides it: the checked accesses below are what we use then
+            }
+        }
+        U = u;
+        ADDRESS = address;
+        BYTES_BASE = bytesBase;
+        RAW = u != null;
+    }
+
+    private HotMemory() {
+    }
+
+    /** The buffer's base address: one field read, which raw stores (off-heap) do not make the JIT repeat. */
+    private static long address(ByteBuffer b) {
+        return U.getLong(b, ADDRESS);
+    }
+
+    static long getLong(ByteBuffer b, int off) {
+        return RAW ? U.getLong(address(b) + off) : (long) LONG.get(b, off);
+    }
+
+    static void putLong(ByteBuffer b, int off, long value) {
+        if (RAW) {
+            U.putLong(address(b) + off, value);
+        } else {
+            LONG.set(b, off, value);
+        }
+    }
+
+    /** A release store (x86: a plain store the compiler keeps after the earlier ones). */
+    static void putIntRelease(ByteBuffer b, int off, int value) {
+        if (RAW) {
+            U.putOrderedInt(null, address(b) + off, value);
+        } else {
+            INT.setRelease(b, off, value);
+        }
+    }
+
+    /** Compare-and-set with volatile semantics, as {@code VarHandle.compareAndSet}. */
+    static boolean compareAndSetLong(ByteBuffer b, int off, long expected, long value) {
+        return RAW ? U.compareAndSwapLong(null, address(b) + off, expected, value)
+                : LONG.compareAndSet(b, off, expected, value);
+    }
+
+    /** Eight bytes of {@code src} at {@code off}, little-endian; the caller checked {@code off + 8 <= src.length}. */
+    static long getLong(byte[] src, int off) {
+        return RAW ? U.getLong(src, BYTES_BASE + off) : (long) BYTES_LONG.get(src, off);
+    }
+}

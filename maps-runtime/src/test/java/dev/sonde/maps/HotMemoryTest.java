@@ -1,0 +1,31 @@
+package dev.sonde.maps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.Test;
+
+class HotMemoryTest {
+    @Test
+    void rawOnlyWhereUnsafeMemoryAccessIsSilent() {
+        boolean expected = Runtime.version().feature() <= 23 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN
+                && !"false".equals(System.getProperty("sonde.rawMemory"));
+        assertEquals(expected, HotMemory.RAW);
+    }
+
+    @Test
+    void accessesAreLittleEndianAtTheBufferOffset() {
+        ByteBuffer b = ByteBuffer.allocateDirect(64).order(ByteOrder.LITTLE_ENDIAN);
+        HotMemory.putLong(b, 8, 0x0102030405060708L);
+        assertEquals(0x08, b.get(8));
+        assertEquals(0x0102030405060708L, HotMemory.getLong(b, 8));
+        HotMemory.putIntRelease(b, 16, 0x11223344);
+        assertEquals(0x11223344, b.getInt(16));
+        assertEquals(false, HotMemory.compareAndSetLong(b, 24, 1L, 2L));
+        assertEquals(true, HotMemory.compareAndSetLong(b, 24, 0L, 2L));
+        assertEquals(2L, b.getLong(24));
+        byte[] src = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        assertEquals(0x0908070605040302L, HotMemory.getLong(src, 1));
+    }
+}
