@@ -67,6 +67,10 @@ final class HotMemory {
         return RAW ? U.getLong(address(b) + off) : (long) LONG.get(b, off);
     }
 
+    static int getInt(ByteBuffer b, int off) {
+        return RAW ? U.getInt(address(b) + off) : (int) INT.get(b, off);
+    }
+
     static void putLong(ByteBuffer b, int off, long value) {
         if (RAW) {
             U.putLong(address(b) + off, value);

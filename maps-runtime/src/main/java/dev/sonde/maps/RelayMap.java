@@ -180,18 +180,18 @@ public final class RelayMap extends BpfMap {
      */
     @Override
     public void putLong(long handle, int offset, long value) {
-        ByteBuffer b = shards[(int) (handle >>> 32)];
-        int at = (int) handle & OFFSET_MASK;
-        if (inRecord(b, at, offset, 8)) {
+        int at = payloadAt(handle);
+        ByteBuffer b = at < 0 ? null : shards[(int) (handle >>> 32)];
+        if (at >= 0 && inRecord(b, at, offset, 8)) {
             LONG.set(b, at + offset, value);
         }
     }
 
     @Override
     public void putInt(long handle, int offset, int value) {
-        ByteBuffer b = shards[(int) (handle >>> 32)];
-        int at = (int) handle & OFFSET_MASK;
-        if (inRecord(b, at, offset, 4)) {
+        int at = payloadAt(handle);
+        ByteBuffer b = at < 0 ? null : shards[(int) (handle >>> 32)];
+        if (at >= 0 && inRecord(b, at, offset, 4)) {
             INT.set(b, at + offset, value);
         }
     }
@@ -203,8 +203,11 @@ public final class RelayMap extends BpfMap {
 
     /** Copies {@code len} bytes of {@code src} into the reserved record: 0, or -EINVAL outside it or {@code src}. */
     public int putBytes(long handle, int offset, byte[] src, int srcOff, int len) {
+        int at = payloadAt(handle);
+        if (at < 0) {
+            return -Errno.EINVAL;
+        }
         ByteBuffer b = shards[(int) (handle >>> 32)];
-        int at = (int) handle & OFFSET_MASK;
         if (!inRecord(b, at, offset, len) || srcOff < 0 || len > src.length - srcOff) {
             return -Errno.EINVAL;
         }
@@ -217,22 +220,36 @@ public final class RelayMap extends BpfMap {
      * the file: a made-up handle's "header" may claim any length, and {@link RelayWriter#copy} does not check.
      */
     private static boolean inRecord(ByteBuffer b, int at, int offset, int len) {
-        int size = (int) INT.get(b, at - RECORD_HEADER_SIZE + REC_LEN_OFFSET) & LEN_MASK;
+        int size = HotMemory.getInt(b, at - RECORD_HEADER_SIZE + REC_LEN_OFFSET) & LEN_MASK;
         return offset >= 0 && len >= 0 && offset <= size - len && (long) at + offset + len <= b.capacity();
+    }
+
+    /**
+     * The payload offset a handle names when it can name one: a tagged handle of one of our shards whose record
+     * header lies inside that shard's file, past the headers before the first record. Else -1. Everything that
+     * reads or writes through a caller's handle checks it here first, since {@link HotMemory} does not.
+     */
+    private int payloadAt(long handle) {
+        int shard = (int) (handle >>> 32);
+        int at = (int) handle & OFFSET_MASK;
+        if (handle < 0 || shard >= numShards || ((int) handle & HANDLE_TAG) == 0
+                || at < FILE_HEADER_SIZE + SUBBUF_HEADER_SIZE + RECORD_HEADER_SIZE || at > shards[shard].capacity()) {
+            return -1;
+        }
+        return at;
     }
 
     private int finish(long handle, int flag) {
         if (readOnly) {
             return -Errno.EPERM;
         }
-        int shard = (int) (handle >>> 32);
-        int at = ((int) handle & OFFSET_MASK) - RECORD_HEADER_SIZE;
-        if (handle < 0 || shard >= numShards || ((int) handle & HANDLE_TAG) == 0
-                || at < FILE_HEADER_SIZE + SUBBUF_HEADER_SIZE || at + RECORD_HEADER_SIZE > shards[shard].capacity()) {
+        int payload = payloadAt(handle);
+        if (payload < 0) {
             return -Errno.EINVAL;
         }
-        ByteBuffer b = shards[shard];
-        int hdr = (int) INT.get(b, at + REC_LEN_OFFSET);
+        ByteBuffer b = shards[(int) (handle >>> 32)];
+        int at = payload - RECORD_HEADER_SIZE;
+        int hdr = HotMemory.getInt(b, at + REC_LEN_OFFSET);
         if ((hdr & BUSY) == 0) {
             return -Errno.EINVAL;
         }

@@ -393,6 +393,16 @@ class RelayMapTest {
             long madeUp = h + RelayLayout.RECORD_HEADER_SIZE;
             int tail = (int) RelayLayout.fileSize(256, 2) - ((int) madeUp & (RelayLayout.HANDLE_TAG - 1));
             assertEquals(-Errno.EINVAL, m.putBytes(madeUp, tail - 4, new byte[64]));
+            long otherShard = 7L << 32 | (h & 0xFFFF_FFFFL);
+            long untagged = h & ~(long) RelayLayout.HANDLE_TAG;
+            long inTheHeaders = RelayLayout.HANDLE_TAG | 64;
+            for (long bad : new long[] {otherShard, untagged, inTheHeaders, -h}) {
+                assertEquals(-Errno.EINVAL, m.putBytes(bad, 0, new byte[8]), Long.toHexString(bad));
+                m.putLong(bad, 0, -1L); // ignored, as a store outside the record
+                m.putInt(bad, 0, -1);
+                assertEquals(-Errno.EINVAL, m.commit(bad), Long.toHexString(bad));
+            }
+            assertEquals(RelayLayout.LEN_MASK, m.getInt(h, 0), "nothing wrote over the real record");
             assertEquals(0, m.commit(h));
         }
     }
