@@ -79,6 +79,39 @@ final class HotMemory {
         }
     }
 
+    static void putInt(ByteBuffer b, int off, int value) {
+        if (RAW) {
+            U.putInt(address(b) + off, value);
+        } else {
+            INT.set(b, off, value);
+        }
+    }
+
+    /** An acquire load; the raw one is volatile (sun.misc.Unsafe has no acquire), the same instruction on x86. */
+    static long getLongAcquire(ByteBuffer b, int off) {
+        return RAW ? U.getLongVolatile(null, address(b) + off) : (long) LONG.getAcquire(b, off);
+    }
+
+    static int getIntAcquire(ByteBuffer b, int off) {
+        return RAW ? U.getIntVolatile(null, address(b) + off) : (int) INT.getAcquire(b, off);
+    }
+
+    static void putLongRelease(ByteBuffer b, int off, long value) {
+        if (RAW) {
+            U.putOrderedLong(null, address(b) + off, value);
+        } else {
+            LONG.setRelease(b, off, value);
+        }
+    }
+
+    static long getAndAddLong(ByteBuffer b, int off, long delta) {
+        return RAW ? U.getAndAddLong(null, address(b) + off, delta) : (long) LONG.getAndAdd(b, off, delta);
+    }
+
+    static int getAndSetInt(ByteBuffer b, int off, int value) {
+        return RAW ? U.getAndSetInt(null, address(b) + off, value) : (int) INT.getAndSet(b, off, value);
+    }
+
     /** A release store (x86: a plain store the compiler keeps after the earlier ones). */
     static void putIntRelease(ByteBuffer b, int off, int value) {
         if (RAW) {

@@ -25,6 +25,16 @@ class HotMemoryTest {
         assertEquals(false, HotMemory.compareAndSetLong(b, 24, 1L, 2L));
         assertEquals(true, HotMemory.compareAndSetLong(b, 24, 0L, 2L));
         assertEquals(2L, b.getLong(24));
+        HotMemory.putInt(b, 32, -7);
+        assertEquals(-7, b.getInt(32));
+        assertEquals(-7, HotMemory.getInt(b, 32));
+        assertEquals(-7, HotMemory.getIntAcquire(b, 32));
+        HotMemory.putLongRelease(b, 40, 99L);
+        assertEquals(99L, HotMemory.getLongAcquire(b, 40));
+        assertEquals(99L, HotMemory.getAndAddLong(b, 40, 3L));
+        assertEquals(102L, b.getLong(40));
+        assertEquals(-7, HotMemory.getAndSetInt(b, 32, 5));
+        assertEquals(5, b.getInt(32));
         byte[] src = {1, 2, 3, 4, 5, 6, 7, 8, 9};
         assertEquals(0x0908070605040302L, HotMemory.getLong(src, 1));
     }
