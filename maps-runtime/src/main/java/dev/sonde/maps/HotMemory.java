@@ -45,8 +45,9 @@ final class HotMemory {
                 u = (sun.misc.Unsafe) f.get(null);
                 address = u.objectFieldOffset(Buffer.class.getDeclaredField("address"));
                 bytesBase = u.arrayBaseOffset(byte[].class);
-            } catch (ReflectiveOperationException | RuntimeException e) {
-                u = null; // a JDK that hides it: the checked accesses below are what we use then
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                // A JDK that hides it, or a runtime image without jdk.unsupported: the checked accesses then.
+                u = null;
             }
         }
         U = u;
