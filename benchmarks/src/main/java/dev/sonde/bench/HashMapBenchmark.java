@@ -4,6 +4,8 @@ import dev.sonde.maps.BpfMap;
 import dev.sonde.maps.MapSpec;
 import dev.sonde.maps.MapType;
 import dev.sonde.maps.Maps;
+import java.lang.reflect.Field;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
@@ -32,7 +34,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>{@code bareGet} is the floor of any off-heap table on this JDK: a hand-written linear probe over a direct
  * {@code ByteBuffer} of 16-byte key/value slots at the same load factor, with a one-multiply hash and no
- * concurrency control at all (no state word, no ordering, no bound). Sonde's get cannot be faster than it.
+ * concurrency control at all (no state word, no ordering, no bound). {@code bareRawGet} is the same probe through
+ * {@code sun.misc.Unsafe} on the buffer's address, without the byte buffer's checks: what an off-heap get can reach
+ * at all, and the floor for Sonde's get where its map memory is raw ({@code HotMemory}, JDK 17-23).
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar HashMap -prof gc}.
  */
@@ -46,6 +50,19 @@ public class HashMapBenchmark {
     private static final Long ONE = 1L;
     private static final int BARE_SLOT = 16;
     private static final LongLongFunction SUM = Long::sum;
+    private static final sun.misc.Unsafe U;
+    private static final long ADDRESS;
+
+    static {
+        try {
+            Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            U = (sun.misc.Unsafe) f.get(null);
+            ADDRESS = U.objectFieldOffset(Buffer.class.getDeclaredField("address"));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Keys in the map: from cache-resident to beyond L2. */
     @Param({"1024", "65536"})
@@ -59,6 +76,8 @@ public class HashMapBenchmark {
     private int mask;
     private ByteBuffer bare;
     private int bareShift;
+    /** bare's base address; the buffer stays reachable through {@link #bare} while the benchmark runs. */
+    private long bareAddress;
 
     /** Each benchmark thread walks the key array from its own position. */
     @State(Scope.Thread)
@@ -95,6 +114,7 @@ public class HashMapBenchmark {
             bare.putLong(idx * BARE_SLOT, keys[i]);
             bare.putLong(idx * BARE_SLOT + 8, i + 1L); // a value of 0 marks an empty slot
         }
+        bareAddress = U.getLong(bare, ADDRESS);
         for (int i = 0; i < size; i++) {
             if (sonde.incrementLong(keys[i], 0, i) != 0) {
                 throw new IllegalStateException("insert failed at " + i);
@@ -124,6 +144,22 @@ public class HashMapBenchmark {
                 return bare.getLong(idx * BARE_SLOT + 8);
             }
             if (bare.getLong(idx * BARE_SLOT + 8) == 0) {
+                return -1;
+            }
+        }
+    }
+
+    @Benchmark
+    public long bareRawGet(Cursor c) {
+        long k = keys[c.i++ & mask];
+        int slotMask = 2 * size - 1;
+        long base = bareAddress;
+        for (int idx = bareHome(k);; idx = (idx + 1) & slotMask) {
+            long at = base + (long) idx * BARE_SLOT;
+            if (U.getLong(at) == k) {
+                return U.getLong(at + 8);
+            }
+            if (U.getLong(at + 8) == 0) {
                 return -1;
             }
         }
