@@ -134,6 +134,15 @@ public class HashMapBenchmark {
             format.putLong(idx * FORMAT_SLOT + 24, i);
         }
         formatAddress = U.getLong(format, ADDRESS);
+        Cursor check = new Cursor();
+        for (int i = 0; i < size; i++) {
+            check.i = i;
+            long raw = bareRawGet(check);
+            check.i = i;
+            if (raw != i + 1L || rawFormatGet(check) != i) {
+                throw new IllegalStateException("a raw probe missed key " + i);
+            }
+        }
         for (int i = 0; i < size; i++) {
             if (sonde.incrementLong(keys[i], 0, i) != 0) {
                 throw new IllegalStateException("insert failed at " + i);
