@@ -4,6 +4,8 @@ import dev.sonde.maps.BpfMap;
 import dev.sonde.maps.MapSpec;
 import dev.sonde.maps.MapType;
 import dev.sonde.maps.Maps;
+import java.lang.reflect.Field;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
@@ -32,7 +34,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>{@code bareGet} is the floor of any off-heap table on this JDK: a hand-written linear probe over a direct
  * {@code ByteBuffer} of 16-byte key/value slots at the same load factor, with a one-multiply hash and no
- * concurrency control at all (no state word, no ordering, no bound). Sonde's get cannot be faster than it.
+ * concurrency control at all (no state word, no ordering, no bound). {@code bareRawGet} is the same probe through
+ * {@code sun.misc.Unsafe} on the buffer's address, without the byte buffer's checks: what an off-heap get can reach
+ * at all, and the floor for Sonde's get where its map memory is raw ({@code HotMemory}, JDK 17-23).
+ * {@code rawFormatGet} is that raw probe over Sonde's file format (HashLayout): 32-byte slots of ctrl word, bound,
+ * key and value, the mix64 hash with its three multiplies, LIVE/EMPTY states, but none of the protocol (no fence,
+ * no re-check of ctrl, no bound) and no map API: what the format costs, apart from what the protocol costs.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar HashMap -prof gc}.
  */
@@ -45,7 +52,23 @@ import org.openjdk.jmh.annotations.Warmup;
 public class HashMapBenchmark {
     private static final Long ONE = 1L;
     private static final int BARE_SLOT = 16;
+    /** HashLayout's slot for 8-byte keys and values: ctrl u64, bound u32, ref u16, owner u16, key, value. */
+    private static final int FORMAT_SLOT = 32;
+    private static final long LIVE = 3;
     private static final LongLongFunction SUM = Long::sum;
+    private static final sun.misc.Unsafe U;
+    private static final long ADDRESS;
+
+    static {
+        try {
+            Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            U = (sun.misc.Unsafe) f.get(null);
+            ADDRESS = U.objectFieldOffset(Buffer.class.getDeclaredField("address"));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Keys in the map: from cache-resident to beyond L2. */
     @Param({"1024", "65536"})
@@ -59,6 +82,10 @@ public class HashMapBenchmark {
     private int mask;
     private ByteBuffer bare;
     private int bareShift;
+    /** bare's base address; the buffer stays reachable through {@link #bare} while the benchmark runs. */
+    private long bareAddress;
+    private ByteBuffer format;
+    private long formatAddress;
 
     /** Each benchmark thread walks the key array from its own position. */
     @State(Scope.Thread)
@@ -95,6 +122,27 @@ public class HashMapBenchmark {
             bare.putLong(idx * BARE_SLOT, keys[i]);
             bare.putLong(idx * BARE_SLOT + 8, i + 1L); // a value of 0 marks an empty slot
         }
+        bareAddress = U.getLong(bare, ADDRESS);
+        format = ByteBuffer.allocateDirect(2 * size * FORMAT_SLOT).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < size; i++) {
+            int idx = formatHome(keys[i]);
+            while (format.getLong(idx * FORMAT_SLOT) != 0) {
+                idx = (idx + 1) & (2 * size - 1);
+            }
+            format.putLong(idx * FORMAT_SLOT, LIVE);
+            format.putLong(idx * FORMAT_SLOT + 16, keys[i]);
+            format.putLong(idx * FORMAT_SLOT + 24, i);
+        }
+        formatAddress = U.getLong(format, ADDRESS);
+        Cursor check = new Cursor();
+        for (int i = 0; i < size; i++) {
+            check.i = i;
+            long raw = bareRawGet(check);
+            check.i = i;
+            if (raw != i + 1L || rawFormatGet(check) != i) {
+                throw new IllegalStateException("a raw probe missed key " + i);
+            }
+        }
         for (int i = 0; i < size; i++) {
             if (sonde.incrementLong(keys[i], 0, i) != 0) {
                 throw new IllegalStateException("insert failed at " + i);
@@ -127,6 +175,47 @@ public class HashMapBenchmark {
                 return -1;
             }
         }
+    }
+
+    @Benchmark
+    public long bareRawGet(Cursor c) {
+        long k = keys[c.i++ & mask];
+        int slotMask = 2 * size - 1;
+        long base = bareAddress;
+        for (int idx = bareHome(k);; idx = (idx + 1) & slotMask) {
+            long at = base + (long) idx * BARE_SLOT;
+            if (U.getLong(at) == k) {
+                return U.getLong(at + 8);
+            }
+            if (U.getLong(at + 8) == 0) {
+                return -1;
+            }
+        }
+    }
+
+    @Benchmark
+    public long rawFormatGet(Cursor c) {
+        long k = keys[c.i++ & mask];
+        int slotMask = 2 * size - 1;
+        long base = formatAddress;
+        for (int idx = formatHome(k);; idx = (idx + 1) & slotMask) {
+            long at = base + (long) idx * FORMAT_SLOT;
+            long ctrl = U.getLong(at);
+            if (ctrl == LIVE && U.getLong(at + 16) == k) {
+                return U.getLong(at + 24);
+            }
+            if (ctrl == 0) {
+                return -1;
+            }
+        }
+    }
+
+    /** HashFunction's mix64 v1 for an 8-byte key with seed 0: SplitMix64's finalizer over start + key * K1. */
+    private int formatHome(long key) {
+        long z = 8 * 0x9E3779B97F4A7C15L + key * 0xC2B2AE3D27D4EB4FL;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (int) (z ^ (z >>> 31)) & (2 * size - 1);
     }
 
     private int bareHome(long key) {

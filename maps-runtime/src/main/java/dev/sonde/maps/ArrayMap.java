@@ -11,7 +11,7 @@ package dev.sonde.maps;
  * {@code byte[]} update writes each aligned 8-byte word whole ({@link WordCopy}), and a value larger than 8
  * bytes may be seen half-updated, as with the kernel's arrays without {@code BPF_F_LOCK}.
  */
-public final class ArrayMap extends BpfMap {
+public final class ArrayMap extends ValueMap {
     /** {@code BPF_F_NUMA_NODE}: accepted and ignored (the JVM places the mapping). */
     public static final long F_NUMA_NODE = 1L << 2;
     /**

@@ -6,7 +6,7 @@ package dev.sonde.maps;
  * per-CPU hash: a {@code byte[]} value holds one 8-byte-rounded value per shard, a typed handle points into the
  * calling thread's shard.
  */
-final class BpfHashMap extends BpfMap {
+final class BpfHashMap extends ValueMap {
     private final HashTable table;
     private final boolean perShard;
     private final int shards;

@@ -34,6 +34,8 @@ final class HashTable {
     private static final int BASE = MapHeaderLayout.DATA_OFFSET;
 
     private final ByteBuffer mem;
+    /** mem's address for HotMemory: the lookups read map memory unchecked, within the bounds the constructor checked. */
+    private final long base;
     private final int capacity;
     private final int mask;
     private final int slotSize;
@@ -56,11 +58,20 @@ final class HashTable {
      */
     HashTable(ByteBuffer mem, int keySize, int maxEntries, boolean lru, int lruShards) {
         this.mem = mem;
+        this.base = HotMemory.base(mem);
         this.capacity = mem.getInt(CAPACITY_OFFSET);
         this.mask = capacity - 1;
         this.slotSize = mem.getInt(SLOT_SIZE_OFFSET);
         this.keyOff = mem.getInt(KEY_OFFSET_OFFSET);
         this.valueOff = mem.getInt(VALUE_OFFSET_OFFSET);
+        // Every slot offset is BASE + (idx & mask) * slotSize, read up to its key's end unchecked (HotMemory): the
+        // words read from the file must keep all of that inside it, whatever wrote them.
+        if (capacity <= 0 || (capacity & mask) != 0 || keyOff != KEY_OFFSET || valueOff < KEY_OFFSET + 8
+                || slotSize < valueOff || (long) BASE + (long) capacity * slotSize > mem.capacity()) {
+            throw new SondeException(Errno.EINVAL, "hash map file has a damaged table (capacity " + capacity
+                    + ", slot_size " + slotSize + ", key_offset " + keyOff + ", value_offset " + valueOff + ", "
+                    + mem.capacity() + " bytes); recreate the map");
+        }
         this.valueBytes = slotSize - valueOff;
         this.keySize = keySize;
         this.keyMask = keySize >= 8 ? -1L : (1L << (8 * keySize)) - 1;
@@ -110,17 +121,18 @@ final class HashTable {
      */
     int findLong(long key) {
         ByteBuffer m = mem; // into locals before the fences, after which the JIT would load the fields again
+        long b = base;
         long km = keyMask;
         long k = key & km;
         int idx = (int) HashFunction.hashChunk(start, k) & mask;
-        int off = BASE + idx * slotSize;
+        int off = BASE + idx * slotSize; // idx <= mask: inside the slots the constructor checked
         // A plain read and then an acquire fence make a load-acquire (the word is aligned, so one access) for
         // less code than the VarHandle's: the key must be read after the state that published it.
-        long c = m.getLong(off);
+        long c = HotMemory.getLong(m, b, off);
         VarHandle.acquireFence();
-        if ((c & (STATE_MASK | DOOMED)) == LIVE && (m.getLong(off + KEY_OFFSET) & km) == k) {
+        if ((c & (STATE_MASK | DOOMED)) == LIVE && (HotMemory.getLong(m, b, off + KEY_OFFSET) & km) == k) {
             VarHandle.acquireFence(); // the key was read before this re-check: same ctrl, same element
-            if (m.getLong(off) == c) {
+            if (HotMemory.getLong(m, b, off) == c) {
                 return off;
             }
         }
@@ -134,20 +146,22 @@ final class HashTable {
      */
     private int findLongProbing(long k, int idx, int homeOff) {
         ByteBuffer m = mem;
+        long b = base;
         long km = keyMask;
         int off = homeOff;
         for (int n = 0;;) {
-            long c = m.getLong(off);
+            long c = HotMemory.getLong(m, b, off);
             VarHandle.acquireFence(); // as in findLong
-            if ((c & (STATE_MASK | DOOMED)) == LIVE && (m.getLong(off + KEY_OFFSET) & km) == k) {
+            if ((c & (STATE_MASK | DOOMED)) == LIVE && (HotMemory.getLong(m, b, off + KEY_OFFSET) & km) == k) {
                 VarHandle.acquireFence();
-                if (m.getLong(off) == c) {
+                if (HotMemory.getLong(m, b, off) == c) {
                     return off;
                 }
                 continue; // the element changed under the look: look at this slot again
             }
             // Acquire: an insert raises its home's bound before it publishes, so a published key is within reach.
-            if ((c & STATE_MASK) == EMPTY || ++n > ((int) INT.getAcquire(m, homeOff + BOUND_OFFSET) & BOUND_MASK)) {
+            if ((c & STATE_MASK) == EMPTY
+                    || ++n > (HotMemory.getIntAcquire(m, b, homeOff + BOUND_OFFSET) & BOUND_MASK)) {
                 return NOT_FOUND;
             }
             idx = (idx + 1) & mask;
@@ -157,19 +171,21 @@ final class HashTable {
 
     /** The slot of the LIVE element with this key, NOT_FOUND, or PENDING while another thread inserts it. */
     int find(long h, byte[] kb, long kl) {
+        ByteBuffer m = mem;
+        long b = base;
         int idx = (int) h & mask;
         // Acquire: as in findLong.
-        int limit = (int) INT.getAcquire(mem, BASE + idx * slotSize + BOUND_OFFSET) & BOUND_MASK;
+        int limit = HotMemory.getIntAcquire(m, b, BASE + idx * slotSize + BOUND_OFFSET) & BOUND_MASK;
         for (int n = 0; n <= limit;) {
             int off = BASE + idx * slotSize;
-            long c = (long) LONG.getAcquire(mem, off);
+            long c = HotMemory.getLongAcquire(m, b, off);
             long st = c & STATE_MASK;
             if (st == EMPTY) {
                 return NOT_FOUND;
             }
             if ((st == LIVE || st == INSERTING) && (c & DOOMED) == 0 && matches(off, kb, kl)) {
                 VarHandle.acquireFence(); // the key was read before this re-check
-                if ((long) LONG.getAcquire(mem, off) == c) {
+                if (HotMemory.getLongAcquire(m, b, off) == c) {
                     return st == LIVE ? off : PENDING;
                 }
                 continue;
@@ -611,7 +627,8 @@ final class HashTable {
 
     /** The key stored at slot {@code off}: plain reads, ordered by the callers' fences around the ctrl word. */
     private long keyAt(int off) {
-        return keySize == 8 ? mem.getLong(off + KEY_OFFSET) : mem.getInt(off + KEY_OFFSET) & keyMask;
+        return keySize == 8 ? HotMemory.getLong(mem, base, off + KEY_OFFSET)
+                : HotMemory.getInt(mem, base, off + KEY_OFFSET) & keyMask;
     }
 
     private boolean matches(int off, byte[] kb, long kl) {

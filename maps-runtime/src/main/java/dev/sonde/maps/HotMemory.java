@@ -132,4 +132,57 @@ final class HotMemory {
     static long getLong(byte[] src, int off) {
         return RAW ? U.getLong(src, BYTES_BASE + off) : (long) BYTES_LONG.get(src, off);
     }
+
+    // ---- with the base address in hand: for paths that read it once (a field, or a local before a fence) ----
+
+    /**
+     * The base address that the {@code (b, base, off)} methods below add {@code off} to when {@link #RAW}, else 0
+     * (they then use {@code b} alone). A caller keeps it in a final field or a local: a fence, or a store the JIT
+     * cannot place, would otherwise make it read the buffer's address field again before the next access. Only
+     * while {@code b} stays reachable (a field of the caller's object): the address dies with the mapping.
+     */
+    static long base(ByteBuffer b) {
+        return RAW ? address(b) : 0;
+    }
+
+    static long getLong(ByteBuffer b, long base, int off) {
+        return RAW ? U.getLong(base + off) : (long) LONG.get(b, off);
+    }
+
+    static int getInt(ByteBuffer b, long base, int off) {
+        return RAW ? U.getInt(base + off) : (int) INT.get(b, off);
+    }
+
+    static long getLongAcquire(ByteBuffer b, long base, int off) {
+        return RAW ? U.getLongVolatile(null, base + off) : (long) LONG.getAcquire(b, off);
+    }
+
+    static int getIntAcquire(ByteBuffer b, long base, int off) {
+        return RAW ? U.getIntVolatile(null, base + off) : (int) INT.getAcquire(b, off);
+    }
+
+    /** An opaque store; the raw one is a release store (sun.misc.Unsafe has no opaque), a plain mov on x86. */
+    static void putLongOpaque(ByteBuffer b, long base, int off, long value) {
+        if (RAW) {
+            U.putOrderedLong(null, base + off, value);
+        } else {
+            LONG.setOpaque(b, off, value);
+        }
+    }
+
+    static void putIntOpaque(ByteBuffer b, long base, int off, int value) {
+        if (RAW) {
+            U.putOrderedInt(null, base + off, value);
+        } else {
+            INT.setOpaque(b, off, value);
+        }
+    }
+
+    static long getAndAddLong(ByteBuffer b, long base, int off, long delta) {
+        return RAW ? U.getAndAddLong(null, base + off, delta) : (long) LONG.getAndAdd(b, off, delta);
+    }
+
+    static int getAndAddInt(ByteBuffer b, long base, int off, int delta) {
+        return RAW ? U.getAndAddInt(null, base + off, delta) : (int) INT.getAndAdd(b, off, delta);
+    }
 }

@@ -37,5 +37,20 @@ class HotMemoryTest {
         assertEquals(5, b.getInt(32));
         byte[] src = {1, 2, 3, 4, 5, 6, 7, 8, 9};
         assertEquals(0x0908070605040302L, HotMemory.getLong(src, 1));
+
+        long base = HotMemory.base(b); // the (b, base, off) methods: the address read once by the caller
+        assertEquals(HotMemory.RAW, base != 0);
+        HotMemory.putLongOpaque(b, base, 48, 0x0102030405060708L);
+        assertEquals(0x08, b.get(48));
+        assertEquals(0x0102030405060708L, HotMemory.getLong(b, base, 48));
+        assertEquals(0x0102030405060708L, HotMemory.getLongAcquire(b, base, 48));
+        assertEquals(0x0102030405060708L, HotMemory.getAndAddLong(b, base, 48, 1L));
+        assertEquals(0x0102030405060709L, b.getLong(48));
+        HotMemory.putIntOpaque(b, base, 56, -3);
+        assertEquals(-3, b.getInt(56));
+        assertEquals(-3, HotMemory.getInt(b, base, 56));
+        assertEquals(-3, HotMemory.getIntAcquire(b, base, 56));
+        assertEquals(-3, HotMemory.getAndAddInt(b, base, 56, 5));
+        assertEquals(2, b.getInt(56));
     }
 }
