@@ -25,7 +25,8 @@ import org.openjdk.jmh.annotations.*;
  * {@code ManyToOneRingBuffer} (tryClaim, copy, commit; a reading thread that yields when idle). One or two
  * producers, 8- or 64-byte payloads, each ring 1 MiB. Every producer call is a try: a full ring fails at once,
  * and the {@code written} / {@code full} counters show how the attempts split. The {@code full_*} benchmarks
- * measure that failure alone on a ring nobody drains.
+ * measure that failure alone on a ring nobody drains; {@code sonde_sameThread} a record's round trip (produce, then
+ * consume it) in one thread, the CPU cost without another core's cache lines or any waiting.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar RingBufBenchmark -prof gc}.
  */
@@ -123,6 +124,41 @@ public class RingBufBenchmark {
     @GroupThreads(2)
     public void sonde2(SondeRing s, Payload p, Attempts a) {
         sonde(s, p, a);
+    }
+
+    /** One thread produces and consumes: the CPU cost of a record's round trip, without another core's lines. */
+    @State(Scope.Thread)
+    public static class SondeLocal {
+        RingBuf ring;
+        RingBufConsumer consumer;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            BenchDir.ensure();
+            ring = (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name("benchlocal" + NAMES.incrementAndGet())
+                    .maxEntries(RING_BYTES).build());
+            long[] sink = new long[1];
+            consumer = RingBufConsumer.create(ring, rec -> {
+                sink[0] += rec.get(rec.position());
+                return 0;
+            });
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            consumer.close();
+            ring.close();
+        }
+    }
+
+    /** reserve, putBytes, commit, then consume that record, in one thread: records per µs. */
+    @Benchmark
+    public int sonde_sameThread(SondeLocal s, Payload p) {
+        RingBuf rb = s.ring;
+        long h = rb.reserve(p.recordSize);
+        rb.putBytes(h, 0, p.bytes, 0, p.recordSize);
+        rb.commit(h, 0);
+        return s.consumer.consume();
     }
 
     // ---- Disruptor ---------------------------------------------------------------------------------------------

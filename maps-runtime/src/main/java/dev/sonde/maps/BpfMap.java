@@ -136,7 +136,8 @@ public abstract class BpfMap implements AutoCloseable {
     }
 
     // Not final: a relay's handles address its shard files, not the map file, so it supplies its own; arrays and
-    // hashes (ValueMap) check the handle once and then access their memory unchecked (HotMemory).
+    // hashes (ValueMap) check the handle once and then access their memory unchecked (HotMemory), and a ringbuf
+    // checks handles before its unchecked stores.
     // Plain reads, as a BPF program's load through the pointer lookup returned: an aligned word is one access
     // (never torn), and no ordering is owed (with the opaque read this replaced, an array lookup+get measured
     // 3.6 ns; now 2.1 ns, benchmarks/README.md). A program that must observe another

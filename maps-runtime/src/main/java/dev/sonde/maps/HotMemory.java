@@ -133,6 +133,11 @@ final class HotMemory {
         return RAW ? U.getLong(src, BYTES_BASE + off) : (long) BYTES_LONG.get(src, off);
     }
 
+    /** A volatile load, for a Dekker pairing with another thread's volatile store (the ringbuf's wake-up rule). */
+    static long getLongVolatile(ByteBuffer b, int off) {
+        return RAW ? U.getLongVolatile(null, address(b) + off) : (long) LONG.getVolatile(b, off);
+    }
+
     // ---- with the base address in hand: for paths that read it once (a field, or a local before a fence) ----
 
     /**

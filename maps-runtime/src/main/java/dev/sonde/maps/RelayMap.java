@@ -139,7 +139,7 @@ public final class RelayMap extends BpfMap {
         if (at < 0) {
             return at;
         }
-        RelayWriter.copy(b, at + RECORD_HEADER_SIZE, data, off, len);
+        HotCopy.copy(b, at + RECORD_HEADER_SIZE, data, off, len);
         writer.publish(b, at, len, 0);
         return 0;
     }
@@ -211,13 +211,13 @@ public final class RelayMap extends BpfMap {
         if (!inRecord(b, at, offset, len) || srcOff < 0 || len > src.length - srcOff) {
             return -Errno.EINVAL;
         }
-        RelayWriter.copy(b, at + offset, src, srcOff, len);
+        HotCopy.copy(b, at + offset, src, srcOff, len);
         return 0;
     }
 
     /**
      * Whether {@code [offset, offset + len)} lies inside the payload at {@code at}, per its (own) header, and inside
-     * the file: a made-up handle's "header" may claim any length, and {@link RelayWriter#copy} does not check.
+     * the file: a made-up handle's "header" may claim any length, and {@link HotCopy#copy} does not check.
      */
     private static boolean inRecord(ByteBuffer b, int at, int offset, int len) {
         int size = HotMemory.getInt(b, at - RECORD_HEADER_SIZE + REC_LEN_OFFSET) & LEN_MASK;

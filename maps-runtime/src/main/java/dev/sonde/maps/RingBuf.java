@@ -121,12 +121,12 @@ public final class RingBuf extends BpfMap {
         long p;
         do {
             // Acquire: a producer that sees this position sees the headers and stamps written before it moved.
-            p = (long) MapMemory.LONG.getAcquire(m, PRODUCER_POS_OFFSET);
+            p = HotMemory.getLongAcquire(m, PRODUCER_POS_OFFSET);
             if (p + len - (long) CACHE.getAcquire(consumerCache, CACHED) > mask && !consumerFreed(p + len)) {
                 return drop();
             }
             // CAS where the kernel takes a spin lock: a loser retries at once, nobody waits for a descheduled holder.
-        } while (!MapMemory.LONG.compareAndSet(m, PRODUCER_POS_OFFSET, p, p + len));
+        } while (!HotMemory.compareAndSetLong(m, PRODUCER_POS_OFFSET, p, p + len));
         return writeBusyHeader(m, p, size);
     }
 
@@ -146,7 +146,7 @@ public final class RingBuf extends BpfMap {
      */
     private boolean consumerFreed(long newP) {
         // Acquire on the consumer position: its reads of the freed space happened before we reuse it.
-        long c = (long) MapMemory.LONG.getAcquire(mem, CONSUMER_POS_OFFSET);
+        long c = HotMemory.getLongAcquire(mem, CONSUMER_POS_OFFSET);
         if (newP - c > mask) {
             return false;
         }
@@ -160,23 +160,26 @@ public final class RingBuf extends BpfMap {
         int len = recordLength(size);
         long p;
         do {
-            p = (long) MapMemory.LONG.getAcquire(mem, PRODUCER_POS_OFFSET);
+            p = HotMemory.getLongAcquire(mem, PRODUCER_POS_OFFSET);
             if (!makeRoom(p + len)) {
                 return drop();
             }
-        } while (!MapMemory.LONG.compareAndSet(mem, PRODUCER_POS_OFFSET, p, p + len));
+        } while (!HotMemory.compareAndSetLong(mem, PRODUCER_POS_OFFSET, p, p + len));
         return writeBusyHeader(mem, p, size);
     }
 
-    /** Writes the BUSY header of the record claimed at position {@code p}, then its stamp: the record's handle. */
+    /**
+     * Writes the BUSY header of the record claimed at position {@code p}, then its stamp: the record's handle.
+     * Both offsets are {@code p & mask} into the data area and its stamp array, so raw stores stay in the file.
+     */
     private long writeBusyHeader(ByteBuffer m, long p, int size) {
         int r = (int) (p & mask);
         int hdr = DATA_OFFSET + r;
         // Release (a plain store on x86): an overwrite-mode consumer that reads this header also sees the
         // overwrite position that let us reuse the space, and so knows the old record it was reading is gone.
-        MapMemory.LONG.setRelease(m, hdr, ((size | BUSY_BIT) & 0xFFFF_FFFFL) | ((long) pageOffset(r) << 32));
+        HotMemory.putLongRelease(m, hdr, ((size | BUSY_BIT) & 0xFFFF_FFFFL) | ((long) pageOffset(r) << 32));
         // Release: whoever sees the stamp sees the BUSY header written above.
-        MapMemory.LONG.setRelease(m, seqOffset + (r >>> 3) * 8, p + 1);
+        HotMemory.putLongRelease(m, seqOffset + (r >>> 3) * 8, p + 1);
         return hdr + HEADER_SIZE;
     }
 
@@ -184,26 +187,26 @@ public final class RingBuf extends BpfMap {
     private boolean makeRoom(long newP) {
         for (;;) {
             // Acquire: the records this walker reads below were complete when another walker passed them.
-            long o = (long) MapMemory.LONG.getAcquire(mem, OVERWRITE_POS_OFFSET);
+            long o = HotMemory.getLongAcquire(mem, OVERWRITE_POS_OFFSET);
             if (newP - o <= mask) {
                 return true;
             }
             int r = (int) (o & mask);
             // Acquire on the stamp, then on the length: the oldest record must be fully reserved and committed,
             // or we would step over a record a producer is still writing (the kernel's pending_pos rule).
-            if ((long) MapMemory.LONG.getAcquire(mem, seqOffset + (r >>> 3) * 8) != o + 1) {
+            if (HotMemory.getLongAcquire(mem, seqOffset + (r >>> 3) * 8) != o + 1) {
                 return false;
             }
-            int lenWord = (int) MapMemory.INT.getAcquire(mem, DATA_OFFSET + r);
+            int lenWord = HotMemory.getIntAcquire(mem, DATA_OFFSET + r);
             if ((lenWord & BUSY_BIT) != 0) {
                 return false;
             }
             int len = recordLength(lenWord & LEN_MASK);
             // The CAS validates what we read: had another walker passed o, the record might be new data.
-            if (MapMemory.LONG.compareAndSet(mem, OVERWRITE_POS_OFFSET, o, o + len)) {
+            if (HotMemory.compareAndSetLong(mem, OVERWRITE_POS_OFFSET, o, o + len)) {
                 // Unread bytes lost; approximate while a consumer runs, which may be reading this record now.
-                if (o >= (long) MapMemory.LONG.getAcquire(mem, CONSUMER_POS_OFFSET)) {
-                    MapMemory.LONG.getAndAdd(mem, OVERWRITTEN_BYTES_OFFSET, (long) len);
+                if (o >= HotMemory.getLongAcquire(mem, CONSUMER_POS_OFFSET)) {
+                    HotMemory.getAndAddLong(mem, OVERWRITTEN_BYTES_OFFSET, len);
                 }
             }
         }
@@ -211,7 +214,7 @@ public final class RingBuf extends BpfMap {
 
     private int drop() {
         // Atomic add, no ordering needed: a statistic, read by whoever asks.
-        MapMemory.LONG.getAndAdd(mem, DROPPED_RECORDS_OFFSET, 1L);
+        HotMemory.getAndAddLong(mem, DROPPED_RECORDS_OFFSET, 1L);
         return -Errno.EAGAIN;
     }
 
@@ -225,8 +228,36 @@ public final class RingBuf extends BpfMap {
                 || (long) srcOffset + length > src.length) {
             return -Errno.EINVAL;
         }
-        mem.put((int) handle + offset, src, srcOffset, length);
+        // Inside the record, which reservedLength keeps inside the data area and its mirror: safe unchecked.
+        HotCopy.copy(mem, (int) handle + offset, src, srcOffset, length);
         return 0;
+    }
+
+    /**
+     * Stores into a reserved record, as a program's store through {@code bpf_ringbuf_reserve}'s pointer. Plain: no
+     * reader sees the record before commit's exchange publishes it. A store that would land outside the data area
+     * and its mirror (a made-up handle or offset), or into a ring opened read-only, is ignored: raw stores are
+     * unchecked. Within the area the record's own bounds are the caller's, as the verifier's are the program's;
+     * checking them would read the header on every store (a span record makes seventeen).
+     */
+    @Override
+    public void putLong(long handle, int offset, long value) {
+        if (inData(handle, offset, 8)) {
+            HotMemory.putLong(mem, (int) handle + offset, value);
+        }
+    }
+
+    @Override
+    public void putInt(long handle, int offset, int value) {
+        if (inData(handle, offset, 4)) {
+            HotMemory.putInt(mem, (int) handle + offset, value);
+        }
+    }
+
+    /** Whether {@code n} bytes at {@code handle + offset} lie in the data area or its mirror of a writable ring. */
+    private boolean inData(long handle, int offset, int n) {
+        // One unsigned compare: anything below the data area, past the mirror or overflowed is a huge difference.
+        return !readOnly && Long.compareUnsigned(handle + offset - DATA_OFFSET, 2L * size - n) <= 0;
     }
 
     /** Commits a reserved record: 0, or -EINVAL for unknown flags or a handle that is not a reserved record. */
@@ -246,7 +277,7 @@ public final class RingBuf extends BpfMap {
             return -Errno.EINVAL;
         }
         publish((int) handle, len, len | DISCARD_BIT, flags);
-        MapMemory.LONG.getAndAdd(mem, DISCARDED_RECORDS_OFFSET, 1L);
+        HotMemory.getAndAddLong(mem, DISCARDED_RECORDS_OFFSET, 1L);
         return 0;
     }
 
@@ -259,7 +290,8 @@ public final class RingBuf extends BpfMap {
         if (h < 0) {
             return (int) h;
         }
-        mem.put((int) h, data, 0, data.length);
+        // A fresh reservation of data.length bytes: layout-bounded, safe unchecked.
+        HotCopy.copy(mem, (int) h, data, 0, data.length);
         publish((int) h, data.length, data.length, flags);
         return 0;
     }
@@ -279,15 +311,23 @@ public final class RingBuf extends BpfMap {
         return 0;
     }
 
-    /** The data length of the reserved (BUSY) record at {@code handle}, or -1. */
+    /**
+     * The data length of the reserved (BUSY) record at {@code handle}, or -1. Every raw access through a caller's
+     * handle is checked here first: the header must lie in the data area, 8-aligned, be BUSY, and its length be
+     * one a reservation can have, so that the record ends inside the mirror. A made-up handle into a record's
+     * payload may find any bytes there, a "length" of 2^30 - 1 included.
+     */
     private int reservedLength(long handle) {
         long hdr = handle - HEADER_SIZE;
         if (readOnly || hdr < DATA_OFFSET || hdr >= DATA_OFFSET + size || (hdr & 7) != 0) {
             return -1;
         }
-        // Opaque: the calling producer wrote this header itself when it reserved.
-        int lenWord = (int) MapMemory.INT.getOpaque(mem, (int) hdr);
-        return (lenWord & BUSY_BIT) == 0 ? -1 : lenWord & LEN_MASK;
+        // Plain (was opaque): the calling producer wrote this header itself when it reserved, earlier in its own
+        // program order; a concurrent writer of these bytes means the handle was not the caller's anyway.
+        int lenWord = HotMemory.getInt(mem, (int) hdr);
+        int len = lenWord & LEN_MASK;
+        // reserve admits recordLength(len) < size only, so a real record is shorter than this.
+        return (lenWord & BUSY_BIT) == 0 || len > size - 2 * HEADER_SIZE ? -1 : len;
     }
 
     /** Ends the reserved record at {@code handle} ({@code len} data bytes) with {@code lenWord}, then maybe wakes. */
@@ -300,7 +340,7 @@ public final class RingBuf extends BpfMap {
         }
         // Exchange, as the kernel's xchg(): a full fence, so the record is published (release) and the consumer
         // position read below cannot move before it; a consumer about to park either sees this commit or is seen.
-        MapMemory.INT.getAndSet(m, hdr, lenWord);
+        HotMemory.getAndSetInt(m, hdr, lenWord);
         // FORCE_WAKEUP wins over NO_WAKEUP. Self-pacing otherwise: only a consumer that has caught up to this very
         // record is waiting for it. Volatile, to pair with the consumer's volatile store of its position before it
         // announces that it sleeps.
@@ -321,7 +361,7 @@ public final class RingBuf extends BpfMap {
             return false;
         }
         // Volatile, to pair with the consumer's volatile store of its position before it announces that it sleeps.
-        return ((long) MapMemory.LONG.getVolatile(m, CONSUMER_POS_OFFSET) & mask) == r;
+        return (HotMemory.getLongVolatile(m, CONSUMER_POS_OFFSET) & mask) == r;
     }
 
     /** The local consumer enters ({@code true}) or leaves its loop; see {@link #consuming}. */
@@ -337,7 +377,7 @@ public final class RingBuf extends BpfMap {
     }
 
     private void wakeUp() {
-        MapMemory.LONG.getAndAdd(mem, WAKEUPS_OFFSET, 1L);
+        HotMemory.getAndAddLong(mem, WAKEUPS_OFFSET, 1L);
         Thread w = waiter;
         if (w != null) {
             LockSupport.unpark(w);
@@ -369,15 +409,15 @@ public final class RingBuf extends BpfMap {
 
     /** Positions and counters are read with acquire, as {@code bpf_ringbuf_query}'s {@code smp_load_acquire}. */
     long consumerPos() {
-        return (long) MapMemory.LONG.getAcquire(consBuf, consOffset);
+        return HotMemory.getLongAcquire(consBuf, consOffset);
     }
 
     long producerPos() {
-        return (long) MapMemory.LONG.getAcquire(mem, PRODUCER_POS_OFFSET);
+        return HotMemory.getLongAcquire(mem, PRODUCER_POS_OFFSET);
     }
 
     long overwritePos() {
-        return (long) MapMemory.LONG.getAcquire(mem, OVERWRITE_POS_OFFSET);
+        return HotMemory.getLongAcquire(mem, OVERWRITE_POS_OFFSET);
     }
 
     /** Reservations that failed because the ring was full. */

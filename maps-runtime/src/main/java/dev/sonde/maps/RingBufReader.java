@@ -45,7 +45,7 @@ final class RingBufReader {
 
     /** True when the record at the consumer position is committed or discarded (something to do). */
     boolean ready() {
-        long c = (long) MapMemory.LONG.getAcquire(consBuf, consOffset);
+        long c = HotMemory.getLongAcquire(consBuf, consOffset);
         if (ring.overwrite) {
             c = Math.max(c, ring.overwritePos());
             return c < ring.producerPos() && (headerAt(c) & BUSY_BIT) == 0;
@@ -65,11 +65,11 @@ final class RingBufReader {
     private int headerAt(long c) {
         int r = (int) (c & mask);
         // Acquire on the stamp: a stamp equal to our position means the header below is this lap's.
-        if ((long) MapMemory.LONG.getAcquire(mem, seqOffset + (r >>> 3) * 8) != c + 1) {
+        if (HotMemory.getLongAcquire(mem, seqOffset + (r >>> 3) * 8) != c + 1) {
             return BUSY_BIT;
         }
         // Acquire on the length: a committed length means the record's data is visible (commit releases it).
-        return (int) MapMemory.INT.getAcquire(mem, DATA_OFFSET + r);
+        return HotMemory.getIntAcquire(mem, DATA_OFFSET + r);
     }
 
     /**
@@ -90,7 +90,8 @@ final class RingBufReader {
 
     /**
      * The usual ring: nothing moves a record under us. Small enough to compile well on its own; fields are read once
-     * into locals, which the acquire loads would otherwise force to be reloaded each record.
+     * into locals, which the acquire loads would otherwise force to be reloaded each record. Raw accesses only: every
+     * offset is {@code c & mask} into the data area or its stamp array, or the consumer position's own.
      */
     private int consumeCommitted(RingBufCallback cb, int max) {
         ByteBuffer m = mem;
@@ -98,19 +99,19 @@ final class RingBufReader {
         int posOffset = consOffset;
         ByteBuffer v = view;
         int seq = seqOffset;
-        // Opaque: this thread is the only writer of the consumer position.
-        long c = (long) MapMemory.LONG.getOpaque(pos, posOffset);
+        // Plain (was opaque): this thread is the only writer of the consumer position, so it reads its own store.
+        long c = HotMemory.getLong(pos, posOffset);
         int n = 0;
         while (n < max) {
             int r = (int) (c & mask);
             // Acquire on the stamp: it matches only once a producer has claimed c (its CAS moved the producer
             // position past c; that position is never read here: every producer writes its line) and written
             // this lap's header.
-            if ((long) MapMemory.LONG.getAcquire(m, seq + (r >>> 3) * 8) != c + 1) {
+            if (HotMemory.getLongAcquire(m, seq + (r >>> 3) * 8) != c + 1) {
                 break;
             }
             // Acquire on the length: a committed length means the record's data is visible (commit releases it).
-            int lenWord = (int) MapMemory.INT.getAcquire(m, DATA_OFFSET + r);
+            int lenWord = HotMemory.getIntAcquire(m, DATA_OFFSET + r);
             if ((lenWord & BUSY_BIT) != 0) {
                 break;
             }
@@ -127,7 +128,7 @@ final class RingBufReader {
             }
             // Release, after each record as libbpf: our reads of the record happen before a producer that sees
             // this position reuses the space.
-            MapMemory.LONG.setRelease(pos, posOffset, c);
+            HotMemory.putLongRelease(pos, posOffset, c);
             if (ret < 0) {
                 return ret;
             }

@@ -31,6 +31,7 @@ class HotMemoryTest {
         assertEquals(-7, HotMemory.getIntAcquire(b, 32));
         HotMemory.putLongRelease(b, 40, 99L);
         assertEquals(99L, HotMemory.getLongAcquire(b, 40));
+        assertEquals(99L, HotMemory.getLongVolatile(b, 40));
         assertEquals(99L, HotMemory.getAndAddLong(b, 40, 3L));
         assertEquals(102L, b.getLong(40));
         assertEquals(-7, HotMemory.getAndSetInt(b, 32, 5));
