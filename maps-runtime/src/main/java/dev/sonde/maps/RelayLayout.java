@@ -44,7 +44,9 @@ package dev.sonde.maps;
  * <p>Writing: a CAS moves {@code pos} past the record (or to the next lap's first record, and the winner then
  * closes the old lap: padding zeroed, then the close word); the header's length with BUSY and the stamp go in
  * one u64 store, with the timestamp and a zero u64 over the payload's last word (its padding), plain stores;
- * then the payload; commit stores the length without BUSY (release), publishing all of them. A slot is reused only when
+ * then the payload; commit stores the length without BUSY (release), publishing all of them. {@code output}, which
+ * has the whole payload at hand, writes payload and timestamp first and then length and stamp in one release store,
+ * never BUSY: until then its claim has no header, a state readers handle anyway (below). A slot is reused only when
  * every record of the lap it holds is committed (a walk over that lap's headers), so a writer stalled inside a
  * record is never overwritten: the write that would need its slot fails with EBUSY instead.
  *

@@ -134,14 +134,7 @@ public final class RelayMap extends BpfMap {
         // Before the claim: an exception after it would leave a record BUSY, and its sub-buffer unusable.
         Objects.checkFromIndexSize(off, len, data.length);
         int shard = Shards.current(numShards);
-        ByteBuffer b = shards[shard];
-        int at = writer.claim(b, shard, len);
-        if (at < 0) {
-            return at;
-        }
-        HotCopy.copy(b, at + RECORD_HEADER_SIZE, data, off, len);
-        writer.publish(b, at, len, 0);
-        return 0;
+        return writer.output(shards[shard], shard, data, off, len);
     }
 
     /** Writes the remaining bytes of {@code data} as one record, leaving its position alone. */

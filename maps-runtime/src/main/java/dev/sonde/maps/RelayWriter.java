@@ -76,6 +76,42 @@ final class RelayWriter {
         return claimSlow(b, slot, size, need);
     }
 
+    /**
+     * {@code output}'s write of {@code len} bytes of {@code src} into shard {@code b}: 0 or a negative errno. On the
+     * fast path the header goes last: payload and timestamp first, then length and stamp together in one release
+     * store, which publishes the record whole, with no BUSY state in between. Until that store the claim has no
+     * header, a state every reader already handles (the stamp of the next record's offset finds it, and lapDone
+     * waits for it as for BUSY); the store after the copy takes the stamp's multiplies off the path between the
+     * CAS and the first store. Anything else takes {@link #claim}'s path: a BUSY header first, then the copy.
+     */
+    int output(ByteBuffer b, int shard, byte[] src, int srcOff, int len) {
+        int need = recordSize(len);
+        int slot = shard << EXPECT_SHIFT;
+        long p = expect[slot];
+        int off = ((int) p - 1 & subbufMask) + 1;
+        long now = now();
+        if (off + need <= subbufSize && HotMemory.compareAndSetLong(b, POS_OFFSET, p, p + need)) {
+            expect[slot] = p + need;
+            long lap = (p - 1) >>> subbufShift;
+            int at = slotBase(lap) + off;
+            HotMemory.putLong(b, at + REC_TIME_OFFSET, now);
+            if ((len & 7) != 0) {
+                HotMemory.putLong(b, at + RECORD_HEADER_SIZE + (len & ~7), 0L); // see header()
+            }
+            HotCopy.copy(b, at + RECORD_HEADER_SIZE, src, srcOff, len);
+            // Release: payload, padding and timestamp are visible before the header that says the record is there.
+            HotMemory.putLongRelease(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | (len & 0xFFFF_FFFFL));
+            return 0;
+        }
+        int at = claimSlow(b, slot, len, need);
+        if (at < 0) {
+            return at;
+        }
+        HotCopy.copy(b, at + RECORD_HEADER_SIZE, src, srcOff, len);
+        publish(b, at, len, 0);
+        return 0;
+    }
+
     /** A lost race for the position or a record that does not fit: retries, or switches sub-buffers. */
     private int claimSlow(ByteBuffer b, int slot, int size, int need) {
         long now = now();
