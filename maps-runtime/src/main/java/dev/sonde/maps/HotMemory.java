@@ -8,8 +8,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Map memory for the few paths that run on every probe hit (the relay's writes), without the checks of byte-buffer
- * {@code VarHandle}s where the JDK allows it. Each byte-buffer access re-reads the buffer's address, limit,
+ * Map memory for the paths that run on every probe hit (relay writes, the ringbuf's producers and consumer loop,
+ * the typed accessors of arrays and hashes), without the checks of byte-buffer {@code VarHandle}s where the JDK
+ * allows it. Each byte-buffer access re-reads the buffer's address, limit,
  * read-only flag, heap array and memory session and checks them; its store, which might target a heap array, also
  * keeps the compiler from reusing any of them for the next access. In a 32-byte relay write that is half the cost
  * ({@code RelayBenchmark}, benchmarks/README.md). {@code sun.misc.Unsafe} on the buffer's address does the same
