@@ -182,6 +182,28 @@ class RelayMapTest {
     }
 
     @Test
+    void theCoarseClockTickerSleepsWhenIdleAndAWriteWakesItWithThePreciseTime() throws Exception {
+        MapSpec spec = spec(4096, 4, 1, false).flags(MapSpec.F_RELAY_COARSE_CLOCK).build();
+        try (RelayMap m = (RelayMap) Maps.create(spec)) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!RelayClock.sleeping() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(RelayClock.sleeping(), "an idle ticker goes to sleep after its active ticks");
+            long before = System.nanoTime();
+            assertEquals(0, m.output(new byte[8]));
+            long after = System.nanoTime();
+            assertFalse(RelayClock.sleeping(), "the write woke it");
+            Thread.sleep(20);
+            assertEquals(0, m.output(new byte[8]));
+            List<RelayRecord> r = RelayReader.read(m).records();
+            long woken = r.get(0).timestamp();
+            assertTrue(woken >= before - 1 && woken <= after, "the waking write read the clock itself: " + woken);
+            assertTrue(r.get(1).timestamp() > woken, "the ticker runs again");
+        }
+    }
+
+    @Test
     void theCoarseClockStampsRecordsCloseToNanoTime() throws Exception {
         MapSpec spec = spec(4096, 4, 1, false).flags(MapSpec.F_RELAY_COARSE_CLOCK).build();
         try (RelayMap m = (RelayMap) Maps.create(spec)) {
