@@ -62,6 +62,8 @@ final class RelayWriter {
      * access compiles to 250-350 bytes, see benchmarks/README.md, "Relay").
      */
     int claim(ByteBuffer b, int shard, int size) {
+        // First, while little is live: a sleeping coarse clock makes this a call (RelayClock.wake).
+        long now = now();
         int need = recordSize(size);
         // The position this shard's last claim left, not a read of the file's: the CAS needs no read before it,
         // and a stale guess (another thread wrote, or a flush) only fails the CAS. A successful CAS read what
@@ -71,7 +73,7 @@ final class RelayWriter {
         int off = ((int) p - 1 & subbufMask) + 1;
         if (off + need <= subbufSize && HotMemory.compareAndSetLong(b, POS_OFFSET, p, p + need)) {
             expect[slot] = p + need;
-            return header(b, (p - 1) >>> subbufShift, off, size, now());
+            return header(b, (p - 1) >>> subbufShift, off, size, now);
         }
         return claimSlow(b, slot, size, need);
     }
@@ -85,11 +87,11 @@ final class RelayWriter {
      * CAS and the first store. Anything else takes {@link #claim}'s path: a BUSY header first, then the copy.
      */
     int output(ByteBuffer b, int shard, byte[] src, int srcOff, int len) {
+        long now = now(); // first, as in claim
         int need = recordSize(len);
         int slot = shard << EXPECT_SHIFT;
         long p = expect[slot];
         int off = ((int) p - 1 & subbufMask) + 1;
-        long now = now();
         if (off + need <= subbufSize && HotMemory.compareAndSetLong(b, POS_OFFSET, p, p + need)) {
             expect[slot] = p + need;
             long lap = (p - 1) >>> subbufShift;
