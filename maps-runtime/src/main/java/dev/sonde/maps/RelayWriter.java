@@ -65,17 +65,33 @@ final class RelayWriter {
         // First, while little is live: a sleeping coarse clock makes this a call (RelayClock.wake).
         long now = now();
         int need = recordSize(size);
-        // The position this shard's last claim left, not a read of the file's: the CAS needs no read before it,
-        // and a stale guess (another thread wrote, or a flush) only fails the CAS. A successful CAS read what
-        // the CAS that made the position wrote, which orders the lap it started before our writes.
         int slot = shard << EXPECT_SHIFT;
-        long p = expect[slot];
-        int off = ((int) p - 1 & subbufMask) + 1;
-        if (off + need <= subbufSize && HotMemory.compareAndSetLong(b, POS_OFFSET, p, p + need)) {
-            expect[slot] = p + need;
-            return header(b, (p - 1) >>> subbufShift, off, size, now);
+        long p = claimGuessed(b, slot, need);
+        if (p >= 0) {
+            return header(b, (p - 1) >>> subbufShift, offsetIn(p), size, now);
         }
         return claimSlow(b, slot, size, need);
+    }
+
+    /**
+     * The first try of a claim of {@code need} bytes: the claimed position, or -1 when the guess was stale or the
+     * record does not fit the open sub-buffer. The guess is the position this shard's last claim left, not a
+     * read of the file's: the CAS needs no read before it, and a stale guess (another thread wrote, or a flush)
+     * only fails the CAS. A successful CAS read what the CAS that made the position wrote, which orders the lap
+     * it started before our writes.
+     */
+    private long claimGuessed(ByteBuffer b, int slot, int need) {
+        long p = expect[slot];
+        if (offsetIn(p) + need <= subbufSize && HotMemory.compareAndSetLong(b, POS_OFFSET, p, p + need)) {
+            expect[slot] = p + need;
+            return p;
+        }
+        return -1;
+    }
+
+    /** The offset of position {@code p} in its lap's sub-buffer, in {@code (0, subbufSize]}: see lapOf. */
+    private int offsetIn(long p) {
+        return ((int) p - 1 & subbufMask) + 1;
     }
 
     /**
@@ -90,16 +106,13 @@ final class RelayWriter {
         long now = now(); // first, as in claim
         int need = recordSize(len);
         int slot = shard << EXPECT_SHIFT;
-        long p = expect[slot];
-        int off = ((int) p - 1 & subbufMask) + 1;
-        if (off + need <= subbufSize && HotMemory.compareAndSetLong(b, POS_OFFSET, p, p + need)) {
-            expect[slot] = p + need;
+        long p = claimGuessed(b, slot, need);
+        if (p >= 0) {
             long lap = (p - 1) >>> subbufShift;
+            int off = offsetIn(p);
             int at = slotBase(lap) + off;
             HotMemory.putLong(b, at + REC_TIME_OFFSET, now);
-            if ((len & 7) != 0) {
-                HotMemory.putLong(b, at + RECORD_HEADER_SIZE + (len & ~7), 0L); // see header()
-            }
+            zeroLastWord(b, at, len);
             HotCopy.copy(b, at + RECORD_HEADER_SIZE, src, srcOff, len);
             // Release: payload, padding and timestamp are visible before the header that says the record is there.
             HotMemory.putLongRelease(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | (len & 0xFFFF_FFFFL));
@@ -178,12 +191,19 @@ final class RelayWriter {
         // pairs this lap's stamp with an old lap's length.
         HotMemory.putLong(b, at + REC_TIME_OFFSET, now);
         HotMemory.putLong(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | ((size | BUSY) & 0xFFFF_FFFFL));
+        zeroLastWord(b, at, size);
+        return at;
+    }
+
+    /**
+     * A payload of {@code size} bytes whose last word ends in padding: zeroes that word first, as the layout wants
+     * the padding zero; an old lap's bytes there would show through cat and a reader's copy. The writer's payload
+     * stores then overwrite the rest of the word.
+     */
+    private static void zeroLastWord(ByteBuffer b, int at, int size) {
         if ((size & 7) != 0) {
-            // The payload's last word ends in padding, zero per the layout: an old lap's bytes there would show
-            // through cat and a reader's copy. A writer's payload stores overwrite the rest of the word.
             HotMemory.putLong(b, at + RECORD_HEADER_SIZE + (size & ~7), 0L);
         }
-        return at;
     }
 
     /** Whether lap {@code next} may start: 0, -EAGAIN (no-overwrite and not consumed) or -EBUSY (writer inside). */
