@@ -33,7 +33,10 @@ public final class MapSpec {
     public static final long F_RB_OVERWRITE = 1L << 19;
     /** Relay: a full buffer overwrites its oldest sub-buffer (the flight recorder). */
     public static final long F_RELAY_OVERWRITE = 1L << 20;
-    /** Relay: records carry a clock cached every 50 us instead of a System.nanoTime() call each. */
+    /**
+     * Relay: records carry a clock cached every 1 ms (as {@code bpf_ktime_get_coarse_ns()}) instead of a
+     * System.nanoTime() call each, while the JVM's coarse relays write fast enough for the cache to pay off.
+     */
     public static final long F_RELAY_COARSE_CLOCK = 1L << 21;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.]{1,64}");

@@ -32,8 +32,8 @@ package dev.sonde.maps;
  *   0 u32 length of the payload (bits 0..29) | bit 30 DISCARD | bit 31 BUSY (reserved, not committed)
  *   4 u32 stamp: a hash of (lap, offset in the sub-buffer) with bit 0 set, see stamp(); a header whose
  *     stamp differs is stale bytes from an older lap or a claim whose writer has not written it yet
- *   8 u64 timestamp: the writer's System.nanoTime() (flag bit 1: a clock cached every ~50 us); add
- *     clock_base for epoch ns
+ *   8 u64 timestamp: the writer's System.nanoTime() (flag bit 1: a clock cached every 1 ms while writes are
+ *     fast); add clock_base for epoch ns
  *  16 payload, then zero bytes up to the next multiple of 8
  * </pre>
  *

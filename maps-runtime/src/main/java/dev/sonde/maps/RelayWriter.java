@@ -45,8 +45,20 @@ final class RelayWriter {
         this.walked = new AtomicLongArray(numShards);
         this.expect = new long[numShards << EXPECT_SHIFT];
         if (coarseClock) {
-            RelayClock.start();
+            RelayClock.register(this);
         }
+    }
+
+    /**
+     * The sum over shards of the positions this writer's claims left: how far it moved, for the coarse clock's
+     * ticker (another thread, reading heap memory that the writers store to without ordering: an estimate).
+     */
+    long claimed() {
+        long sum = 0;
+        for (int i = 0; i < expect.length; i += 1 << EXPECT_SHIFT) {
+            sum += expect[i];
+        }
+        return sum;
     }
 
     /** The record timestamp: {@code System.nanoTime()}, or the cached clock. */
@@ -62,7 +74,7 @@ final class RelayWriter {
      * access compiles to 250-350 bytes, see benchmarks/README.md, "Relay").
      */
     int claim(ByteBuffer b, int shard, int size) {
-        // First, while little is live: a sleeping coarse clock makes this a call (RelayClock.wake).
+        // First, while little is live: a stale coarse clock makes this a call (System.nanoTime()).
         long now = now();
         int need = recordSize(size);
         int slot = shard << EXPECT_SHIFT;
