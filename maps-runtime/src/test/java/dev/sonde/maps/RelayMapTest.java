@@ -197,6 +197,11 @@ class RelayMapTest {
             assertTrue(RelayClock.sleeping(), "one write does not make it tick");
             long stamped = RelayReader.read(m).records().get(0).timestamp();
             assertTrue(stamped >= before - 1 && stamped <= after, "a write read the clock itself: " + stamped);
+            for (int i = 0; i < 25; i++) { // 100 writes a second, past two of the ticker's looks
+                assertEquals(0, m.output(new byte[8]));
+                Thread.sleep(10);
+            }
+            assertTrue(RelayClock.sleeping(), "slow writes do not make it tick: they cost less than its ticks");
             // Writes as fast as a loop goes: at its next look the ticker finds them and ticks again.
             deadline = System.nanoTime() + 10_000_000_000L;
             while (RelayClock.sleeping() && System.nanoTime() < deadline) {
