@@ -2,6 +2,7 @@ package dev.sonde.bench;
 
 import com.lmax.disruptor.BatchEventProcessor;
 import com.lmax.disruptor.BatchEventProcessorBuilder;
+import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.YieldingWaitStrategy;
@@ -25,8 +26,8 @@ import org.openjdk.jmh.annotations.*;
  * {@code ManyToOneRingBuffer} (tryClaim, copy, commit; a reading thread that yields when idle). One or two
  * producers, 8- or 64-byte payloads, each ring 1 MiB. Every producer call is a try: a full ring fails at once,
  * and the {@code written} / {@code full} counters show how the attempts split. The {@code full_*} benchmarks
- * measure that failure alone on a ring nobody drains; {@code sonde_sameThread} a record's round trip (produce, then
- * consume it) in one thread, the CPU cost without another core's cache lines or any waiting.
+ * measure that failure alone on a ring nobody drains; the {@code *_sameThread} ones a record's round trip (produce,
+ * then consume it) in one thread, each ring's CPU cost without another core's cache lines or any waiting.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar RingBufBenchmark -prof gc}.
  */
@@ -218,7 +219,60 @@ public class RingBufBenchmark {
         disruptor(d, p, a);
     }
 
+    /** The Disruptor's round trip in one thread: tryNext, copy, publish, then an {@code EventPoller} takes it. */
+    @State(Scope.Thread)
+    public static class DisruptorLocal {
+        RingBuffer<BenchEvent> ring;
+        EventPoller<BenchEvent> poller;
+        final long[] sink = new long[1];
+        EventPoller.Handler<BenchEvent> handler;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            ring = RingBuffer.createMultiProducer(BenchEvent::new, 16384, new YieldingWaitStrategy());
+            poller = ring.newPoller();
+            ring.addGatingSequences(poller.getSequence());
+            handler = (e, seq, end) -> {
+                sink[0] += e.data[0];
+                return true;
+            };
+        }
+    }
+
+    @Benchmark
+    public EventPoller.PollState disruptor_sameThread(DisruptorLocal d, Payload p) throws Exception {
+        long seq = d.ring.next();
+        BenchEvent e = d.ring.get(seq);
+        System.arraycopy(p.bytes, 0, e.data, 0, p.recordSize);
+        e.length = p.recordSize;
+        d.ring.publish(seq);
+        return d.poller.poll(d.handler);
+    }
+
     // ---- Agrona ------------------------------------------------------------------------------------------------
+
+    /** Agrona's round trip in one thread: tryClaim, copy, commit, then read. */
+    @State(Scope.Thread)
+    public static class AgronaLocal {
+        ManyToOneRingBuffer ring;
+        final long[] sink = new long[1];
+        org.agrona.concurrent.MessageHandler handler;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            ring = new ManyToOneRingBuffer(new UnsafeBuffer(
+                    ByteBuffer.allocateDirect(RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
+            handler = (type, buf, index, len) -> sink[0] += buf.getByte(index);
+        }
+    }
+
+    @Benchmark
+    public int agrona_sameThread(AgronaLocal g, Payload p) {
+        int index = g.ring.tryClaim(1, p.recordSize);
+        g.ring.buffer().putBytes(index, p.agronaSrc, 0, p.recordSize);
+        g.ring.commit(index);
+        return g.ring.read(g.handler);
+    }
 
     @State(Scope.Benchmark)
     public static class AgronaRing {
