@@ -1,0 +1,263 @@
+package dev.sonde.maps;
+
+import static dev.sonde.maps.HashLayout.*;
+
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+
+/**
+ * The read side of the lock-free table behind the hash maps ({@link HashLayout} has the memory and the protocol):
+ * the table's geometry, read from the file's control words and checked, and the lookups, which take no lock,
+ * make no CAS and store nothing; they only retry. {@link HashTable} adds the writes. A key is passed either as
+ * bytes ({@code kb}) or, for 4- and 8-byte keys on the typed path, as a {@code long} ({@code kl}, used when
+ * {@code kb} is null), so both paths share one protocol and the typed one allocates nothing. Results are slot
+ * offsets (≥ 0), negative errnos, or the sentinels below.
+ */
+class HashLookup {
+    /** find(): no LIVE element holds the key. */
+    static final int NOT_FOUND = -1;
+    /** find(): another thread is inserting the key right now and has not settled yet. */
+    static final int PENDING = Integer.MIN_VALUE;
+    /**
+     * How long a call retries on a slot that does not settle before it gives up with -EBUSY: only a writer that
+     * died mid-write (another process killed while it held the file writable) leaves one; a live writer that is
+     * merely descheduled comes back well within it.
+     */
+    static final long GIVE_UP_NANOS = 500_000_000L;
+    /** The clock is read once per this many retries (a power of two minus one), not on every one. */
+    static final int CLOCK_EVERY = 4095;
+
+    static final VarHandle LONG = MapMemory.LONG;
+    static final int BASE = MapHeaderLayout.DATA_OFFSET;
+
+    final ByteBuffer mem;
+    /** mem's address for HotMemory: the lookups read map memory unchecked, within the bounds the constructor checked. */
+    final long base;
+    final int capacity;
+    final int mask;
+    final int slotSize;
+    final int keyOff;
+    final int valueOff;
+    final int keySize;
+    final long keyMask;
+    final long start;
+
+    /** The table of a map file whose control words are written ({@link HashTable#format}); checks them. */
+    HashLookup(ByteBuffer mem, int keySize) {
+        this.mem = mem;
+        this.base = HotMemory.base(mem);
+        this.capacity = mem.getInt(CAPACITY_OFFSET);
+        this.mask = capacity - 1;
+        this.slotSize = mem.getInt(SLOT_SIZE_OFFSET);
+        this.keyOff = mem.getInt(KEY_OFFSET_OFFSET);
+        this.valueOff = mem.getInt(VALUE_OFFSET_OFFSET);
+        // Every slot offset is BASE + (idx & mask) * slotSize, read up to its key's end unchecked (HotMemory): the
+        // words read from the file must keep all of that inside it, whatever wrote them.
+        if (capacity <= 0 || (capacity & mask) != 0 || keyOff != KEY_OFFSET || valueOff < KEY_OFFSET + 8
+                || slotSize < valueOff || (long) BASE + (long) capacity * slotSize > mem.capacity()) {
+            throw new SondeException(Errno.EINVAL, "hash map file has a damaged table (capacity " + capacity
+                    + ", slot_size " + slotSize + ", key_offset " + keyOff + ", value_offset " + valueOff + ", "
+                    + mem.capacity() + " bytes); recreate the map");
+        }
+        this.keySize = keySize;
+        this.keyMask = keySize >= 8 ? -1L : (1L << (8 * keySize)) - 1;
+        this.start = HashFunction.start(mem.getLong(SEED_OFFSET), keySize);
+    }
+
+    final int capacity() {
+        return capacity;
+    }
+
+    final int valueOffset() {
+        return valueOff;
+    }
+
+    /** Elements held (plus winning inserts about to publish). */
+    final long count() {
+        return (long) LONG.getAcquire(mem, COUNT_OFFSET);
+    }
+
+    final int slotOffset(int index) {
+        return BASE + index * slotSize;
+    }
+
+    final long hash(byte[] kb, long kl) {
+        return kb == null ? HashFunction.hashChunk(start, kl & keyMask) : HashFunction.hash(start, kb);
+    }
+    // ---- lookups: no CAS, no store; they only retry --------------------------------------------------------
+
+    /**
+     * The typed hot path: the slot of the LIVE element with this 4- or 8-byte key, or NOT_FOUND. Only the home
+     * slot is looked at here, in few bytecodes, so that this inlines into a program's call; the rest is in
+     * {@link #findLongProbing}.
+     */
+    final int findLong(long key) {
+        ByteBuffer m = mem; // into locals before the fences, after which the JIT would load the fields again
+        long b = base;
+        long km = keyMask;
+        long k = key & km;
+        int idx = (int) HashFunction.hashChunk(start, k) & mask;
+        int off = BASE + idx * slotSize; // idx <= mask: inside the slots the constructor checked
+        // A plain read and then an acquire fence make a load-acquire (the word is aligned, so one access) for
+        // less code than the VarHandle's: the key must be read after the state that published it.
+        long c = HotMemory.getLong(m, b, off);
+        VarHandle.acquireFence();
+        if ((c & (STATE_MASK | DOOMED)) == LIVE && (HotMemory.getLong(m, b, off + KEY_OFFSET) & km) == k) {
+            VarHandle.acquireFence(); // the key was read before this re-check: same ctrl, same element
+            if (HotMemory.getLong(m, b, off) == c) {
+                return off;
+            }
+        }
+        return (c & STATE_MASK) == EMPTY ? NOT_FOUND : findLongProbing(k, idx, off);
+    }
+
+    /**
+     * findLong from the home slot {@code idx} at {@code homeOff} again (it may have changed), then past it. The
+     * typed twin of {@link #find}, kept because it is on the hot path: handing these lookups to find() measured
+     * 72 instead of 78 ops/us in HashMapBenchmark (1024 keys, 2026-11-29).
+     */
+    private int findLongProbing(long k, int idx, int homeOff) {
+        ByteBuffer m = mem;
+        long b = base;
+        long km = keyMask;
+        int off = homeOff;
+        for (int n = 0;;) {
+            long c = HotMemory.getLong(m, b, off);
+            VarHandle.acquireFence(); // as in findLong
+            if ((c & (STATE_MASK | DOOMED)) == LIVE && (HotMemory.getLong(m, b, off + KEY_OFFSET) & km) == k) {
+                VarHandle.acquireFence();
+                if (HotMemory.getLong(m, b, off) == c) {
+                    return off;
+                }
+                continue; // the element changed under the look: look at this slot again
+            }
+            // Acquire: an insert raises its home's bound before it publishes, so a published key is within reach.
+            if ((c & STATE_MASK) == EMPTY
+                    || ++n > (HotMemory.getIntAcquire(m, b, homeOff + BOUND_OFFSET) & BOUND_MASK)) {
+                return NOT_FOUND;
+            }
+            idx = (idx + 1) & mask;
+            off = BASE + idx * slotSize;
+        }
+    }
+
+    /** The slot of the LIVE element with this key, NOT_FOUND, or PENDING while another thread inserts it. */
+    final int find(long h, byte[] kb, long kl) {
+        ByteBuffer m = mem;
+        long b = base;
+        int idx = (int) h & mask;
+        // Acquire: as in findLong.
+        int limit = HotMemory.getIntAcquire(m, b, BASE + idx * slotSize + BOUND_OFFSET) & BOUND_MASK;
+        for (int n = 0; n <= limit;) {
+            int off = BASE + idx * slotSize;
+            long c = HotMemory.getLongAcquire(m, b, off);
+            long st = c & STATE_MASK;
+            if (st == EMPTY) {
+                return NOT_FOUND;
+            }
+            if ((st == LIVE || st == INSERTING) && (c & DOOMED) == 0 && matches(off, kb, kl)) {
+                VarHandle.acquireFence(); // the key was read before this re-check
+                if (HotMemory.getLongAcquire(m, b, off) == c) {
+                    return st == LIVE ? off : PENDING;
+                }
+                continue;
+            }
+            n++;
+            idx = (idx + 1) & mask;
+        }
+        return NOT_FOUND;
+    }
+
+    /** Copies the value of {@code kb} into {@code out}: 0 or -ENOENT. A value being rewritten is re-read. */
+    final int lookup(byte[] kb, byte[] out) {
+        long h = hash(kb, 0);
+        long started = 0;
+        for (int spins = 0;; spins++) {
+            if ((spins & CLOCK_EVERY) == CLOCK_EVERY) {
+                if (spins == CLOCK_EVERY) {
+                    started = System.nanoTime();
+                } else if (System.nanoTime() - started > GIVE_UP_NANOS) {
+                    return -Errno.EBUSY;
+                }
+            }
+            int off = find(h, kb, 0);
+            if (off < 0) {
+                return -Errno.ENOENT;
+            }
+            long c = (long) LONG.getAcquire(mem, off);
+            if ((c & (STATE_MASK | DOOMED)) != LIVE) {
+                continue;
+            }
+            if ((c & WRITING) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            boolean same = matches(off, kb, 0);
+            mem.get(off + valueOff, out);
+            VarHandle.acquireFence(); // the copies above happen before the re-check: unchanged ctrl, untorn value
+            if ((long) LONG.getAcquire(mem, off) == c && same) {
+                return 0;
+            }
+        }
+    }
+
+    /**
+     * The key after {@code kbOrNull} in slot order into {@code out}: the first key for null or for a key that is
+     * gone (as htab_map_get_next_key restarts), -ENOENT after the last.
+     */
+    final int getNextKey(byte[] kbOrNull, byte[] out) {
+        int idx = 0;
+        if (kbOrNull != null) {
+            int off = find(hash(kbOrNull, 0), kbOrNull, 0);
+            if (off >= 0) {
+                idx = (off - BASE) / slotSize + 1;
+            }
+        }
+        while (idx < capacity) {
+            int off = slotOffset(idx);
+            long c = (long) LONG.getAcquire(mem, off);
+            if ((c & (STATE_MASK | DOOMED)) == LIVE) {
+                mem.get(off + keyOff, out);
+                VarHandle.acquireFence(); // the key copy happens before the re-check
+                if ((long) LONG.getAcquire(mem, off) == c) {
+                    return 0;
+                }
+                continue;
+            }
+            idx++;
+        }
+        return -Errno.ENOENT;
+    }
+
+    // ---- keys -----------------------------------------------------------------------------------------------
+
+    final long storedHash(int off) {
+        return keySize == 8 || keySize == 4 ? HashFunction.hashChunk(start, keyAt(off))
+                : HashFunction.hash(start, mem, off + keyOff, keySize);
+    }
+
+    /** The key stored at slot {@code off}: plain reads, ordered by the callers' fences around the ctrl word. */
+    final long keyAt(int off) {
+        return keySize == 8 ? HotMemory.getLong(mem, base, off + KEY_OFFSET)
+                : HotMemory.getInt(mem, base, off + KEY_OFFSET) & keyMask;
+    }
+
+    final boolean matches(int off, byte[] kb, long kl) {
+        if (kb == null) {
+            return keyAt(off) == (kl & keyMask);
+        }
+        int base = off + keyOff;
+        int i = 0;
+        for (; i + 8 <= keySize; i += 8) {
+            if ((long) LONG.get(mem, base + i) != HashFunction.leLong(kb, i)) {
+                return false;
+            }
+        }
+        for (; i < keySize; i++) {
+            if (mem.get(base + i) != kb[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
