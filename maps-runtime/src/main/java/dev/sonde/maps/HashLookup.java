@@ -26,6 +26,8 @@ class HashLookup {
     static final long GIVE_UP_NANOS = 500_000_000L;
     /** The clock is read once per this many retries (a power of two minus one), not on every one. */
     static final int CLOCK_EVERY = 4095;
+    /** retryClock(): the retries have gone on for GIVE_UP_NANOS. */
+    static final long GAVE_UP = Long.MIN_VALUE;
 
     static final VarHandle LONG = MapMemory.LONG;
     static final int BASE = MapHeaderLayout.DATA_OFFSET;
@@ -62,6 +64,18 @@ class HashLookup {
         this.keySize = keySize;
         this.keyMask = keySize >= 8 ? -1L : (1L << (8 * keySize)) - 1;
         this.start = HashFunction.start(mem.getLong(SEED_OFFSET), keySize);
+    }
+
+    /**
+     * The give-up clock of the retry loops: {@code started} as it should be after retry {@code spins} (the time of
+     * retry CLOCK_EVERY, read then), or GAVE_UP once GIVE_UP_NANOS have passed since.
+     */
+    static long retryClock(int spins, long started) {
+        if ((spins & CLOCK_EVERY) != CLOCK_EVERY) {
+            return started;
+        }
+        long t = System.nanoTime();
+        return spins == CLOCK_EVERY ? t : t - started > GIVE_UP_NANOS ? GAVE_UP : started;
     }
 
     final int capacity() {
@@ -173,12 +187,8 @@ class HashLookup {
         long h = hash(kb, 0);
         long started = 0;
         for (int spins = 0;; spins++) {
-            if ((spins & CLOCK_EVERY) == CLOCK_EVERY) {
-                if (spins == CLOCK_EVERY) {
-                    started = System.nanoTime();
-                } else if (System.nanoTime() - started > GIVE_UP_NANOS) {
-                    return -Errno.EBUSY;
-                }
+            if ((started = retryClock(spins, started)) == GAVE_UP) {
+                return -Errno.EBUSY;
             }
             int off = find(h, kb, 0);
             if (off < 0) {

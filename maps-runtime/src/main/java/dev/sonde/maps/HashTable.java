@@ -63,12 +63,8 @@ final class HashTable extends HashLookup {
         long h = hash(kb, kl);
         long started = 0;
         for (int spins = 0;; spins++) {
-            if ((spins & CLOCK_EVERY) == CLOCK_EVERY) {
-                if (spins == CLOCK_EVERY) {
-                    started = System.nanoTime();
-                } else if (System.nanoTime() - started > GIVE_UP_NANOS) {
-                    return -Errno.EBUSY;
-                }
+            if ((started = retryClock(spins, started)) == GAVE_UP) {
+                return -Errno.EBUSY;
             }
             int off = find(h, kb, kl);
             if (off == PENDING) {
@@ -252,12 +248,8 @@ final class HashTable extends HashLookup {
         long h = hash(kb, kl);
         long started = 0;
         for (int spins = 0;; spins++) {
-            if ((spins & CLOCK_EVERY) == CLOCK_EVERY) {
-                if (spins == CLOCK_EVERY) {
-                    started = System.nanoTime();
-                } else if (System.nanoTime() - started > GIVE_UP_NANOS) {
-                    return -Errno.EBUSY;
-                }
+            if ((started = retryClock(spins, started)) == GAVE_UP) {
+                return -Errno.EBUSY;
             }
             int off = find(h, kb, kl);
             if (off < 0) {
