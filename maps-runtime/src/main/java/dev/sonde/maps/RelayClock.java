@@ -21,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * the rate at which ticking pays off, it goes on. Otherwise it leaves a stale mark (bit 0 of the cached value)
  * and looks again every {@link #IDLE_POLL_NANOS}; a write that reads the mark takes {@code System.nanoTime()}
  * itself, so slow writers get exact times. No writer waits for, counts for or wakes the ticker: the hot path is
- * one load and one bit test, and the rare path a clock call.
+ * one load and one bit test, and the rare path a clock call. The ticker ends when the last coarse relay is freed.
  */
 final class RelayClock {
     static final long TICK_NANOS = 1_000_000;
@@ -42,7 +42,7 @@ final class RelayClock {
     private RelayClock() {
     }
 
-    /** Lets the ticker see {@code w}'s writes; starts the ticker, once per JVM, a daemon for the JVM's life. */
+    /** Lets the ticker see {@code w}'s writes; starts the ticker (a daemon) unless it runs. */
     static synchronized void register(RelayWriter w) {
         WRITERS.add(new WeakReference<>(w));
         if (ticker == null) {
@@ -50,6 +50,21 @@ final class RelayClock {
             ticker.setDaemon(true);
             ticker.start();
         }
+    }
+
+    /** {@code w}'s map was freed: the ticker stops counting its writes, and ends when no coarse relay is left. */
+    static synchronized void unregister(RelayWriter w) {
+        WRITERS.removeIf(r -> r.get() == null || r.get() == w);
+    }
+
+    /** Called by the ticker between its looks: true (and the ticker is gone) when no coarse relay is left. */
+    private static synchronized boolean retire() {
+        WRITERS.removeIf(r -> r.get() == null);
+        if (!WRITERS.isEmpty()) {
+            return false;
+        }
+        ticker = null; // the next register() starts another
+        return true;
     }
 
     /** The sum of every registered writer's positions: only its changes mean anything. */
@@ -81,6 +96,9 @@ final class RelayClock {
             // sees the mark and reads the clock itself.
             now = System.nanoTime() | 1;
             do {
+                if (retire()) {
+                    return;
+                }
                 from = System.nanoTime();
                 mark = claimed();
                 LockSupport.parkNanos(IDLE_POLL_NANOS);

@@ -428,6 +428,9 @@ public final class RelayMap extends BpfMap {
 
     @Override
     protected void onFree() {
+        if (writer != null) {
+            writer.close();
+        }
         if (owner && !pinned()) {
             names.deleteFiles();
         }

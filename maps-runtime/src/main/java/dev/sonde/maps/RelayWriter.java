@@ -49,6 +49,13 @@ final class RelayWriter {
         }
     }
 
+    /** The map is freed: the coarse clock stops watching this writer. */
+    void close() {
+        if (coarseClock) {
+            RelayClock.unregister(this);
+        }
+    }
+
     /**
      * The sum over shards of the positions this writer's claims left: how far it moved, for the coarse clock's
      * ticker (another thread, reading heap memory that the writers store to without ordering: an estimate).

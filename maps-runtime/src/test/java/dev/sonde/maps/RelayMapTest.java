@@ -214,6 +214,28 @@ class RelayMapTest {
     }
 
     @Test
+    void theCoarseClockTickerEndsWithTheLastCoarseRelayAndStartsWithTheNext() throws Exception {
+        MapSpec spec = spec(4096, 4, 1, false).flags(MapSpec.F_RELAY_COARSE_CLOCK).build();
+        try (RelayMap m = (RelayMap) Maps.create(spec)) {
+            assertTrue(tickerRuns(), "a coarse relay starts the ticker");
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (tickerRuns() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertFalse(tickerRuns(), "no coarse relay is left: the ticker ends");
+        try (RelayMap m = (RelayMap) Maps.create(spec(4096, 4, 1, false).flags(MapSpec.F_RELAY_COARSE_CLOCK).build())) {
+            assertTrue(tickerRuns(), "the next coarse relay starts it again");
+            assertEquals(0, m.output(new byte[8]));
+        }
+    }
+
+    private static boolean tickerRuns() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().equals("sonde-relay-clock") && t.isAlive());
+    }
+
+    @Test
     void theCoarseClockStampsRecordsCloseToNanoTime() throws Exception {
         MapSpec spec = spec(4096, 4, 1, false).flags(MapSpec.F_RELAY_COARSE_CLOCK).build();
         try (RelayMap m = (RelayMap) Maps.create(spec)) {
