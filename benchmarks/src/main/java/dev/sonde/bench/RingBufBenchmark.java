@@ -127,6 +127,58 @@ public class RingBufBenchmark {
         sonde(s, p, a);
     }
 
+    /**
+     * Sonde's ring with the peers' way of waiting: the consumer calls {@code consume()} (libbpf's
+     * {@code ring_buffer__consume}) in a loop and yields when it found nothing, as the Agrona consumer here does,
+     * instead of {@code poll}, which parks when idle. Apart from the waiting, the same as {@link SondeRing}.
+     */
+    @State(Scope.Benchmark)
+    public static class SondeBusyRing {
+        RingBuf ring;
+        RingBufConsumer consumer;
+        Drainer drainer;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            BenchDir.ensure();
+            ring = (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name("benchbusy" + NAMES.incrementAndGet())
+                    .maxEntries(RING_BYTES).build());
+            long[] sink = new long[1];
+            consumer = RingBufConsumer.create(ring, rec -> {
+                sink[0] += rec.get(rec.position());
+                return 0;
+            });
+            drainer = new Drainer("sonde-busy-consumer", () -> Math.max(0, consumer.consume()), true);
+            drainer.start();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            drainer.halt();
+            consumer.close();
+            ring.close();
+        }
+    }
+
+    static void sondeBusy(SondeBusyRing s, Payload p, Attempts a) {
+        RingBuf rb = s.ring;
+        long h = rb.reserve(p.recordSize);
+        if (h < 0) {
+            a.full++;
+            return;
+        }
+        rb.putBytes(h, 0, p.bytes, 0, p.recordSize);
+        rb.commit(h, 0);
+        a.written++;
+    }
+
+    @Benchmark
+    @Group("sonde_busy_2p")
+    @GroupThreads(2)
+    public void sondeBusy2(SondeBusyRing s, Payload p, Attempts a) {
+        sondeBusy(s, p, a);
+    }
+
     /** One thread produces and consumes: the CPU cost of a record's round trip, without another core's lines. */
     @State(Scope.Thread)
     public static class SondeLocal {
