@@ -172,6 +172,24 @@ public class RingBufBenchmark {
         a.written++;
     }
 
+    /**
+     * Wake-ups batched as BPF programs batch them: commits with {@code NO_WAKEUP}, and every 64th of a producer's
+     * records with {@code FORCE_WAKEUP}, into the {@code poll}ing consumer of {@link SondeRing}.
+     */
+    @Benchmark
+    @Group("sonde_batched_2p")
+    @GroupThreads(2)
+    public void sondeBatched2(SondeRing s, Payload p, Attempts a) {
+        RingBuf rb = s.ring;
+        long h = rb.reserve(p.recordSize);
+        if (h < 0) {
+            a.full++;
+            return;
+        }
+        rb.putBytes(h, 0, p.bytes, 0, p.recordSize);
+        rb.commit(h, (a.written++ & 63) == 63 ? RingBuf.FORCE_WAKEUP : RingBuf.NO_WAKEUP);
+    }
+
     @Benchmark
     @Group("sonde_busy_2p")
     @GroupThreads(2)

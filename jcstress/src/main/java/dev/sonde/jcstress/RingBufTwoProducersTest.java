@@ -12,6 +12,8 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * actors, so it runs on two CPUs). r1 = records the consumer saw, r2 = their values in delivery order as decimal
  * digits, r3 = records left for the arbiter. Every record arrives exactly once and whole, in reservation order:
  * when producer 1 reserved first and has not committed, its busy record hides producer 2's committed one.
+ * Producer 1, whose commit races the consumer, commits with NO_WAKEUP, which publishes with a release store and
+ * no exchange; producer 2 with the exchange.
  */
 @JCStressTest
 @Outcome(id = "0, 0, 2", expect = ACCEPTABLE, desc = "producer 1 reserved first, not yet committed: nothing visible")
@@ -35,21 +37,21 @@ public class RingBufTwoProducersTest {
         });
     }
 
-    static void produce(RingBuf rb, long v) {
+    static void produce(RingBuf rb, long v, long flags) {
         long h = rb.reserve(16);
         rb.putLong(h, 0, v);
         rb.putLong(h, 8, v);
-        rb.commit(h, 0);
+        rb.commit(h, flags);
     }
 
     @Actor
     public void producer1() {
-        produce(rb, 1);
+        produce(rb, 1, RingBuf.NO_WAKEUP);
     }
 
     @Actor
     public void producer2ThenConsumer(III_Result r) {
-        produce(rb, 2);
+        produce(rb, 2, 0);
         consumer.consume();
         r.r1 = seen;
         r.r2 = order;

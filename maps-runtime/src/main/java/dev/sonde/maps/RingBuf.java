@@ -338,6 +338,13 @@ public final class RingBuf extends BpfMap {
         if (r + HEADER_SIZE + len > size) {
             copyWrappedTail(r + HEADER_SIZE + len - size);
         }
+        if (flags == NO_WAKEUP) {
+            // Release: the record is published and, with no wake-up to decide, no consumer-position read follows
+            // that a fence would have to order after it. The kernel exchanges here too; a program that batches its
+            // wake-ups (NO_WAKEUP, then FORCE_WAKEUP every so often) saves a locked instruction per record.
+            HotMemory.putIntRelease(m, hdr, lenWord);
+            return;
+        }
         // Exchange, as the kernel's xchg(): a full fence, so the record is published (release) and the consumer
         // position read below cannot move before it; a consumer about to park either sees this commit or is seen.
         HotMemory.getAndSetInt(m, hdr, lenWord);
