@@ -89,8 +89,13 @@ public class RingBufBenchmark {
                 sink[0] += rec.get(rec.position());
                 return 0;
             });
-            drainer = new Drainer("sonde-consumer", () -> Math.max(0, consumer.poll(100)), false);
+            drainer = drainer();
             drainer.start();
+        }
+
+        /** The consumer thread: {@code poll}, which parks when the ring is empty. */
+        Drainer drainer() {
+            return new Drainer("sonde-consumer", () -> Math.max(0, consumer.poll(100)), false);
         }
 
         @TearDown(Level.Trial)
@@ -101,7 +106,7 @@ public class RingBufBenchmark {
         }
     }
 
-    static void sonde(SondeRing s, Payload p, Attempts a) {
+    static void sonde(SondeRing s, Payload p, Attempts a, long flags) {
         RingBuf rb = s.ring;
         long h = rb.reserve(p.recordSize);
         if (h < 0) {
@@ -109,7 +114,7 @@ public class RingBufBenchmark {
             return;
         }
         rb.putBytes(h, 0, p.bytes, 0, p.recordSize);
-        rb.commit(h, 0);
+        rb.commit(h, flags);
         a.written++;
     }
 
@@ -117,14 +122,14 @@ public class RingBufBenchmark {
     @Group("sonde_1p")
     @GroupThreads(1)
     public void sonde1(SondeRing s, Payload p, Attempts a) {
-        sonde(s, p, a);
+        sonde(s, p, a, 0);
     }
 
     @Benchmark
     @Group("sonde_2p")
     @GroupThreads(2)
     public void sonde2(SondeRing s, Payload p, Attempts a) {
-        sonde(s, p, a);
+        sonde(s, p, a, 0);
     }
 
     /**
@@ -133,43 +138,11 @@ public class RingBufBenchmark {
      * instead of {@code poll}, which parks when idle. Apart from the waiting, the same as {@link SondeRing}.
      */
     @State(Scope.Benchmark)
-    public static class SondeBusyRing {
-        RingBuf ring;
-        RingBufConsumer consumer;
-        Drainer drainer;
-
-        @Setup(Level.Trial)
-        public void setUp() {
-            BenchDir.ensure();
-            ring = (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name("benchbusy" + NAMES.incrementAndGet())
-                    .maxEntries(RING_BYTES).build());
-            long[] sink = new long[1];
-            consumer = RingBufConsumer.create(ring, rec -> {
-                sink[0] += rec.get(rec.position());
-                return 0;
-            });
-            drainer = new Drainer("sonde-busy-consumer", () -> Math.max(0, consumer.consume()), true);
-            drainer.start();
+    public static class SondeBusyRing extends SondeRing {
+        @Override
+        Drainer drainer() {
+            return new Drainer("sonde-busy-consumer", () -> Math.max(0, consumer.consume()), true);
         }
-
-        @TearDown(Level.Trial)
-        public void tearDown() throws InterruptedException {
-            drainer.halt();
-            consumer.close();
-            ring.close();
-        }
-    }
-
-    static void sondeBusy(SondeBusyRing s, Payload p, Attempts a) {
-        RingBuf rb = s.ring;
-        long h = rb.reserve(p.recordSize);
-        if (h < 0) {
-            a.full++;
-            return;
-        }
-        rb.putBytes(h, 0, p.bytes, 0, p.recordSize);
-        rb.commit(h, 0);
-        a.written++;
     }
 
     /**
@@ -180,21 +153,14 @@ public class RingBufBenchmark {
     @Group("sonde_batched_2p")
     @GroupThreads(2)
     public void sondeBatched2(SondeRing s, Payload p, Attempts a) {
-        RingBuf rb = s.ring;
-        long h = rb.reserve(p.recordSize);
-        if (h < 0) {
-            a.full++;
-            return;
-        }
-        rb.putBytes(h, 0, p.bytes, 0, p.recordSize);
-        rb.commit(h, (a.written++ & 63) == 63 ? RingBuf.FORCE_WAKEUP : RingBuf.NO_WAKEUP);
+        sonde(s, p, a, (a.written & 63) == 63 ? RingBuf.FORCE_WAKEUP : RingBuf.NO_WAKEUP);
     }
 
     @Benchmark
     @Group("sonde_busy_2p")
     @GroupThreads(2)
     public void sondeBusy2(SondeBusyRing s, Payload p, Attempts a) {
-        sondeBusy(s, p, a);
+        sonde(s, p, a, 0);
     }
 
     /** One thread produces and consumes: the CPU cost of a record's round trip, without another core's lines. */
