@@ -260,6 +260,21 @@ public final class RingBuf extends BpfMap {
         return !readOnly && Long.compareUnsigned(handle + offset - DATA_OFFSET, 2L * size - n) <= 0;
     }
 
+    /**
+     * Commit flags that batch wake-ups by position, the adaptive notification BPF producers build from
+     * {@code BPF_RB_NO_WAKEUP} and {@code BPF_RB_FORCE_WAKEUP}: FORCE_WAKEUP for a record of {@code size} bytes
+     * reserved at {@code handle} that starts a quarter of the ring or reaches into the next one, NO_WAKEUP for the
+     * rest. A sleeping consumer is then woken about four times a lap, however many threads produce, so the ring
+     * never fills behind its back; one that polls with a time-out picks up a slow trickle when it times out.
+     * Producers stop paying the exchange and, when the consumer keeps up, an {@code unpark} per record.
+     */
+    public long batchedWakeup(long handle, int size) {
+        int quarter = this.size >>> 2;
+        int r = (int) handle - HEADER_SIZE - DATA_OFFSET;
+        int end = r + recordLength(size);
+        return (r & (quarter - 1)) == 0 || ((r ^ end) & -quarter) != 0 ? FORCE_WAKEUP : NO_WAKEUP;
+    }
+
     /** Commits a reserved record: 0, or -EINVAL for unknown flags or a handle that is not a reserved record. */
     public int commit(long handle, long flags) {
         int len = reservedLength(handle);

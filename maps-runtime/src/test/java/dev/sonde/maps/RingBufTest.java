@@ -215,6 +215,34 @@ class RingBufTest {
     }
 
     @Test
+    void batchedWakeupsWakeAboutFourTimesALapAndLoseNothing() {
+        long[] got = new long[1];
+        try (RingBuf rb = ring("rb_batched", 4096);
+                RingBufConsumer consumer = RingBufConsumer.create(rb, rec -> {
+                    got[0]++;
+                    return 0;
+                })) {
+            int n = 0;
+            int forced = 0;
+            for (int lap = 0; lap < 10; lap++) {
+                for (int i = 0; i < 4096 / REC_SZ; i++) { // 102 records of 40 bytes: 4080 of the ring's 4096
+                    long h = rb.reserve(SAMPLE_SIZE);
+                    assertTrue(h >= 0, "reserve: " + h);
+                    long flags = rb.batchedWakeup(h, SAMPLE_SIZE);
+                    forced += flags == RingBuf.FORCE_WAKEUP ? 1 : 0;
+                    assertEquals(0, rb.commit(h, flags));
+                    n++;
+                }
+                assertEquals(4096 / REC_SZ, consumer.consume());
+            }
+            assertEquals(n, got[0], "every record delivered");
+            // 40800 bytes cross 39 quarter boundaries; each gives one forced wake-up, two when a record ends on it.
+            assertTrue(forced >= 39 && forced <= 80, "forced wake-ups: " + forced + " of " + n);
+            assertEquals(forced, rb.wakeups(), "only the forced commits woke");
+        }
+    }
+
+    @Test
     void outOfOrderCommitsAreDeliveredInReservationOrder() {
         try (RingBuf rb = ring("rb_order", 4096)) {
             List<Long> got = new ArrayList<>();

@@ -76,7 +76,9 @@ public final class Span extends Program {
         ring.putLong(h, SpanLayout.APP_TRACE_HI_OFFSET, ctx.appTraceIdHigh());
         ring.putLong(h, SpanLayout.APP_TRACE_LO_OFFSET, ctx.appTraceIdLow());
         ring.putLong(h, SpanLayout.APP_PARENT_SPAN_OFFSET, ctx.appParentSpanId());
-        ring.commit(h, 0);
+        // Wake-ups batched by ring position: the exporter's poll times out every second for a trickle, and an
+        // application thread no longer pays an unpark per span whenever the exporter has caught up.
+        ring.commit(h, ring.batchedWakeup(h, SpanLayout.SIZE));
         SamplingPolicy.onSpanEnd(ctx.methodId(), d);
     }
 }
