@@ -106,7 +106,8 @@ public class RingBufBenchmark {
         }
     }
 
-    static void sonde(SondeRing s, Payload p, Attempts a, long flags) {
+    /** One attempt; {@code batched}: commit with {@link RingBuf#batchedWakeup}'s flags, else with 0. */
+    static void sonde(SondeRing s, Payload p, Attempts a, boolean batched) {
         RingBuf rb = s.ring;
         long h = rb.reserve(p.recordSize);
         if (h < 0) {
@@ -114,7 +115,7 @@ public class RingBufBenchmark {
             return;
         }
         rb.putBytes(h, 0, p.bytes, 0, p.recordSize);
-        rb.commit(h, flags);
+        rb.commit(h, batched ? rb.batchedWakeup(h, p.recordSize) : 0);
         a.written++;
     }
 
@@ -122,14 +123,14 @@ public class RingBufBenchmark {
     @Group("sonde_1p")
     @GroupThreads(1)
     public void sonde1(SondeRing s, Payload p, Attempts a) {
-        sonde(s, p, a, 0);
+        sonde(s, p, a, false);
     }
 
     @Benchmark
     @Group("sonde_2p")
     @GroupThreads(2)
     public void sonde2(SondeRing s, Payload p, Attempts a) {
-        sonde(s, p, a, 0);
+        sonde(s, p, a, false);
     }
 
     /**
@@ -146,21 +147,29 @@ public class RingBufBenchmark {
     }
 
     /**
-     * Wake-ups batched as BPF programs batch them: commits with {@code NO_WAKEUP}, and every 64th of a producer's
-     * records with {@code FORCE_WAKEUP}, into the {@code poll}ing consumer of {@link SondeRing}.
+     * Wake-ups batched as the {@code span} program batches them ({@link RingBuf#batchedWakeup}: FORCE_WAKEUP for
+     * a record that starts or reaches into a quarter of the ring, NO_WAKEUP for the rest), into the {@code poll}ing
+     * consumer of {@link SondeRing}.
      */
+    @Benchmark
+    @Group("sonde_batched_1p")
+    @GroupThreads(1)
+    public void sondeBatched1(SondeRing s, Payload p, Attempts a) {
+        sonde(s, p, a, true);
+    }
+
     @Benchmark
     @Group("sonde_batched_2p")
     @GroupThreads(2)
     public void sondeBatched2(SondeRing s, Payload p, Attempts a) {
-        sonde(s, p, a, (a.written & 63) == 63 ? RingBuf.FORCE_WAKEUP : RingBuf.NO_WAKEUP);
+        sonde(s, p, a, true);
     }
 
     @Benchmark
     @Group("sonde_busy_2p")
     @GroupThreads(2)
     public void sondeBusy2(SondeBusyRing s, Payload p, Attempts a) {
-        sonde(s, p, a, 0);
+        sonde(s, p, a, false);
     }
 
     /** One thread produces and consumes: the CPU cost of a record's round trip, without another core's lines. */
