@@ -87,7 +87,7 @@ final class RelayWriter {
         int slot = shard << EXPECT_SHIFT;
         long p = claimGuessed(b, slot, need);
         if (p >= 0) {
-            return header(b, (p - 1) >>> subbufShift, offsetIn(p), size, now);
+            return header(b, lapIn(p), offsetIn(p), size, now);
         }
         return claimSlow(b, slot, size, need);
     }
@@ -108,7 +108,12 @@ final class RelayWriter {
         return -1;
     }
 
-    /** The offset of position {@code p} in its lap's sub-buffer, in {@code (0, subbufSize]}: see lapOf. */
+    /** RelayLayout.lapOf with a shift: the lap position {@code p} is in (a position on a boundary ends its lap). */
+    private long lapIn(long p) {
+        return (p - 1) >>> subbufShift;
+    }
+
+    /** RelayLayout.offsetOf with a mask: where position {@code p} lies in its lap's sub-buffer, in (0, subbufSize]. */
     private int offsetIn(long p) {
         return ((int) p - 1 & subbufMask) + 1;
     }
@@ -127,7 +132,7 @@ final class RelayWriter {
         int slot = shard << EXPECT_SHIFT;
         long p = claimGuessed(b, slot, need);
         if (p >= 0) {
-            long lap = (p - 1) >>> subbufShift;
+            long lap = lapIn(p);
             int off = offsetIn(p);
             int at = slotBase(lap) + off;
             HotMemory.putLong(b, at + REC_TIME_OFFSET, now);
@@ -152,8 +157,8 @@ final class RelayWriter {
         for (;;) {
             // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
             long p = (long) LONG.getAcquire(b, POS_OFFSET);
-            long lap = (p - 1) >>> subbufShift;
-            int off = (int) (p - (lap << subbufShift));
+            long lap = lapIn(p);
+            int off = offsetIn(p);
             if (off + need > subbufSize) {
                 int at = claimNext(b, size, need, now);
                 // A guess again: where the switch (or a refusal's closing of the sub-buffer) left the position.
@@ -171,8 +176,8 @@ final class RelayWriter {
     private int claimNext(ByteBuffer b, int size, int need, long now) {
         for (;;) {
             long p = (long) LONG.getAcquire(b, POS_OFFSET);
-            long lap = (p - 1) >>> subbufShift;
-            int off = (int) (p - (lap << subbufShift));
+            long lap = lapIn(p);
+            int off = offsetIn(p);
             if (off + need <= subbufSize) {
                 // Someone else switched meanwhile and the record fits the new sub-buffer.
                 if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
@@ -341,8 +346,8 @@ final class RelayWriter {
     int flush(ByteBuffer b, long now) {
         for (;;) {
             long p = (long) LONG.getAcquire(b, POS_OFFSET);
-            long lap = (p - 1) >>> subbufShift;
-            int off = (int) (p - (lap << subbufShift));
+            long lap = lapIn(p);
+            int off = offsetIn(p);
             if (off == SUBBUF_HEADER_SIZE) {
                 return 0;
             }

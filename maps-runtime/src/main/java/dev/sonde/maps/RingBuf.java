@@ -235,7 +235,7 @@ public final class RingBuf extends BpfMap {
 
     /**
      * Stores into a reserved record, as a program's store through {@code bpf_ringbuf_reserve}'s pointer. Plain: no
-     * reader sees the record before commit's exchange publishes it. A store that would land outside the data area
+     * reader sees the record before commit publishes it. A store that would land outside the data area
      * and its mirror (a made-up handle or offset), or into a ring opened read-only, is ignored: raw stores are
      * unchecked. Within the area the record's own bounds are the caller's, as the verifier's are the program's;
      * checking them would read the header on every store (a span record makes seventeen).
