@@ -46,6 +46,9 @@ final class RelayClock {
     static synchronized void register(RelayWriter w) {
         WRITERS.add(new WeakReference<>(w));
         if (ticker == null) {
+            // Fresh from now on, as while the ticker runs a round: a retired ticker left the stale mark, and its
+            // successor's first tick comes only once the thread is scheduled.
+            now = System.nanoTime() & ~1L;
             ticker = new Thread(RelayClock::tick, "sonde-relay-clock");
             ticker.setDaemon(true);
             ticker.start();
@@ -106,11 +109,14 @@ final class RelayClock {
         }
     }
 
-    /** Whether the writers claimed at least WAKE_RECORDS small records per tick's time since {@code from}. */
+    /**
+     * Whether the writers claimed at least WAKE_RECORDS small records per tick's time since {@code from}, judged over
+     * a tick's time at least (a park that returned early is no sample of the rate).
+     */
     private static boolean busy(long mark, long from) {
         long bytes = claimed() - mark;
-        long elapsed = System.nanoTime() - from;
-        return bytes > 0 && bytes * TICK_NANOS >= (long) WAKE_RECORDS * RECORD_BYTES * elapsed;
+        long elapsed = Math.max(System.nanoTime() - from, TICK_NANOS);
+        return bytes * TICK_NANOS >= (long) WAKE_RECORDS * RECORD_BYTES * elapsed;
     }
 
     static long now() {
