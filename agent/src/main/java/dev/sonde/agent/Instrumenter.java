@@ -24,6 +24,7 @@ import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.method.ParameterDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.dynamic.Nexus;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.utility.JavaModule;
 
@@ -60,6 +61,13 @@ final class Instrumenter {
     /** Installs the transformer and retransforms the loaded classes the bindings target. */
     synchronized void install(List<Binding> initial) {
         bindings = List.copyOf(initial);
+        // AgentBuilder.Default() builds a Nexus accessor even though disableClassFormatChanges() drops it, and that
+        // reaches for sun.misc.Unsafe: on JDK 24+ four WARNING lines on the application's stderr (JEP 498). Advice
+        // inlined into retransformed methods never needs the Nexus. The shaded ByteBuddy reads the relocated name
+        // (the jar's relocation rewrites this constant too), so the application's own ByteBuddy is left alone.
+        if (System.getProperty(Nexus.PROPERTY) == null) {
+            System.setProperty(Nexus.PROPERTY, "true");
+        }
         transformer = new AgentBuilder.Default()
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)

@@ -32,6 +32,7 @@ public final class SondeAgent {
                 System.setProperty("sonde.dir", parsed.dir());
             }
             BootstrapJar.install(inst);
+            MemoryAccess.grant(inst);
             ClassLoader agentLoader = AgentLoader.create(BootstrapJar.agentJar());
             Class.forName("dev.sonde.agent.AgentRuntime", true,
                     agentLoader != null ? agentLoader : SondeAgent.class.getClassLoader())

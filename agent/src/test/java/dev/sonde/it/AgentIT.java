@@ -80,6 +80,10 @@ class AgentIT {
             assertEquals(List.of(), jvm.sondeErrors());
             assertTrue(jvm.out.contains("VISIBLE agent=false shaded=false bridge=true"),
                     "the agent and its libraries live in their own class loader: " + jvm.out);
+            // Unchecked map memory on every JDK: sun.misc.Unsafe up to 23, the internal one the agent exports from
+            // 24 on, which prints no JEP 498 warning.
+            assertTrue(jvm.out.contains("MEMORY raw=true"), "stdout " + jvm.out);
+            assertTrue(jvm.err.stream().noneMatch(l -> l.contains("Unsafe") && l.contains("dev.sonde")), "" + jvm.err);
             Path maps = jvm.processDir().resolve("maps");
 
             try (BpfMap byKey = Maps.open(maps.resolve("bykey"))) {

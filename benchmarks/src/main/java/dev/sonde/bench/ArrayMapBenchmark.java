@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+// The export: what the agent gives the maps runtime (JdkUnsafe), so JDK 24+ runs measure the agent's path.
+@Fork(value = 1, jvmArgsAppend = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED")
 @State(Scope.Benchmark)
 public class ArrayMapBenchmark {
     private static final int ENTRIES = 256;

@@ -37,7 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "-Xmx512m")
+// The export: what the agent gives the maps runtime (JdkUnsafe), so JDK 24+ runs measure the agent's path.
+@Fork(value = 1, jvmArgsAppend = {"--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx512m"})
 public class RelayBenchmark {
     static final int RECORD = 32;
     private static final AtomicInteger NAMES = new AtomicInteger();

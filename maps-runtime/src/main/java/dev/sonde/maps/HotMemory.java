@@ -16,8 +16,10 @@ import java.nio.ByteOrder;
  * ({@code RelayBenchmark}, benchmarks/README.md). {@code sun.misc.Unsafe} on the buffer's address does the same
  * stores unchecked, into memory the compiler knows is off-heap.
  *
- * <p>Only where its memory methods neither warn nor throw: JDK 17 to 23 (JEP 471 deprecated them in 23, JEP 498
- * warns on first use from 24 on), little-endian hosts (map files are little-endian), and unless
+ * <p>{@code sun.misc.Unsafe} only where its memory methods neither warn nor throw: JDK 17 to 23 (JEP 471 deprecated
+ * them in 23, JEP 498 warns on first use from 24 on). From JDK 24 on, the same accesses through
+ * {@code jdk.internal.misc.Unsafe} ({@link JdkUnsafe}) where {@code java.base} exports it to the maps runtime, as
+ * the agent arranges. Only on little-endian hosts (map files are little-endian), and unless
  * {@code -Dsonde.rawMemory=false}. Everywhere else {@link #RAW} is false and every method here is the
  * {@link MapMemory} {@code VarHandle} access it replaces, which the JIT folds to that alone.
  *
@@ -52,30 +54,105 @@ final class HotMemory {
             }
         }
         U = u;
+        if (u == null && JdkUnsafe.AVAILABLE) { // JDK 24+, with jdk.internal.misc exported to us
+            address = JdkUnsafe.ADDRESS;
+            bytesBase = JdkUnsafe.BYTES_BASE;
+        }
         ADDRESS = address;
         BYTES_BASE = bytesBase;
-        RAW = u != null;
+        RAW = u != null || JdkUnsafe.AVAILABLE;
     }
 
     private HotMemory() {
     }
 
+    // ---- the raw primitives: sun.misc.Unsafe where it is silent, else jdk.internal.misc.Unsafe (U is a constant
+    // to the JIT, so each compiles to one of the two) ----
+
+    private static long rawGetLong(Object o, long offset) {
+        return U != null ? U.getLong(o, offset) : JdkUnsafe.getLong(o, offset);
+    }
+
+    private static long rawGetLong(long a) {
+        return U != null ? U.getLong(a) : JdkUnsafe.getLong(a);
+    }
+
+    private static int rawGetInt(long a) {
+        return U != null ? U.getInt(a) : JdkUnsafe.getInt(a);
+    }
+
+    private static void rawPutLong(long a, long v) {
+        if (U != null) {
+            U.putLong(a, v);
+        } else {
+            JdkUnsafe.putLong(a, v);
+        }
+    }
+
+    private static void rawPutInt(long a, int v) {
+        if (U != null) {
+            U.putInt(a, v);
+        } else {
+            JdkUnsafe.putInt(a, v);
+        }
+    }
+
+    private static long rawGetLongVolatile(long a) {
+        return U != null ? U.getLongVolatile(null, a) : JdkUnsafe.getLongVolatile(a);
+    }
+
+    private static int rawGetIntVolatile(long a) {
+        return U != null ? U.getIntVolatile(null, a) : JdkUnsafe.getIntVolatile(a);
+    }
+
+    private static void rawPutLongRelease(long a, long v) {
+        if (U != null) {
+            U.putOrderedLong(null, a, v);
+        } else {
+            JdkUnsafe.putLongRelease(a, v);
+        }
+    }
+
+    private static void rawPutIntRelease(long a, int v) {
+        if (U != null) {
+            U.putOrderedInt(null, a, v);
+        } else {
+            JdkUnsafe.putIntRelease(a, v);
+        }
+    }
+
+    private static boolean rawCasLong(long a, long expected, long v) {
+        return U != null ? U.compareAndSwapLong(null, a, expected, v) : JdkUnsafe.compareAndSetLong(a, expected, v);
+    }
+
+    private static long rawGetAndAddLong(long a, long d) {
+        return U != null ? U.getAndAddLong(null, a, d) : JdkUnsafe.getAndAddLong(a, d);
+    }
+
+    private static int rawGetAndAddInt(long a, int d) {
+        return U != null ? U.getAndAddInt(null, a, d) : JdkUnsafe.getAndAddInt(a, d);
+    }
+
+    private static int rawGetAndSetInt(long a, int v) {
+        return U != null ? U.getAndSetInt(null, a, v) : JdkUnsafe.getAndSetInt(a, v);
+    }
+
     /** The buffer's base address: one field read, which raw stores (off-heap) do not make the JIT repeat. */
     private static long address(ByteBuffer b) {
-        return U.getLong(b, ADDRESS);
+        return rawGetLong(b, ADDRESS);
     }
 
     static long getLong(ByteBuffer b, int off) {
-        return RAW ? U.getLong(address(b) + off) : (long) LONG.get(b, off);
+        return RAW ? rawGetLong(address(b) + off) : (long) LONG.get(b, off);
     }
 
     static int getInt(ByteBuffer b, int off) {
-        return RAW ? U.getInt(address(b) + off) : (int) INT.get(b, off);
+        return RAW ? rawGetInt(address(b) + off) : (int) INT.get(b, off);
     }
 
     static void putLong(ByteBuffer b, int off, long value) {
         if (RAW) {
-            U.putLong(address(b) + off, value);
+            rawPutLong(address(b) + off, value);
         } else {
             LONG.set(b, off, value);
         }
@@ -83,7 +160,7 @@ final class HotMemory {
 
     static void putInt(ByteBuffer b, int off, int value) {
         if (RAW) {
-            U.putInt(address(b) + off, value);
+            rawPutInt(address(b) + off, value);
         } else {
             INT.set(b, off, value);
         }
@@ -91,33 +168,33 @@ final class HotMemory {
 
     /** An acquire load; the raw one is volatile (sun.misc.Unsafe has no acquire), the same instruction on x86. */
     static long getLongAcquire(ByteBuffer b, int off) {
-        return RAW ? U.getLongVolatile(null, address(b) + off) : (long) LONG.getAcquire(b, off);
+        return RAW ? rawGetLongVolatile(address(b) + off) : (long) LONG.getAcquire(b, off);
     }
 
     static int getIntAcquire(ByteBuffer b, int off) {
-        return RAW ? U.getIntVolatile(null, address(b) + off) : (int) INT.getAcquire(b, off);
+        return RAW ? rawGetIntVolatile(address(b) + off) : (int) INT.getAcquire(b, off);
     }
 
     static void putLongRelease(ByteBuffer b, int off, long value) {
         if (RAW) {
-            U.putOrderedLong(null, address(b) + off, value);
+            rawPutLongRelease(address(b) + off, value);
         } else {
             LONG.setRelease(b, off, value);
         }
     }
 
     static long getAndAddLong(ByteBuffer b, int off, long delta) {
-        return RAW ? U.getAndAddLong(null, address(b) + off, delta) : (long) LONG.getAndAdd(b, off, delta);
+        return RAW ? rawGetAndAddLong(address(b) + off, delta) : (long) LONG.getAndAdd(b, off, delta);
     }
 
     static int getAndSetInt(ByteBuffer b, int off, int value) {
-        return RAW ? U.getAndSetInt(null, address(b) + off, value) : (int) INT.getAndSet(b, off, value);
+        return RAW ? rawGetAndSetInt(address(b) + off, value) : (int) INT.getAndSet(b, off, value);
     }
 
     /** A release store (x86: a plain store the compiler keeps after the earlier ones). */
     static void putIntRelease(ByteBuffer b, int off, int value) {
         if (RAW) {
-            U.putOrderedInt(null, address(b) + off, value);
+            rawPutIntRelease(address(b) + off, value);
         } else {
             INT.setRelease(b, off, value);
         }
@@ -125,18 +202,18 @@ final class HotMemory {
 
     /** Compare-and-set with volatile semantics, as {@code VarHandle.compareAndSet}. */
     static boolean compareAndSetLong(ByteBuffer b, int off, long expected, long value) {
-        return RAW ? U.compareAndSwapLong(null, address(b) + off, expected, value)
+        return RAW ? rawCasLong(address(b) + off, expected, value)
                 : LONG.compareAndSet(b, off, expected, value);
     }
 
     /** Eight bytes of {@code src} at {@code off}, little-endian; the caller checked {@code off + 8 <= src.length}. */
     static long getLong(byte[] src, int off) {
-        return RAW ? U.getLong(src, BYTES_BASE + off) : (long) BYTES_LONG.get(src, off);
+        return RAW ? rawGetLong(src, BYTES_BASE + off) : (long) BYTES_LONG.get(src, off);
     }
 
     /** A volatile load, for a Dekker pairing with another thread's volatile store (the ringbuf's wake-up rule). */
     static long getLongVolatile(ByteBuffer b, int off) {
-        return RAW ? U.getLongVolatile(null, address(b) + off) : (long) LONG.getVolatile(b, off);
+        return RAW ? rawGetLongVolatile(address(b) + off) : (long) LONG.getVolatile(b, off);
     }
 
     // ---- with the base address in hand: for paths that read it once (a field, or a local before a fence) ----
@@ -152,25 +229,25 @@ final class HotMemory {
     }
 
     static long getLong(ByteBuffer b, long base, int off) {
-        return RAW ? U.getLong(base + off) : (long) LONG.get(b, off);
+        return RAW ? rawGetLong(base + off) : (long) LONG.get(b, off);
     }
 
     static int getInt(ByteBuffer b, long base, int off) {
-        return RAW ? U.getInt(base + off) : (int) INT.get(b, off);
+        return RAW ? rawGetInt(base + off) : (int) INT.get(b, off);
     }
 
     static long getLongAcquire(ByteBuffer b, long base, int off) {
-        return RAW ? U.getLongVolatile(null, base + off) : (long) LONG.getAcquire(b, off);
+        return RAW ? rawGetLongVolatile(base + off) : (long) LONG.getAcquire(b, off);
     }
 
     static int getIntAcquire(ByteBuffer b, long base, int off) {
-        return RAW ? U.getIntVolatile(null, base + off) : (int) INT.getAcquire(b, off);
+        return RAW ? rawGetIntVolatile(base + off) : (int) INT.getAcquire(b, off);
     }
 
     /** An opaque store; the raw one is a release store (sun.misc.Unsafe has no opaque), a plain mov on x86. */
     static void putLongOpaque(ByteBuffer b, long base, int off, long value) {
         if (RAW) {
-            U.putOrderedLong(null, base + off, value);
+            rawPutLongRelease(base + off, value);
         } else {
             LONG.setOpaque(b, off, value);
         }
@@ -178,17 +255,17 @@ final class HotMemory {
 
     static void putIntOpaque(ByteBuffer b, long base, int off, int value) {
         if (RAW) {
-            U.putOrderedInt(null, base + off, value);
+            rawPutIntRelease(base + off, value);
         } else {
             INT.setOpaque(b, off, value);
         }
     }
 
     static long getAndAddLong(ByteBuffer b, long base, int off, long delta) {
-        return RAW ? U.getAndAddLong(null, base + off, delta) : (long) LONG.getAndAdd(b, off, delta);
+        return RAW ? rawGetAndAddLong(base + off, delta) : (long) LONG.getAndAdd(b, off, delta);
     }
 
     static int getAndAddInt(ByteBuffer b, long base, int off, int delta) {
-        return RAW ? U.getAndAddInt(null, base + off, delta) : (int) INT.getAndAdd(b, off, delta);
+        return RAW ? rawGetAndAddInt(base + off, delta) : (int) INT.getAndAdd(b, off, delta);
     }
 }
