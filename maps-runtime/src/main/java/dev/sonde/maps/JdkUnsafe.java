@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.Buffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * {@code jdk.internal.misc.Unsafe}'s memory methods, for {@link HotMemory} on JDK 24 and later, where
@@ -71,7 +72,7 @@ final class JdkUnsafe {
                 ok = true;
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
                 // A JDK whose internal Unsafe lacks one of these: HotMemory's checked accesses then.
-                java.util.Arrays.fill(h, null);
+                Arrays.fill(h, null);
             }
         }
         AVAILABLE = ok;
@@ -100,15 +101,15 @@ final class JdkUnsafe {
         return l.findVirtual(c, name, MethodType.methodType(ret, params)).bindTo(u);
     }
 
-    /** Handles never throw (the memory methods declare nothing); this only satisfies invokeExact's signature. */
-    private static Error rethrow(Throwable t) {
+    /**
+     * What a handle threw, unchanged: the memory methods declare no checked exception, so nothing else can come;
+     * this only satisfies {@code invokeExact}'s {@code throws Throwable}.
+     */
+    private static RuntimeException rethrow(Throwable t) {
         if (t instanceof Error) {
-            return (Error) t;
+            throw (Error) t;
         }
-        if (t instanceof RuntimeException) {
-            throw (RuntimeException) t;
-        }
-        return new AssertionError(t);
+        return t instanceof RuntimeException ? (RuntimeException) t : new IllegalStateException(t);
     }
 
     static long getLong(long address) {
