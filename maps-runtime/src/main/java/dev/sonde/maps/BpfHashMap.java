@@ -14,6 +14,10 @@ final class BpfHashMap extends ValueMap {
     private final boolean typedKeys;
     private final boolean sysRead;
     private final boolean sysWrite;
+    /** A program's lookup marks the element used: LRU_HASH only, and not in a map opened read-only. */
+    private final boolean touches;
+    /** The value's offset in a slot (HashLayout.valueOffset). */
+    private final int valueOff;
 
     BpfHashMap(MapSpec spec, int id, MapFile file, boolean readOnly) {
         super(spec, id, file, readOnly);
@@ -26,6 +30,9 @@ final class BpfHashMap extends ValueMap {
         // As map_get_sys_perms(): BPF_F_RDONLY / BPF_F_WRONLY restrict the syscall side only.
         this.sysRead = !spec.hasFlag(MapSpec.F_WRONLY);
         this.sysWrite = !spec.hasFlag(MapSpec.F_RDONLY) && !readOnly;
+        // A reader from another process leaves the LRU order alone (and cannot write).
+        this.touches = spec.type() == MapType.LRU_HASH && !readOnly;
+        this.valueOff = table.valueOffset();
     }
 
     /** Elements the map holds now. */
@@ -97,14 +104,19 @@ final class BpfHashMap extends ValueMap {
         if (!typedKeys) {
             return -Errno.EINVAL;
         }
+        // Fields into locals before the lookup: after its acquire fences the JIT would load each of them again.
+        boolean touch = touches;
+        long h = valueOff;
+        int stride = perShard ? valueStride : 0;
         int off = table.findLong(key);
         if (off < 0) {
             return -Errno.ENOENT;
         }
-        if (!readOnly) {
-            table.touch(off); // a reader from another process leaves the LRU order alone (and cannot write)
+        if (touch) {
+            table.touch(off);
         }
-        return handle(off);
+        h += off;
+        return stride == 0 ? h : h + (long) Shards.current(shards) * stride;
     }
 
     @Override
@@ -114,7 +126,9 @@ final class BpfHashMap extends ValueMap {
         }
         int off = table.findLong(key);
         if (off >= 0) {
-            table.touch(off);
+            if (touches) {
+                table.touch(off);
+            }
             return handle(off);
         }
         if (readOnly) {
@@ -136,7 +150,7 @@ final class BpfHashMap extends ValueMap {
     }
 
     private long handle(int off) {
-        long h = off + table.valueOffset();
+        long h = off + valueOff;
         return perShard ? h + (long) Shards.current(shards) * valueStride : h;
     }
 

@@ -112,6 +112,9 @@ class LruHashMapTest {
             assertEquals(0, m.incrementLong(9, 0, 3));
             try (BpfMap o = Maps.open(m.path())) {
                 assertEquals(3, o.getLong(o.lookupElem(9), 0));
+                // A present key is found, not marked used: the read-only mapping takes no store.
+                assertEquals(3, o.getLong(o.lookupOrInitElem(9), 0));
+                assertEquals(-Errno.EPERM, o.lookupOrInitElem(10), "a missing one would be an insert");
                 assertEquals(-Errno.EPERM, o.update(k8(1), k8(1), ANY));
                 assertEquals(Set.of(9L), keys(o));
             }
