@@ -106,17 +106,10 @@ final class BpfHashMap extends ValueMap {
         }
         // Fields into locals before the lookup: after its acquire fences the JIT would load each of them again.
         boolean touch = touches;
-        long h = valueOff;
+        long value = valueOff;
         int stride = perShard ? valueStride : 0;
         int off = table.findLong(key);
-        if (off < 0) {
-            return -Errno.ENOENT;
-        }
-        if (touch) {
-            table.touch(off);
-        }
-        h += off;
-        return stride == 0 ? h : h + (long) Shards.current(shards) * stride;
+        return off < 0 ? -Errno.ENOENT : found(off, touch, value, stride);
     }
 
     @Override
@@ -124,18 +117,30 @@ final class BpfHashMap extends ValueMap {
         if (!typedKeys) {
             return -Errno.EINVAL;
         }
+        boolean touch = touches; // as in lookupElem
+        long value = valueOff;
+        int stride = perShard ? valueStride : 0;
         int off = table.findLong(key);
         if (off >= 0) {
-            if (touches) {
-                table.touch(off);
-            }
-            return handle(off);
+            return found(off, touch, value, stride);
         }
         if (readOnly) {
             return -Errno.EPERM;
         }
         off = table.update(null, key, null, ANY);
         return off < 0 ? off : handle(off);
+    }
+
+    /**
+     * The handle of the element a program's lookup found at slot {@code off}, marked used if {@code touch}: the
+     * value at {@code value} in the slot, the calling thread's copy of it when {@code stride} is not 0.
+     */
+    private long found(int off, boolean touch, long value, int stride) {
+        if (touch) {
+            table.touch(off);
+        }
+        long h = off + value;
+        return stride == 0 ? h : h + (long) Shards.current(shards) * stride;
     }
 
     /** Deletes an element by its 4- or 8-byte key: 0 or -ENOENT. */
