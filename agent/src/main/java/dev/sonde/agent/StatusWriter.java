@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sonde.bridge.Hooks;
 import dev.sonde.maps.BpfMap;
+import dev.sonde.maps.Maps;
 import dev.sonde.maps.SondeDir;
 import dev.sonde.probes.ProgStats;
 import dev.sonde.probes.Program;
@@ -145,6 +146,8 @@ final class StatusWriter implements Runnable {
         root.put("config", rt.configPath);
         root.put("dir", SondeDir.processDir().toString());
         root.put("javaVersion", System.getProperty("java.version"));
+        // The maps' fast path, or the checked one (MemoryAccess could not export jdk.internal.misc, say).
+        root.put("mapMemory", Maps.memoryAccess());
         root.put("transformedTypes", rt.instrumenter.transformedTypes.get());
         root.put("transformErrors", rt.instrumenter.transformErrors.get());
         root.put("lastTransformError", rt.instrumenter.lastTransformError());

@@ -51,7 +51,6 @@ public final class TargetApp {
         // What the application's class loader can see of the agent: the bridge only.
         System.out.println("VISIBLE agent=" + visible("dev.sonde.agent.AgentRuntime") + " shaded="
                 + visible("dev.sonde.shaded.jackson.databind.ObjectMapper") + " bridge=" + visible("dev.sonde.bridge.Hooks"));
-        System.out.println("MEMORY raw=" + rawMemory()); // the agent made its maps before main
         runOnce(n);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
@@ -59,17 +58,6 @@ public final class TargetApp {
             if (line.equals("run")) {
                 runOnce(n); // the control tests run the workload again after loading other probes
             }
-        }
-    }
-
-    /** Whether the maps runtime the probes ran on uses its unchecked accesses (HotMemory.RAW), as the agent sets up. */
-    private static String rawMemory() {
-        try {
-            java.lang.reflect.Field f = Class.forName("dev.sonde.maps.HotMemory", false, null).getDeclaredField("RAW");
-            f.setAccessible(true);
-            return String.valueOf(f.getBoolean(null));
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return e.toString();
         }
     }
 

@@ -66,6 +66,11 @@ final class HotMemory {
     private HotMemory() {
     }
 
+    /** Which of the three ways this is ({@link Maps#memoryAccess()}). */
+    static String access() {
+        return U != null ? "sun.misc.Unsafe" : RAW ? "jdk.internal.misc.Unsafe" : "VarHandle";
+    }
+
     // ---- the raw primitives: sun.misc.Unsafe where it is silent, else jdk.internal.misc.Unsafe (U is a constant
     // to the JIT, so each compiles to one of the two) ----
 

@@ -17,6 +17,16 @@ public final class Maps {
     }
 
     /**
+     * How this JVM's probe-hit paths (typed accessors, ringbuf and relay writes) reach map memory: {@code
+     * "sun.misc.Unsafe"} (JDK 17-23), {@code "jdk.internal.misc.Unsafe"} (JDK 24+, exported to the maps runtime, as
+     * the agent does) or {@code "VarHandle"} (the checked byte-buffer accesses, about a third slower per relay
+     * record). For status output; see docs/internals.md.
+     */
+    public static String memoryAccess() {
+        return HotMemory.access();
+    }
+
+    /**
      * Creates a map and its file {@code <sonde dir>/<pid>/maps/<name>} (with {@code <name>.json}). A bad spec
      * throws {@link SondeException} and leaves nothing on disk.
      */

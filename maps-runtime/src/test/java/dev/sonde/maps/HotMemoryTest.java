@@ -15,6 +15,8 @@ class HotMemoryTest {
         assertEquals(allowed && (Runtime.version().feature() <= 23 || internal), HotMemory.RAW);
         // From 24 on, raw means the internal Unsafe, which never warns (the surefire pass on JDK 25 exports it).
         assertEquals(allowed && Runtime.version().feature() >= 24 && internal, JdkUnsafe.AVAILABLE);
+        assertEquals(!HotMemory.RAW ? "VarHandle" : JdkUnsafe.AVAILABLE ? "jdk.internal.misc.Unsafe" : "sun.misc.Unsafe",
+                Maps.memoryAccess());
     }
 
     @Test
