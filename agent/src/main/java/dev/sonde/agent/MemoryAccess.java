@@ -8,8 +8,9 @@ import java.util.Set;
  * Lets the maps runtime read and write map files with {@code jdk.internal.misc.Unsafe} on JDK 24 and later, where
  * {@code sun.misc.Unsafe}'s memory methods print a warning (JEP 498) and the checked byte-buffer accesses cost a
  * third more per relay record (benchmarks/README.md, "Relay"): exports {@code java.base}'s
- * {@code jdk.internal.misc} to the module the maps runtime was loaded into, and to it alone (the bootstrap
- * loader's unnamed module holds only Sonde's bootstrap classes, never the application's). This is what
+ * {@code jdk.internal.misc} to the module the maps runtime was loaded into, and to it alone: the bootstrap
+ * loader's unnamed module, which holds the classes agents append to the bootstrap path (Sonde's, and those of any
+ * other agent that appends), never the application's. This is what
  * {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED} does for a plain JVM. Must run before the maps
  * runtime's {@code HotMemory} initializes; if it cannot, the maps keep their checked accesses.
  */
