@@ -79,6 +79,8 @@ public class HashMapBenchmark {
     private Long2LongHashMap agrona;
     private long[] keys;
     private Long[] boxed;
+    /** A random permutation of the key indexes, for the *Shuffled rows. */
+    private int[] shuffled;
     private int mask;
     private ByteBuffer bare;
     private int bareShift;
@@ -108,6 +110,16 @@ public class HashMapBenchmark {
             } while (!seen.add(k));
             keys[i] = k;
             boxed[i] = k;
+        }
+        shuffled = new int[size];
+        for (int i = 0; i < size; i++) {
+            shuffled[i] = i;
+        }
+        for (int i = size - 1; i > 0; i--) { // Fisher-Yates, seeded: every run looks keys up in the same order
+            int j = rnd.nextInt(i + 1);
+            int t = shuffled[i];
+            shuffled[i] = shuffled[j];
+            shuffled[j] = t;
         }
         sonde = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(8).maxEntries(size).build());
         chm = new ConcurrentHashMap<>(2 * size);
@@ -225,6 +237,24 @@ public class HashMapBenchmark {
     @Benchmark
     public Long chmGet(Cursor c) {
         return chm.get(boxed[c.i++ & mask]);
+    }
+
+    /*
+     * The rows above look keys up in insertion order, the order in which CHM allocated its nodes and the boxed keys,
+     * so with 65536 keys its memory is walked in address order and the prefetcher hides its misses, where a probe's
+     * keys come in any order. These look keys up in a fixed random order: CHM then meets the key object, table slot
+     * and node at random, as a probe that boxes a fresh key meets table slot, node and stored key (equals), and
+     * Sonde its slot, as before. One more array read for both.
+     */
+
+    @Benchmark
+    public long sondeGetShuffled(Cursor c) {
+        return sonde.getLong(sonde.lookupElem(keys[shuffled[c.i++ & mask]]), 0);
+    }
+
+    @Benchmark
+    public Long chmGetShuffled(Cursor c) {
+        return chm.get(boxed[shuffled[c.i++ & mask]]);
     }
 
     @Benchmark
