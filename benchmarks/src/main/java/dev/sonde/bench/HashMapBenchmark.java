@@ -30,7 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * A Sonde {@code HASH} map (8-byte keys, 8-byte values, typed accessors) side by side with
  * {@code ConcurrentHashMap<Long, Long>} and Agrona's {@code Long2LongHashMap}, on the same key set. The CHM gets
  * pre-boxed keys so that its figures carry no boxing of the key; its increment boxes the sum, as real code would.
- * Keys are visited in a fixed random order, all present.
+ * Keys are random values, all present, visited in the order they were inserted; the {@code *Shuffled} rows visit
+ * them in a fixed random order instead (see there).
  *
  * <p>{@code bareGet} is the floor of any off-heap table on this JDK: a hand-written linear probe over a direct
  * {@code ByteBuffer} of 16-byte key/value slots at the same load factor, with a one-multiply hash and no
