@@ -8,9 +8,9 @@ package dev.sonde.maps;
  */
 final class BpfHashMap extends ValueMap {
     private final HashTable table;
-    private final boolean perShard;
     private final int shards;
-    private final int valueStride;
+    /** Bytes between two shards' copies of a value: one value rounded up to 8 for PERCPU_HASH, else 0. */
+    private final int shardStride;
     private final boolean typedKeys;
     private final boolean sysRead;
     private final boolean sysWrite;
@@ -23,9 +23,9 @@ final class BpfHashMap extends ValueMap {
         super(spec, id, file, readOnly);
         this.table = new HashTable(mem, spec.keySize(), spec.maxEntries(), spec.type() == MapType.LRU_HASH,
                 HashFactory.perShardLru(spec) ? spec.numShards() : 0);
-        this.perShard = spec.type().perShard();
+        boolean perShard = spec.type().perShard();
         this.shards = perShard ? spec.numShards() : 1;
-        this.valueStride = MapMemory.roundUp8(spec.valueSize());
+        this.shardStride = perShard ? MapMemory.roundUp8(spec.valueSize()) : 0;
         this.typedKeys = spec.keySize() == 8 || spec.keySize() == 4;
         // As map_get_sys_perms(): BPF_F_RDONLY / BPF_F_WRONLY restrict the syscall side only.
         this.sysRead = !spec.hasFlag(MapSpec.F_WRONLY);
@@ -107,7 +107,7 @@ final class BpfHashMap extends ValueMap {
         // Fields into locals before the lookup: after its acquire fences the JIT would load each of them again.
         boolean touch = touches;
         long value = valueOff;
-        int stride = perShard ? valueStride : 0;
+        int stride = shardStride;
         int off = table.findLong(key);
         return off < 0 ? -Errno.ENOENT : found(off, touch, value, stride);
     }
@@ -119,7 +119,7 @@ final class BpfHashMap extends ValueMap {
         }
         boolean touch = touches; // as in lookupElem
         long value = valueOff;
-        int stride = perShard ? valueStride : 0;
+        int stride = shardStride;
         int off = table.findLong(key);
         if (off >= 0) {
             return found(off, touch, value, stride);
@@ -128,7 +128,7 @@ final class BpfHashMap extends ValueMap {
             return -Errno.EPERM;
         }
         off = table.update(null, key, null, ANY);
-        return off < 0 ? off : handle(off);
+        return off < 0 ? off : found(off, false, valueOff, shardStride); // just inserted: already marked new
     }
 
     /**
@@ -152,11 +152,6 @@ final class BpfHashMap extends ValueMap {
             return -Errno.EPERM;
         }
         return table.delete(null, key, null);
-    }
-
-    private long handle(int off) {
-        long h = off + valueOff;
-        return perShard ? h + (long) Shards.current(shards) * valueStride : h;
     }
 
     // ---- map-in-map -----------------------------------------------------------------------------------------
