@@ -39,7 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code sun.misc.Unsafe} on the buffer's address, without the byte buffer's checks: what an off-heap get can reach
  * at all, and the floor for Sonde's get where its map memory is raw ({@code HotMemory}, JDK 17-23).
  * {@code rawFormatGet} is that raw probe over Sonde's file format (HashLayout): 32-byte slots of ctrl word, bound,
- * key and value, the mix64 hash with its three multiplies, LIVE/EMPTY states, but none of the protocol (no fence,
+ * key and value, the fib64 hash (one multiply, the top bits), LIVE/EMPTY states, but none of the protocol (no fence,
  * no re-check of ctrl, no bound) and no map API: what the format costs, apart from what the protocol costs.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar HashMap -prof gc}.
@@ -223,12 +223,9 @@ public class HashMapBenchmark {
         }
     }
 
-    /** HashFunction's mix64 v1 for an 8-byte key with seed 0: SplitMix64's finalizer over start + key * K1. */
+    /** HashFunction's fib64 v2 for an 8-byte key with seed 0: the top bits of (start ^ key) * 2^64/φ. */
     private int formatHome(long key) {
-        long z = 8 * 0x9E3779B97F4A7C15L + key * 0xC2B2AE3D27D4EB4FL;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return (int) (z ^ (z >>> 31)) & (2 * size - 1);
+        return (int) (((8 * 0x9E3779B97F4A7C15L) ^ key) * 0x9E3779B97F4A7C15L >>> bareShift);
     }
 
     private int bareHome(long key) {

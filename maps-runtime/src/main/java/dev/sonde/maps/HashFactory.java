@@ -112,7 +112,8 @@ final class HashFactory implements MapFactory {
         int stride = MapMemory.roundUp8(spec.valueSize());
         long capacity = b.getInt(CAPACITY_OFFSET);
         long slotSize = b.getInt(SLOT_SIZE_OFFSET);
-        if (b.getInt(HASH_ALGO_OFFSET) != HASH_ALGO_MIX64_V1 || capacity != capacity(spec.maxEntries())
+        int algo = b.getInt(HASH_ALGO_OFFSET);
+        if ((algo != HASH_ALGO_FIB64_V2 && algo != HASH_ALGO_MIX64_V1) || capacity != capacity(spec.maxEntries())
                 || slotSize != slotSize(spec.keySize(), stride, slots)
                 || b.getInt(KEY_OFFSET_OFFSET) != KEY_OFFSET
                 || b.getInt(VALUE_OFFSET_OFFSET) != valueOffset(spec.keySize())

@@ -7,7 +7,7 @@ package dev.sonde.maps;
  *
  * <pre>
  *  header page (MapHeaderLayout), then the type's control words from byte 512:
- *  512 hash_algo u32 (1 = mix64 v1)   516 capacity u32 (power of two, >= 2 x max_entries)
+ *  512 hash_algo u32 (2 = fib64 v2; 1 = mix64 v1, still read)   516 capacity u32 (power of two, >= 2 x max_entries)
  *  520 seed u64 (0 with F_ZERO_SEED)  528 slot_size u32  532 key_offset u32  536 value_offset u32
  *  540 value_stride u32 (one value rounded up to 8; a per-shard map holds num_shards of them)
  *  640 count u64       elements held plus winning inserts about to publish, never above max_entries
@@ -15,7 +15,8 @@ package dev.sonde.maps;
  *  704 lru_hand u64    LRU_HASH: the CLOCK hand, a slot index counter (own cache line)
  *
  *  4096: capacity slots of slot_size bytes, slot i at 4096 + i * slot_size; a key lives at or after its home
- *  slot[hash & (capacity - 1)], at most the home's bound slots further (linear probing, wrapping around)
+ *  slot (fib64 v2: hash >>> (64 - log2(capacity)); mix64 v1: hash & (capacity - 1)), at most the home's bound
+ *  slots further (linear probing, wrapping around)
  *  +-----------+-----------+---------+-----------+------------------+--------------------------------------+
  *  | ctrl u64  | bound u32 | ref u16 | owner u16 | key, padded to 8 | value (x num_shards for PERCPU_HASH) |
  *  +-----------+-----------+---------+-----------+------------------+--------------------------------------+
@@ -71,8 +72,10 @@ package dev.sonde.maps;
  * shards have room; a delete, from any thread, gives the unit back to the element's owner.
  */
 public final class HashLayout {
-    /** The hash function recorded in {@link #HASH_ALGO_OFFSET}: {@link HashFunction}'s mix64, version 1. */
+    /** {@link #HASH_ALGO_OFFSET}: {@link HashFunction}'s mix64, version 1, home from the low bits; read, no longer written. */
     public static final int HASH_ALGO_MIX64_V1 = 1;
+    /** {@link #HASH_ALGO_OFFSET}: {@link HashFunction}'s fib64, version 2, home from the top bits; what new maps get. */
+    public static final int HASH_ALGO_FIB64_V2 = 2;
 
     public static final int HASH_ALGO_OFFSET = MapHeaderLayout.TYPE_AREA_OFFSET;
     public static final int CAPACITY_OFFSET = HASH_ALGO_OFFSET + 4;

@@ -43,6 +43,10 @@ class HashLookup {
     final int keySize;
     final long keyMask;
     final long start;
+    /** The file's hash is fib64 v2 (else mix64 v1): which function, and where the home slot's bits are. */
+    final boolean fib;
+    /** home(): the hash's top log2(capacity) bits for fib64 v2; 0 for mix64 v1, whose low bits the mask takes. */
+    final int shift;
 
     /** The table of a map file whose control words are written ({@link HashTable#format}); checks them. */
     HashLookup(ByteBuffer mem, int keySize) {
@@ -61,9 +65,22 @@ class HashLookup {
                     + ", slot_size " + slotSize + ", key_offset " + keyOff + ", value_offset " + valueOff + ", "
                     + mem.capacity() + " bytes); recreate the map");
         }
+        int algo = mem.getInt(HASH_ALGO_OFFSET);
+        if (algo != HASH_ALGO_FIB64_V2 && algo != HASH_ALGO_MIX64_V1) {
+            throw new SondeException(Errno.EINVAL, "hash map file has hash algorithm " + algo + ", which this Sonde "
+                    + "does not know; read it with the Sonde release that wrote it");
+        }
         this.keySize = keySize;
         this.keyMask = keySize >= 8 ? -1L : (1L << (8 * keySize)) - 1;
         this.start = HashFunction.start(mem.getLong(SEED_OFFSET), keySize);
+        this.fib = algo == HASH_ALGO_FIB64_V2;
+        // capacity 1 would want a shift of 64, which Java takes as 0: the mask then gives slot 0 all the same.
+        this.shift = fib ? Long.numberOfLeadingZeros(capacity) + 1 & 63 : 0;
+    }
+
+    /** The home slot of hash {@code h}: its top bits (fib64 v2) or its low bits (mix64 v1). */
+    final int home(long h) {
+        return (int) (h >>> shift) & mask;
     }
 
     /**
@@ -96,6 +113,9 @@ class HashLookup {
     }
 
     final long hash(byte[] kb, long kl) {
+        if (fib) {
+            return kb == null ? HashFunction.fibChunk(start, kl & keyMask) : HashFunction.fib(start, kb);
+        }
         return kb == null ? HashFunction.hashChunk(start, kl & keyMask) : HashFunction.hash(start, kb);
     }
     // ---- lookups: no CAS, no store; they only retry --------------------------------------------------------
@@ -110,7 +130,8 @@ class HashLookup {
         long b = base;
         long km = keyMask;
         long k = key & km;
-        int idx = (int) HashFunction.hashChunk(start, k) & mask;
+        // A branch on the file's algorithm, not a virtual call: new maps are all fib64, so it is always predicted.
+        int idx = home(fib ? HashFunction.fibChunk(start, k) : HashFunction.hashChunk(start, k));
         int off = BASE + idx * slotSize; // idx <= mask: inside the slots the constructor checked
         // A plain read and then an acquire fence make a load-acquire (the word is aligned, so one access) for
         // less code than the VarHandle's: the key must be read after the state that published it.
@@ -159,7 +180,7 @@ class HashLookup {
     final int find(long h, byte[] kb, long kl) {
         ByteBuffer m = mem;
         long b = base;
-        int idx = (int) h & mask;
+        int idx = home(h);
         // Acquire: as in findLong.
         int limit = HotMemory.getIntAcquire(m, b, BASE + idx * slotSize + BOUND_OFFSET) & BOUND_MASK;
         for (int n = 0; n <= limit;) {
@@ -242,8 +263,11 @@ class HashLookup {
     // ---- keys -----------------------------------------------------------------------------------------------
 
     final long storedHash(int off) {
-        return keySize == 8 || keySize == 4 ? HashFunction.hashChunk(start, keyAt(off))
-                : HashFunction.hash(start, mem, off + keyOff, keySize);
+        if (keySize == 8 || keySize == 4) {
+            long k = keyAt(off);
+            return fib ? HashFunction.fibChunk(start, k) : HashFunction.hashChunk(start, k);
+        }
+        return fib ? HashFunction.fib(start, mem, off + keyOff, keySize) : HashFunction.hash(start, mem, off + keyOff, keySize);
     }
 
     /** The key stored at slot {@code off}: plain reads, ordered by the callers' fences around the ctrl word. */

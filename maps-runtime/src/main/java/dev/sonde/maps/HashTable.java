@@ -43,7 +43,7 @@ final class HashTable extends HashLookup {
     static void format(ByteBuffer mem, MapSpec spec, long seed) {
         int stride = MapMemory.roundUp8(spec.valueSize());
         int slots = spec.type().perShard() ? spec.numShards() : 1;
-        mem.putInt(HASH_ALGO_OFFSET, HASH_ALGO_MIX64_V1);
+        mem.putInt(HASH_ALGO_OFFSET, HASH_ALGO_FIB64_V2);
         mem.putInt(CAPACITY_OFFSET, (int) HashLayout.capacity(spec.maxEntries()));
         mem.putLong(SEED_OFFSET, seed);
         mem.putInt(SLOT_SIZE_OFFSET, (int) slotSize(spec.keySize(), stride, slots));
@@ -140,7 +140,7 @@ final class HashTable extends HashLookup {
 
     /** Claims a free slot, fills it, publishes INSERTING and settles races with other inserts of the same key. */
     private int insert(long h, byte[] kb, long kl, byte[] vb) {
-        int home = (int) h & mask;
+        int home = home(h);
         int i = 0;
         int off;
         long busy;
@@ -382,7 +382,7 @@ final class HashTable extends HashLookup {
     /** After an element at {@code off} went DEAD: if it was its home's farthest, shrink the home's bound. */
     private void removed(int off, long h) {
         int idx = (off - BASE) / slotSize;
-        int home = (int) h & mask;
+        int home = home(h);
         int homeOff = slotOffset(home);
         int w = (int) INT.getVolatile(mem, homeOff + BOUND_OFFSET);
         if (w == 0 || w != ((idx - home) & mask) || !INT.compareAndSet(mem, homeOff + BOUND_OFFSET, w, w | SCANNING)) {
@@ -399,7 +399,7 @@ final class HashTable extends HashLookup {
             if (s == LIVE || s == INSERTING) {
                 long kh = storedHash(o);
                 VarHandle.acquireFence(); // the key was read before the re-check
-                if ((long) LONG.getVolatile(mem, o) != c || ((int) kh & mask) == home) {
+                if ((long) LONG.getVolatile(mem, o) != c || home(kh) == home) {
                     break;
                 }
             }

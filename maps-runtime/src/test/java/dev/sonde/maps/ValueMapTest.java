@@ -96,7 +96,8 @@ class ValueMapTest {
     @Test
     void aHashTableWhoseControlWordsReachPastTheFileIsRefused() {
         ByteBuffer b = ByteBuffer.allocateDirect(MapHeaderLayout.DATA_OFFSET + 8 * 32).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(HashLayout.CAPACITY_OFFSET, 8).putInt(HashLayout.SLOT_SIZE_OFFSET, 32)
+        b.putInt(HashLayout.HASH_ALGO_OFFSET, HashLayout.HASH_ALGO_FIB64_V2)
+                .putInt(HashLayout.CAPACITY_OFFSET, 8).putInt(HashLayout.SLOT_SIZE_OFFSET, 32)
                 .putInt(HashLayout.KEY_OFFSET_OFFSET, HashLayout.KEY_OFFSET)
                 .putInt(HashLayout.VALUE_OFFSET_OFFSET, HashLayout.valueOffset(8));
         assertEquals(HashTable.NOT_FOUND, new HashTable(b, 8, 4, false, 0).findLong(1), "8 slots of 32 bytes fit");
@@ -107,6 +108,9 @@ class ValueMapTest {
         assertThrows(SondeException.class, () -> new HashTable(b, 8, 4, false, 0));
         b.putInt(HashLayout.CAPACITY_OFFSET, 8).putInt(HashLayout.SLOT_SIZE_OFFSET, 16); // keys past the slot
         assertThrows(SondeException.class, () -> new HashTable(b, 8, 4, false, 0));
+        b.putInt(HashLayout.SLOT_SIZE_OFFSET, 32).putInt(HashLayout.HASH_ALGO_OFFSET, 3); // a later Sonde's hash
+        e = assertThrows(SondeException.class, () -> new HashTable(b, 8, 4, false, 0));
+        assertTrue(e.getMessage().contains("hash algorithm 3"), e.getMessage());
     }
 
     private static void assertAllRefused(BpfMap m, long handle, int offset) {
