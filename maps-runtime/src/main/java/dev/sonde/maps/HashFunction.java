@@ -7,7 +7,7 @@ package dev.sonde.maps;
  * never change one, add a new algorithm number instead.
  *
  * <ul>
- *   <li><b>mix64 v1</b> ({@link HashLayout#HASH_ALGO_MIX64_V1}, files written before 2026-11-30): each chunk
+ *   <li><b>mix64 v1</b> ({@link HashLayout#HASH_ALGO_MIX64_V1}, the first format, still read): each chunk
  *   folded in with a multiply and SplitMix64's finalizer; the home slot is the hash's low bits.</li>
  *   <li><b>fib64 v2</b> ({@link HashLayout#HASH_ALGO_FIB64_V2}): a key of one chunk is hashed by a single
  *   multiply by 2^64/φ, {@code (start ^ chunk) * K0} (Knuth's multiplicative, "Fibonacci", hashing), and the
