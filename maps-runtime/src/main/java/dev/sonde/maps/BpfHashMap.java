@@ -18,6 +18,11 @@ final class BpfHashMap extends ValueMap {
     private final boolean touches;
     /** The value's offset in a slot (HashLayout.valueOffset). */
     private final int valueOff;
+    /**
+     * A typed lookup is the table's and nothing more: 4- or 8-byte keys, no LRU mark, no shard. One field and one
+     * branch on the hot path instead of three of each: a 1024-key get 139 -> 154 ops/µs (benchmarks/README.md).
+     */
+    private final boolean plainTyped;
 
     BpfHashMap(MapSpec spec, int id, MapFile file, boolean readOnly) {
         super(spec, id, file, readOnly);
@@ -33,6 +38,7 @@ final class BpfHashMap extends ValueMap {
         // A reader from another process leaves the LRU order alone (and cannot write).
         this.touches = spec.type() == MapType.LRU_HASH && !readOnly;
         this.valueOff = table.valueOffset();
+        this.plainTyped = typedKeys && !touches && shardStride == 0;
     }
 
     /** Elements the map holds now. */
@@ -101,6 +107,16 @@ final class BpfHashMap extends ValueMap {
 
     @Override
     public long lookupElem(long key) {
+        long value = valueOff; // before the lookup: after its acquire fences the JIT would load it again
+        if (plainTyped) {
+            int off = table.findLong(key);
+            return off < 0 ? -Errno.ENOENT : off + value;
+        }
+        return lookupElemMarked(key);
+    }
+
+    /** lookupElem of an LRU or per-shard map, or of keys that are not 4 or 8 bytes (-EINVAL). */
+    private long lookupElemMarked(long key) {
         if (!typedKeys) {
             return -Errno.EINVAL;
         }

@@ -121,46 +121,29 @@ class HashLookup {
     // ---- lookups: no CAS, no store; they only retry --------------------------------------------------------
 
     /**
-     * The typed hot path: the slot of the LIVE element with this 4- or 8-byte key, or NOT_FOUND. Only the home
-     * slot is looked at here, in few bytecodes, so that this inlines into a program's call; the rest is in
-     * {@link #findLongProbing}.
+     * The typed hot path: the slot of the LIVE element with this 4- or 8-byte key, or NOT_FOUND. The typed twin
+     * of {@link #find}, kept because it is on the hot path: handing these lookups to find() measured 72 instead
+     * of 78 ops/us in HashMapBenchmark (1024 keys, 2026-11-29). One loop from the home slot on, where a first look
+     * at the home used to be a method of its own and the loop another: as fast, and the home is read once.
      */
     final int findLong(long key) {
         ByteBuffer m = mem; // into locals before the fences, after which the JIT would load the fields again
         long b = base;
         long km = keyMask;
+        int msk = mask;
+        int size = slotSize;
         long k = key & km;
         // A branch on the file's algorithm, not a virtual call: new maps are all fib64, so it is always predicted.
         int idx = home(fib ? HashFunction.fibChunk(start, k) : HashFunction.hashChunk(start, k));
-        int off = BASE + idx * slotSize; // idx <= mask: inside the slots the constructor checked
-        // A plain read and then an acquire fence make a load-acquire (the word is aligned, so one access) for
-        // less code than the VarHandle's: the key must be read after the state that published it.
-        long c = HotMemory.getLong(m, b, off);
-        VarHandle.acquireFence();
-        if ((c & (STATE_MASK | DOOMED)) == LIVE && (HotMemory.getLong(m, b, off + KEY_OFFSET) & km) == k) {
-            VarHandle.acquireFence(); // the key was read before this re-check: same ctrl, same element
-            if (HotMemory.getLong(m, b, off) == c) {
-                return off;
-            }
-        }
-        return (c & STATE_MASK) == EMPTY ? NOT_FOUND : findLongProbing(k, idx, off);
-    }
-
-    /**
-     * findLong from the home slot {@code idx} at {@code homeOff} again (it may have changed), then past it. The
-     * typed twin of {@link #find}, kept because it is on the hot path: handing these lookups to find() measured
-     * 72 instead of 78 ops/us in HashMapBenchmark (1024 keys, 2026-11-29).
-     */
-    private int findLongProbing(long k, int idx, int homeOff) {
-        ByteBuffer m = mem;
-        long b = base;
-        long km = keyMask;
+        int homeOff = BASE + idx * size; // idx <= mask: inside the slots the constructor checked
         int off = homeOff;
         for (int n = 0;;) {
+            // A plain read and then an acquire fence make a load-acquire (the word is aligned, so one access) for
+            // less code than the VarHandle's: the key must be read after the state that published it.
             long c = HotMemory.getLong(m, b, off);
-            VarHandle.acquireFence(); // as in findLong
+            VarHandle.acquireFence();
             if ((c & (STATE_MASK | DOOMED)) == LIVE && (HotMemory.getLong(m, b, off + KEY_OFFSET) & km) == k) {
-                VarHandle.acquireFence();
+                VarHandle.acquireFence(); // the key was read before this re-check: same ctrl, same element
                 if (HotMemory.getLong(m, b, off) == c) {
                     return off;
                 }
@@ -171,8 +154,8 @@ class HashLookup {
                     || ++n > (HotMemory.getIntAcquire(m, b, homeOff + BOUND_OFFSET) & BOUND_MASK)) {
                 return NOT_FOUND;
             }
-            idx = (idx + 1) & mask;
-            off = BASE + idx * slotSize;
+            idx = (idx + 1) & msk;
+            off = BASE + idx * size;
         }
     }
 
