@@ -153,8 +153,16 @@ public final class RelayLayout {
      * so stale payload bytes of an older lap match it only with odds of 2^-31; bit 0 set so zeros never match.
      */
     public static int stamp(long lap, int offset) {
-        return (int) (((lap + 1) * 0x9E3779B97F4A7C15L + offset * 0xC2B2AE3D27D4EB4FL) >>> 32) | 1;
+        return (int) (stampSum(lap, offset) >>> 32) | 1;
     }
+
+    /** The stamp before its last step: {@link #stamp} is its top half with bit 0 set. */
+    static long stampSum(long lap, int offset) {
+        return (lap + 1) * 0x9E3779B97F4A7C15L + offset * STAMP_OFFSET_FACTOR;
+    }
+
+    /** What {@link #stampSum} grows by per byte of offset: a walk over a lap adds instead of multiplying. */
+    static final long STAMP_OFFSET_FACTOR = 0xC2B2AE3D27D4EB4FL;
 
     /** Bytes of one record with a {@code size}-byte payload: header plus payload rounded up to 8. */
     public static int recordSize(int size) {

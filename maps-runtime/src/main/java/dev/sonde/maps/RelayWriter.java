@@ -284,12 +284,18 @@ final class RelayWriter {
      */
     private static int sameSizeRun(ByteBuffer b, int base, long lap, int o, int end, int low) {
         int step = recordSize(low & LEN_MASK);
+        // The header each record must have, length and stamp in one word, kept up to date with adds: the stamp's
+        // sum grows by the same amount from one record to the next. With stamp()'s multiplies and two compares per
+        // record this walk took 14% of a 32-byte write's time (perfasm, 2026-11-29).
+        long sum = stampSum(lap, o);
+        long grow = step * STAMP_OFFSET_FACTOR;
+        long lowBits = (low & 0xFFFF_FFFFL) | 1L << 32; // stamp() sets bit 0 of the top half
         while (o < end) {
-            long header = HotMemory.getLong(b, base + o + REC_LEN_OFFSET);
-            if ((int) header != low || (int) (header >>> 32) != stamp(lap, o)) {
+            if (HotMemory.getLong(b, base + o + REC_LEN_OFFSET) != (sum & 0xFFFF_FFFF_0000_0000L | lowBits)) {
                 break;
             }
             o += step;
+            sum += grow;
         }
         return o;
     }
