@@ -420,4 +420,21 @@ public class RingBufBenchmark {
     public int full_agrona(FullRings f) {
         return f.agrona.tryClaim(1, 64);
     }
+
+    /*
+     * Two threads failing on one full ring at once: what every application thread does while the exporter lags.
+     * Each refusal is counted (Sonde's dropped records), so the count's cache line is contended unless striped.
+     */
+
+    @Benchmark
+    @Threads(2)
+    public long full_sonde_2t(FullRings f) {
+        return f.sonde.reserve(64);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public int full_agrona_2t(FullRings f) {
+        return f.agrona.tryClaim(1, 64);
+    }
 }

@@ -213,9 +213,26 @@ public final class RingBuf extends BpfMap {
     }
 
     private int drop() {
-        // Atomic add, no ordering needed: a statistic, read by whoever asks.
-        HotMemory.getAndAddLong(mem, DROPPED_RECORDS_OFFSET, 1L);
+        count(DROPPED_STRIPES_OFFSET);
         return -Errno.EAGAIN;
+    }
+
+    /**
+     * Adds one to the calling thread's stripe of a record count. Atomic, since threads share stripes; no ordering
+     * needed: a statistic, read by whoever asks. Striped because with the ring full every producer thread counts
+     * on every attempt: on one line, two threads failed at 153 ops/µs together, where one alone failed at 395.
+     */
+    private void count(int stripes) {
+        HotMemory.getAndAddLong(mem, stripes + 64 * Shards.current(COUNTER_STRIPES), 1L);
+    }
+
+    /** A record count: its first word (all that files written before the stripes have) plus its stripes. */
+    private long countOf(int first, int stripes) {
+        long sum = (long) MapMemory.LONG.getAcquire(mem, first);
+        for (int s = 0; s < COUNTER_STRIPES; s++) {
+            sum += (long) MapMemory.LONG.getAcquire(mem, stripes + 64 * s);
+        }
+        return sum;
     }
 
     /**
@@ -292,7 +309,7 @@ public final class RingBuf extends BpfMap {
             return -Errno.EINVAL;
         }
         publish((int) handle, len, len | DISCARD_BIT, flags);
-        HotMemory.getAndAddLong(mem, DISCARDED_RECORDS_OFFSET, 1L);
+        count(DISCARDED_STRIPES_OFFSET);
         return 0;
     }
 
@@ -444,12 +461,12 @@ public final class RingBuf extends BpfMap {
 
     /** Reservations that failed because the ring was full. */
     public long droppedRecords() {
-        return (long) MapMemory.LONG.getAcquire(mem, DROPPED_RECORDS_OFFSET);
+        return countOf(DROPPED_RECORDS_OFFSET, DROPPED_STRIPES_OFFSET);
     }
 
     /** Records discarded by their producers. */
     public long discardedRecords() {
-        return (long) MapMemory.LONG.getAcquire(mem, DISCARDED_RECORDS_OFFSET);
+        return countOf(DISCARDED_RECORDS_OFFSET, DISCARDED_STRIPES_OFFSET);
     }
 
     /** Overwrite mode: bytes of records overwritten before the consumer read them (exact without a concurrent consumer). */

@@ -21,8 +21,11 @@ package dev.sonde.maps;
  *
  * <pre>
  *  file offset
- *  0        header page (MapHeaderLayout); counters in the type area:
- *           512 dropped_records u64 | 576 discarded_records u64 | 640 overwritten_bytes u64 | 704 wakeups u64
+ *  0        header page (MapHeaderLayout); counters in the type area, each u64 on a cache line of its own:
+ *           512 dropped_records | 576 discarded_records | 640 overwritten_bytes | 704 wakeups
+ *           768 + 64 * s, s < 16: dropped_records stripe s | 1792 + 64 * s: discarded_records stripe s
+ *           (a record count is the word at 512 or 576 plus its 16 stripes; producers add to stripe
+ *           thread id & 15, so threads failing on a full ring together do not fight over one line)
  *  4096     +-------------------------------------------------------------+
  *           | consumer_pos u64 (0..7), rest of the page zero               |  consumer: read-write
  *  8192     +-------------------------------------------------------------+
@@ -50,6 +53,10 @@ public final class RingBufLayout {
     public static final int DISCARDED_RECORDS_OFFSET = DROPPED_RECORDS_OFFSET + 64;
     public static final int OVERWRITTEN_BYTES_OFFSET = DISCARDED_RECORDS_OFFSET + 64;
     public static final int WAKEUPS_OFFSET = OVERWRITTEN_BYTES_OFFSET + 64;
+    /** Stripes of the two record counts, each {@link #COUNTER_STRIPES} lines of 64 bytes. */
+    public static final int COUNTER_STRIPES = 16;
+    public static final int DROPPED_STRIPES_OFFSET = WAKEUPS_OFFSET + 64;
+    public static final int DISCARDED_STRIPES_OFFSET = DROPPED_STRIPES_OFFSET + 64 * COUNTER_STRIPES;
 
     public static final int CONSUMER_PAGE_OFFSET = MapHeaderLayout.DATA_OFFSET;
     public static final int CONSUMER_POS_OFFSET = CONSUMER_PAGE_OFFSET;

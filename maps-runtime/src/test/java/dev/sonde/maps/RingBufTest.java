@@ -287,6 +287,37 @@ class RingBufTest {
     }
 
     @Test
+    void dropsAndDiscardsFromManyThreadsAreCountedExactly() throws Exception {
+        try (RingBuf rb = ring("rb_striped", 4096)) {
+            while (rb.reserve(REC_SZ - 8) >= 0) {
+                // fill; the reservations stay pending
+            }
+            long dropped = rb.droppedRecords();
+            int threads = 8;
+            int attempts = 20_000;
+            Thread[] ts = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                ts[t] = new Thread(() -> {
+                    for (int i = 0; i < attempts; i++) {
+                        assertEquals(-Errno.EAGAIN, rb.output(new byte[8], 0));
+                    }
+                });
+                ts[t].start();
+            }
+            for (Thread t : ts) {
+                t.join();
+            }
+            // 8 threads land on 8 different stripes at most; the count is their sum, none lost.
+            assertEquals(dropped + (long) threads * attempts, rb.droppedRecords());
+            // A file written before the stripes has its counts in the first words only: they still count.
+            rb.mem.putLong(RingBufLayout.DROPPED_RECORDS_OFFSET, rb.mem.getLong(RingBufLayout.DROPPED_RECORDS_OFFSET) + 5);
+            rb.mem.putLong(RingBufLayout.DISCARDED_RECORDS_OFFSET, 3);
+            assertEquals(dropped + (long) threads * attempts + 5, rb.droppedRecords());
+            assertEquals(3, rb.discardedRecords());
+        }
+    }
+
+    @Test
     void wrapAroundWithMixedSizesKeepsEveryByte() {
         try (RingBuf rb = ring("rb_wrap", 4096)) {
             int[] sizes = {1, 13, 200, 1000, 7, 3000, 64, 2500, 0, 999, 4000, 31};
