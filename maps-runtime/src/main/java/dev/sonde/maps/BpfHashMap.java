@@ -130,6 +130,21 @@ final class BpfHashMap extends ValueMap {
 
     @Override
     public long lookupOrInitElem(long key) {
+        long value = valueOff; // as in lookupElem
+        if (plainTyped) {
+            int off = table.findLong(key);
+            if (off >= 0) {
+                return off + value;
+            }
+        }
+        return lookupOrInitMarked(key);
+    }
+
+    /**
+     * lookupOrInitElem of an LRU or per-shard map, or of keys that are not 4 or 8 bytes (-EINVAL); and a plain
+     * map's insert, after its lookup missed (it looks again: another thread may have inserted the key meanwhile).
+     */
+    private long lookupOrInitMarked(long key) {
         if (!typedKeys) {
             return -Errno.EINVAL;
         }
