@@ -100,9 +100,10 @@ final class RelayWriter {
      * it started before our writes.
      */
     private long claimGuessed(ByteBuffer b, int slot, int need) {
-        long p = expect[slot];
+        long[] guesses = expect; // a local: after the CAS, a full fence, the JIT would load and check it again
+        long p = guesses[slot];
         if (offsetIn(p) + need <= subbufSize && HotMemory.compareAndSetLong(b, POS_OFFSET, p, p + need)) {
-            expect[slot] = p + need;
+            guesses[slot] = p + need;
             return p;
         }
         return -1;
