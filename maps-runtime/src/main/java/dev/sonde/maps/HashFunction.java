@@ -13,9 +13,10 @@ package dev.sonde.maps;
  *   multiply by 2^64/φ, {@code (start ^ chunk) * K0} (Knuth's multiplicative, "Fibonacci", hashing), and the
  *   home slot is the product's <em>top</em> bits, which depend on every bit of the key (its low bits depend only
  *   on the key's bits below them). Longer keys take mix64's chunk loop, whose top bits are as good. One multiply
- *   on the lookup's critical path instead of three. It spreads the keys programs use (counters, ids, aligned
- *   addresses, keys packed from fields, doubles' bits) more evenly than a random function, because consecutive
- *   keys land far apart: HashFunctionTest measures the probe lengths.</li>
+ *   on the lookup's critical path instead of three. Most keys programs use (counters, ids, aligned addresses,
+ *   keys packed from fields, doubles' bits) it spreads more evenly than a random function would, since
+ *   consecutive keys land far apart; the worst pattern found, 65536 keys 2^16 apart, averages 4 extra probes.
+ *   HashFunctionTest measures the probe lengths.</li>
  * </ul>
  */
 final class HashFunction {
@@ -37,7 +38,7 @@ final class HashFunction {
 
     /**
      * fib64 v2 of a key that is a single chunk (1 to 8 bytes), from {@link #start}: its top bits index the table.
-     * The xor keeps the per-map seed in: keys that collide in one map do not collide in another.
+     * The xor brings the per-map seed in, so keys that collide in one map need not collide in another.
      */
     static long fibChunk(long start, long chunk) {
         return (start ^ chunk) * K0;

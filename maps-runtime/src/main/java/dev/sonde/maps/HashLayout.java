@@ -7,7 +7,8 @@ package dev.sonde.maps;
  *
  * <pre>
  *  header page (MapHeaderLayout), then the type's control words from byte 512:
- *  512 hash_algo u32 (2 = fib64 v2; 1 = mix64 v1, still read)   516 capacity u32 (power of two, >= 2 x max_entries)
+ *  512 hash_algo u32 (2 = fib64 v2; 1 = mix64 v1, still read)
+ *  516 capacity u32 (power of two, >= 2 x max_entries)
  *  520 seed u64 (0 with F_ZERO_SEED)  528 slot_size u32  532 key_offset u32  536 value_offset u32
  *  540 value_stride u32 (one value rounded up to 8; a per-shard map holds num_shards of them)
  *  640 count u64       elements held plus winning inserts about to publish, never above max_entries

@@ -250,7 +250,8 @@ class HashLookup {
             long k = keyAt(off);
             return fib ? HashFunction.fibChunk(start, k) : HashFunction.hashChunk(start, k);
         }
-        return fib ? HashFunction.fib(start, mem, off + keyOff, keySize) : HashFunction.hash(start, mem, off + keyOff, keySize);
+        int at = off + keyOff;
+        return fib ? HashFunction.fib(start, mem, at, keySize) : HashFunction.hash(start, mem, at, keySize);
     }
 
     /** The key stored at slot {@code off}: plain reads, ordered by the callers' fences around the ctrl word. */
