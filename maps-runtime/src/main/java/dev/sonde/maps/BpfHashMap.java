@@ -130,35 +130,16 @@ final class BpfHashMap extends ValueMap {
 
     @Override
     public long lookupOrInitElem(long key) {
-        long value = valueOff; // as in lookupElem
-        if (plainTyped) {
-            int off = table.findLong(key);
-            if (off >= 0) {
-                return off + value;
-            }
-        }
-        return lookupOrInitMarked(key);
+        long h = lookupElem(key); // a hit is a lookup's, LRU mark included; -EINVAL passes through
+        return h != -Errno.ENOENT ? h : insertElem(key);
     }
 
-    /**
-     * lookupOrInitElem of an LRU or per-shard map, or of keys that are not 4 or 8 bytes (-EINVAL); and a plain
-     * map's insert, after its lookup missed (it looks again: another thread may have inserted the key meanwhile).
-     */
-    private long lookupOrInitMarked(long key) {
-        if (!typedKeys) {
-            return -Errno.EINVAL;
-        }
-        boolean touch = touches; // as in lookupElem
-        long value = valueOff;
-        int stride = shardStride;
-        int off = table.findLong(key);
-        if (off >= 0) {
-            return found(off, touch, value, stride);
-        }
+    /** lookupOrInitElem's miss: inserts a zeroed value (another thread may have inserted the key meanwhile). */
+    private long insertElem(long key) {
         if (readOnly) {
             return -Errno.EPERM;
         }
-        off = table.update(null, key, null, ANY);
+        int off = table.update(null, key, null, ANY);
         return off < 0 ? off : found(off, false, valueOff, shardStride); // just inserted: already marked new
     }
 
