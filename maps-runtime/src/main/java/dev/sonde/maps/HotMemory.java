@@ -79,7 +79,7 @@ final class HotMemory {
     }
 
     private static long rawGetLong(long a) {
-        return U != null ? U.getLong(a) : JdkUnsafe.getLong(a);
+        return U != null ? U.getLong(a) : JdkUnsafe.getLong(null, a); // null base: an address, as Unsafe.getLong(long)
     }
 
     private static int rawGetInt(long a) {

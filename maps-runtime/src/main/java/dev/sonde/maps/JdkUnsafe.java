@@ -23,7 +23,6 @@ final class JdkUnsafe {
     static final boolean AVAILABLE;
     static final long ADDRESS;
     static final long BYTES_BASE;
-    private static final MethodHandle GET_LONG;
     private static final MethodHandle GET_INT;
     private static final MethodHandle PUT_LONG;
     private static final MethodHandle PUT_INT;
@@ -38,7 +37,7 @@ final class JdkUnsafe {
     private static final MethodHandle GET_AND_SET_INT;
 
     static {
-        MethodHandle[] h = new MethodHandle[13];
+        MethodHandle[] h = new MethodHandle[12];
         long address = -1;
         long bytesBase = -1;
         boolean ok = false;
@@ -52,19 +51,18 @@ final class JdkUnsafe {
                 Class<?> j = long.class;
                 Class<?> i = int.class;
                 Class<?> v = void.class;
-                h[0] = bind(l, c, u, "getLong", j, j);
-                h[1] = bind(l, c, u, "getInt", i, j);
-                h[2] = bind(l, c, u, "putLong", v, j, j);
-                h[3] = bind(l, c, u, "putInt", v, j, i);
-                h[4] = bind(l, c, u, "getLong", j, o, j);
-                h[5] = bind(l, c, u, "getLongVolatile", j, o, j);
-                h[6] = bind(l, c, u, "getIntVolatile", i, o, j);
-                h[7] = bind(l, c, u, "putLongRelease", v, o, j, j);
-                h[8] = bind(l, c, u, "putIntRelease", v, o, j, i);
-                h[9] = bind(l, c, u, "compareAndSetLong", boolean.class, o, j, j, j);
-                h[10] = bind(l, c, u, "getAndAddLong", j, o, j, j);
-                h[11] = bind(l, c, u, "getAndAddInt", i, o, j, i);
-                h[12] = bind(l, c, u, "getAndSetInt", i, o, j, i);
+                h[0] = bind(l, c, u, "getInt", i, j);
+                h[1] = bind(l, c, u, "putLong", v, j, j);
+                h[2] = bind(l, c, u, "putInt", v, j, i);
+                h[3] = bind(l, c, u, "getLong", j, o, j);
+                h[4] = bind(l, c, u, "getLongVolatile", j, o, j);
+                h[5] = bind(l, c, u, "getIntVolatile", i, o, j);
+                h[6] = bind(l, c, u, "putLongRelease", v, o, j, j);
+                h[7] = bind(l, c, u, "putIntRelease", v, o, j, i);
+                h[8] = bind(l, c, u, "compareAndSetLong", boolean.class, o, j, j, j);
+                h[9] = bind(l, c, u, "getAndAddLong", j, o, j, j);
+                h[10] = bind(l, c, u, "getAndAddInt", i, o, j, i);
+                h[11] = bind(l, c, u, "getAndSetInt", i, o, j, i);
                 // Numbers: arrayBaseOffset returns an int in some JDKs and a long in others.
                 address = ((Number) c.getMethod("objectFieldOffset", Class.class, String.class)
                         .invoke(u, Buffer.class, "address")).longValue();
@@ -78,19 +76,18 @@ final class JdkUnsafe {
         AVAILABLE = ok;
         ADDRESS = address;
         BYTES_BASE = bytesBase;
-        GET_LONG = h[0];
-        GET_INT = h[1];
-        PUT_LONG = h[2];
-        PUT_INT = h[3];
-        GET_LONG_AT = h[4];
-        GET_LONG_VOLATILE = h[5];
-        GET_INT_VOLATILE = h[6];
-        PUT_LONG_RELEASE = h[7];
-        PUT_INT_RELEASE = h[8];
-        CAS_LONG = h[9];
-        GET_AND_ADD_LONG = h[10];
-        GET_AND_ADD_INT = h[11];
-        GET_AND_SET_INT = h[12];
+        GET_INT = h[0];
+        PUT_LONG = h[1];
+        PUT_INT = h[2];
+        GET_LONG_AT = h[3];
+        GET_LONG_VOLATILE = h[4];
+        GET_INT_VOLATILE = h[5];
+        PUT_LONG_RELEASE = h[6];
+        PUT_INT_RELEASE = h[7];
+        CAS_LONG = h[8];
+        GET_AND_ADD_LONG = h[9];
+        GET_AND_ADD_INT = h[10];
+        GET_AND_SET_INT = h[11];
     }
 
     private JdkUnsafe() {
@@ -110,14 +107,6 @@ final class JdkUnsafe {
             throw (Error) t;
         }
         return t instanceof RuntimeException ? (RuntimeException) t : new IllegalStateException(t);
-    }
-
-    static long getLong(long address) {
-        try {
-            return (long) GET_LONG.invokeExact(address);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
     }
 
     static int getInt(long address) {
