@@ -88,6 +88,11 @@ final class RingBufReader {
         }
     }
 
+    /** As {@link #consume}, for a poller that has marked the ring as being consumed for all of its awake phase. */
+    int consumeAwake(RingBufCallback cb, int max) {
+        return ring.overwrite ? consumeOverwriting(cb, max) : consumeCommitted(cb, max);
+    }
+
     /**
      * The usual ring: nothing moves a record under us. Small enough to compile well on its own; fields are read once
      * into locals, which the acquire loads would otherwise force to be reloaded each record. Raw accesses only: every

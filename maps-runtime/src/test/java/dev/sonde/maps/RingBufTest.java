@@ -205,6 +205,27 @@ class RingBufTest {
     }
 
     @Test
+    void aPollerThatJustGotRecordsIsNotWokenAndOneThatParksIs() throws Exception {
+        try (RingBuf rb = ring("rb_awake", 4096); RingBufConsumer consumer = RingBufConsumer.create(rb, rec -> 0)) {
+            assertEquals(0, rb.output(longBytes(1), 0));
+            assertEquals(1, rb.wakeups(), "nobody polls yet: the consumer caught up with this record may sleep");
+            assertEquals(1, consumer.poll(-1));
+            // Between two polls of a draining loop the consumer is awake: a commit decides no wake-up.
+            assertEquals(0, rb.output(longBytes(2), 0));
+            assertEquals(1, rb.wakeups());
+            assertEquals(1, consumer.poll(-1));
+            CompletableFuture<Integer> bg = CompletableFuture.supplyAsync(() -> consumer.poll(60_000));
+            sleepQuietly(50); // parked by now: the brief phase lasts microseconds
+            assertEquals(0, rb.output(longBytes(3), 0));
+            assertEquals(1, bg.get(5, TimeUnit.SECONDS), "woken long before the time-out");
+            assertEquals(2, rb.wakeups(), "the commit found the parked consumer waiting at its record");
+            assertEquals(0, consumer.poll(0), "nothing more; a poll that finds nothing clears the mark");
+            assertEquals(0, rb.output(longBytes(4), 0));
+            assertEquals(3, rb.wakeups());
+        }
+    }
+
+    @Test
     void pollTimesOutWithZero() {
         try (RingBuf rb = ring("rb_timeout", 4096); RingBufConsumer consumer = RingBufConsumer.create(rb, rec -> 0)) {
             assertEquals(0, consumer.poll(20));
