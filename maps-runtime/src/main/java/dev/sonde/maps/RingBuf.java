@@ -42,6 +42,12 @@ public final class RingBuf extends BpfMap {
     /** Where the consumer position lives: the whole file when writable, a writable map of its page otherwise. */
     final ByteBuffer consBuf;
     final int consOffset;
+    /**
+     * Where the consumer zeroes what it consumed (an ordinary ring): the whole file when writable; else a writable
+     * map of the data area, the one part besides the consumer page that a consumer in another process writes.
+     */
+    final ByteBuffer zeroBuf;
+    final int zeroOffset;
     /** True for a ring opened from a file: its producers are in another process and cannot wake our consumer. */
     final boolean remote;
     /** The consumer thread while it is about to park, for the committing producer to unpark. */
@@ -72,9 +78,13 @@ public final class RingBuf extends BpfMap {
         if (readOnly) {
             consBuf = file.mapRegion(CONSUMER_PAGE_OFFSET, PAGE_SIZE, true);
             consOffset = 0;
+            zeroBuf = overwrite ? null : file.mapRegion(DATA_OFFSET, size, true);
+            zeroOffset = 0;
         } else {
             consBuf = mem;
             consOffset = CONSUMER_POS_OFFSET;
+            zeroBuf = mem;
+            zeroOffset = DATA_OFFSET;
         }
         this.reader = new RingBufReader(this);
     }
@@ -120,7 +130,7 @@ public final class RingBuf extends BpfMap {
         int len = recordLength(size);
         long p;
         do {
-            // Acquire: a producer that sees this position sees the headers and stamps written before it moved.
+            // Acquire: a producer that sees this position sees the headers (and stamps) written before it moved.
             p = HotMemory.getLongAcquire(m, PRODUCER_POS_OFFSET);
             if (p + len - (long) CACHE.getAcquire(consumerCache, CACHED) > mask && !consumerFreed(p + len)) {
                 return drop();
@@ -169,8 +179,10 @@ public final class RingBuf extends BpfMap {
     }
 
     /**
-     * Writes the BUSY header of the record claimed at position {@code p}, then its stamp: the record's handle.
-     * Both offsets are {@code p & mask} into the data area and its stamp array, so raw stores stay in the file.
+     * Writes the BUSY header of the record claimed at position {@code p}, then, in overwrite mode, its stamp; returns
+     * the record's handle. Both offsets are {@code p & mask} into the data area and its stamp array, so raw stores
+     * stay in the file. An ordinary ring needs no stamp: its consumer zeroed this space when it consumed it, so
+     * until this store the word reads zero, "not written yet" (RingBufLayout).
      */
     private long writeBusyHeader(ByteBuffer m, long p, int size) {
         int r = (int) (p & mask);
@@ -178,8 +190,10 @@ public final class RingBuf extends BpfMap {
         // Release (a plain store on x86): an overwrite-mode consumer that reads this header also sees the
         // overwrite position that let us reuse the space, and so knows the old record it was reading is gone.
         HotMemory.putLongRelease(m, hdr, ((size | BUSY_BIT) & 0xFFFF_FFFFL) | ((long) pageOffset(r) << 32));
-        // Release: whoever sees the stamp sees the BUSY header written above.
-        HotMemory.putLongRelease(m, seqOffset + (r >>> 3) * 8, p + 1);
+        if (overwrite) {
+            // Release: whoever sees the stamp sees the BUSY header written above.
+            HotMemory.putLongRelease(m, seqOffset + (r >>> 3) * 8, p + 1);
+        }
         return hdr + HEADER_SIZE;
     }
 

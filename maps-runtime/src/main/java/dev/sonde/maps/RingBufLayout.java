@@ -11,13 +11,20 @@ package dev.sonde.maps;
  *   end is contiguous in memory. Java cannot choose where a mapping lands, so a producer writes a wrapping record
  *   straight on past the end of the data area into the mirror (its handle stays one contiguous range) and its
  *   commit copies the part past the end back to the start of the data area, where the kernel layout has it;</li>
- *   <li>the <b>sequence array</b>, one u64 per 8-byte slot of the data area: the kernel writes a record's header
- *   and then moves the producer position, both under a spin lock. Sonde's producers never wait, so they claim
- *   space with a CAS on the producer position and write the header after it; between the two the consumer
- *   could read the stale bytes of an older lap as a header. A producer therefore stamps {@code position + 1}
- *   into the slot of its header once the header is written, and a header counts only when its slot holds its
- *   own position (positions never repeat, so a stale stamp never matches).</li>
+ *   <li>the <b>sequence array</b>, one u64 per 8-byte slot of the data area, used by overwrite-mode rings only:
+ *   the kernel writes a record's header and then moves the producer position, both under a spin lock. Sonde's
+ *   producers never wait, so they claim space with a CAS on the producer position and write the header after it;
+ *   between the two a reader could take the stale bytes of an older lap for a header. An overwrite-mode producer
+ *   therefore stamps {@code position + 1} into the slot of its header once the header is written, and a header
+ *   counts only when its slot holds its own position (positions never repeat, so a stale stamp never matches).</li>
  * </ul>
+ *
+ * <p>An ordinary ring needs no stamps: its one consumer <b>zeroes every record it consumes</b> (header, data and
+ * padding, the part that wrapped too) before it gives the space back, so a header word still zero is "not
+ * written yet": a real header is never zero, its {@code pg_off} is at least 2. Stamps cost the producer a store
+ * and the consumer a load, each on a cache line the other side writes; zeroes are stores into lines the consumer
+ * has just read. That is protocol {@link #PROTOCOL_ZEROED}, the word at {@link #PROTOCOL_OFFSET}: files written
+ * before it (word 0) are refused, since their consumers left stale headers behind.
  *
  * <pre>
  *  file offset
@@ -26,6 +33,7 @@ package dev.sonde.maps;
  *           768 + 64 * s, s < 16: dropped_records stripe s | 1792 + 64 * s: discarded_records stripe s
  *           (a record count is the word at 512 or 576 plus its 16 stripes; producers add to stripe
  *           thread id & 15, so threads failing on a full ring together do not fight over one line)
+ *           2816 protocol u32: 1 = ordinary rings are zeroed by their consumer (see below)
  *  4096     +-------------------------------------------------------------+
  *           | consumer_pos u64 (0..7), rest of the page zero               |  consumer: read-write
  *  8192     +-------------------------------------------------------------+
@@ -38,6 +46,7 @@ package dev.sonde.maps;
  *           | mirror: size bytes, tails of records that wrap               |
  *  +2*size  +-------------------------------------------------------------+
  *           | seq: size / 8 u64, slot i = (position of the header at i*8)+1|
+ *           |      (overwrite mode only; zero in an ordinary ring)          |
  *  +3*size  +-------------------------------------------------------------+
  * </pre>
  *
@@ -57,6 +66,10 @@ public final class RingBufLayout {
     public static final int COUNTER_STRIPES = 16;
     public static final int DROPPED_STRIPES_OFFSET = WAKEUPS_OFFSET + 64;
     public static final int DISCARDED_STRIPES_OFFSET = DROPPED_STRIPES_OFFSET + 64 * COUNTER_STRIPES;
+    /** The ring protocol's word (u32). */
+    public static final int PROTOCOL_OFFSET = DISCARDED_STRIPES_OFFSET + 64 * COUNTER_STRIPES;
+    /** Ordinary rings: the consumer zeroes what it consumed, and a zero header word is not written yet. */
+    public static final int PROTOCOL_ZEROED = 1;
 
     public static final int CONSUMER_PAGE_OFFSET = MapHeaderLayout.DATA_OFFSET;
     public static final int CONSUMER_POS_OFFSET = CONSUMER_PAGE_OFFSET;

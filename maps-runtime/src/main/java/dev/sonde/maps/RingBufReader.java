@@ -20,6 +20,9 @@ final class RingBufReader {
     private final int consOffset;
     private final long mask;
     private final int seqOffset;
+    private final int size;
+    private final ByteBuffer zeroBuf;
+    private final int zeroOffset;
     /** Zero-copy view of data area and mirror; a wrapped record is contiguous there. */
     private final ByteBuffer view;
     /** Overwrite mode: producers may reuse a record while we read it, so records are copied here and validated. */
@@ -33,6 +36,9 @@ final class RingBufReader {
         this.consOffset = ring.consOffset;
         this.mask = ring.mask;
         this.seqOffset = ring.seqOffset;
+        this.size = ring.size;
+        this.zeroBuf = ring.zeroBuf;
+        this.zeroOffset = ring.zeroOffset;
         this.view = mem.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
         if (ring.overwrite) {
             scratch = ByteBuffer.allocateDirect(ring.size).order(ByteOrder.LITTLE_ENDIAN);
@@ -50,9 +56,10 @@ final class RingBufReader {
             c = Math.max(c, ring.overwritePos());
             return c < ring.producerPos() && (headerAt(c) & BUSY_BIT) == 0;
         }
-        // A matching stamp alone proves a producer moved past c (it stamps after its CAS): no need to read the
-        // producer position, the line every producer writes.
-        return (headerAt(c) & BUSY_BIT) == 0;
+        // A header word alone proves a producer moved past c (it writes the header after its CAS): no need to read
+        // the producer position, the line every producer writes.
+        long h = HotMemory.getLongAcquire(mem, DATA_OFFSET + (int) (c & mask));
+        return h != 0 && ((int) h & BUSY_BIT) == 0;
     }
 
     /** Announces the consumer's position with a volatile store, ordered before the waiter's announcement. */
@@ -96,32 +103,31 @@ final class RingBufReader {
     /**
      * The usual ring: nothing moves a record under us. Small enough to compile well on its own; fields are read once
      * into locals, which the acquire loads would otherwise force to be reloaded each record. Raw accesses only: every
-     * offset is {@code c & mask} into the data area or its stamp array, or the consumer position's own.
+     * offset is {@code c & mask} into the data area, a record the length check bounds, or the consumer position.
      */
     private int consumeCommitted(RingBufCallback cb, int max) {
         ByteBuffer m = mem;
         ByteBuffer pos = consBuf;
         int posOffset = consOffset;
         ByteBuffer v = view;
-        int seq = seqOffset;
         // Plain (was opaque): this thread is the only writer of the consumer position, so it reads its own store.
         long c = HotMemory.getLong(pos, posOffset);
         int n = 0;
         while (n < max) {
             int r = (int) (c & mask);
-            // Acquire on the stamp: it matches only once a producer has claimed c (its CAS moved the producer
-            // position past c; that position is never read here: every producer writes its line) and written
-            // this lap's header.
-            if (HotMemory.getLongAcquire(m, seq + (r >>> 3) * 8) != c + 1) {
-                break;
-            }
-            // Acquire on the length: a committed length means the record's data is visible (commit releases it).
-            int lenWord = HotMemory.getIntAcquire(m, DATA_OFFSET + r);
-            if ((lenWord & BUSY_BIT) != 0) {
+            // Acquire on the header word: zero until a producer has claimed c (its CAS moved the producer position
+            // past c; that position is never read here: every producer writes its line) and written its header,
+            // since we zeroed this space when we consumed it the lap before; a committed length means the record's
+            // data is visible (commit releases it).
+            long header = HotMemory.getLongAcquire(m, DATA_OFFSET + r);
+            int lenWord = (int) header;
+            if (header == 0 || (lenWord & BUSY_BIT) != 0) {
                 break;
             }
             int len = lenWord & LEN_MASK;
-            c += recordLength(len);
+            if (len > size - 2 * HEADER_SIZE) {
+                throw corrupt(c, len); // reserve admits no such record, and zero() must stay in the data area
+            }
             int ret = 0;
             if ((lenWord & DISCARD_BIT) == 0) {
                 int start = DATA_OFFSET + r + HEADER_SIZE;
@@ -131,14 +137,40 @@ final class RingBufReader {
                 ret = cb.onRecord(v);
                 n++;
             }
-            // Release, after each record as libbpf: our reads of the record happen before a producer that sees
-            // this position reuses the space.
+            int length = recordLength(len);
+            zero(r, length);
+            c += length;
+            // Release, after each record as libbpf: our reads of the record, and the zeroes that tell the next lap's
+            // stale bytes from a header, happen before a producer that sees this position reuses the space.
             HotMemory.putLongRelease(pos, posOffset, c);
             if (ret < 0) {
                 return ret;
             }
         }
         return n;
+    }
+
+    private SondeException corrupt(long c, int len) {
+        return new SondeException(Errno.EINVAL, "ringbuf map '" + ring.name() + "': the record header at position " + c
+                + " says " + len + " bytes, more than the ring's " + size + " can hold; the file was changed by "
+                + "something other than Sonde's producers: re-create the map");
+    }
+
+    /**
+     * Zeroes the {@code length} bytes of the record at data offset {@code r}, the part that wrapped too: any of
+     * its words may hold a header in a later lap, where zero means "not written yet". Raw stores: {@code r} and
+     * {@code length} come from a header the ring's own arithmetic bounds ({@code length < size}).
+     */
+    private void zero(int r, int length) {
+        ByteBuffer z = zeroBuf;
+        int at = zeroOffset + r;
+        int first = r + length <= size ? length : size - r;
+        for (int i = 0; i < first; i += 8) {
+            HotMemory.putLong(z, at + i, 0L);
+        }
+        for (int i = 0; i < length - first; i += 8) {
+            HotMemory.putLong(z, zeroOffset + i, 0L);
+        }
     }
 
     /** Overwrite mode: producers may reuse a record while we read it, so each is copied, then validated. */

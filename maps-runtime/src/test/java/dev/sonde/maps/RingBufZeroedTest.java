@@ -1,0 +1,137 @@
+package dev.sonde.maps;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ring protocol {@link RingBufLayout#PROTOCOL_ZEROED}: the consumer zeroes what it consumed, so a header word that is
+ * still zero means "claimed, header not written yet", and no byte of an older lap can pass for a header.
+ */
+class RingBufZeroedTest {
+    private static final int SIZE = 4096;
+
+    private static RingBuf ring(String name) {
+        return (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name(name).maxEntries(SIZE).build());
+    }
+
+    private static byte[] filled(int n, int v) {
+        byte[] b = new byte[n];
+        java.util.Arrays.fill(b, (byte) v);
+        return b;
+    }
+
+    private static ByteBuffer read(Path p, long at, int n) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(b, at);
+            return b.flip();
+        }
+    }
+
+    private static void write(Path p, long at, ByteBuffer b) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            ch.write(b, at);
+        }
+    }
+
+    private static ByteBuffer longLE(long v) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, v);
+    }
+
+    @Test
+    void everyConsumedByteIsZeroAfterLapsOfMixedSizesThatWrap() throws IOException {
+        try (RingBuf rb = ring("rbz_laps"); RingBufConsumer c = RingBufConsumer.create(rb, rec -> 0)) {
+            long produced = 0;
+            long consumed = 0;
+            for (int i = 0; i < 2000; i++) {
+                int n = 1 + (i * 37) % 300; // 1..300 bytes: paddings of every width, records that wrap
+                long h = rb.reserve(n);
+                assertTrue(h >= 0, "reserve " + n + ": " + h);
+                rb.putBytes(h, 0, filled(n, 0xA5), 0, n);
+                if (i % 7 == 0) {
+                    rb.discard(h, 0);
+                } else {
+                    rb.commit(h, 0);
+                    produced++;
+                }
+                if (i % 5 == 4) {
+                    consumed += c.consume();
+                }
+            }
+            consumed += c.consume();
+            assertEquals(produced, consumed);
+            assertTrue(rb.query(RingBuf.CONS_POS) > 40 * SIZE, "many laps");
+            ByteBuffer data = read(rb.path(), RingBufLayout.DATA_OFFSET, SIZE);
+            for (int i = 0; i < SIZE; i += 8) {
+                assertEquals(0, data.getLong(i), "data byte " + i + " after everything was consumed");
+            }
+        }
+    }
+
+    @Test
+    void aClaimWhoseHeaderIsNotWrittenYetIsNotARecord() throws IOException {
+        try (RingBuf rb = ring("rbz_claim"); RingBufConsumer c = RingBufConsumer.create(rb, rec -> 0)) {
+            for (int lap = 0; lap < 3; lap++) { // older laps leave headers behind, unless the consumer zeroes them
+                for (int i = 0; i < SIZE / 32 - 1; i++) {
+                    assertEquals(0, rb.output(filled(24, 0x5A), 0));
+                }
+                assertEquals(SIZE / 32 - 1, c.consume());
+            }
+            // A producer between its CAS and its header store: the position moved, nothing written yet.
+            long p = rb.query(RingBuf.PROD_POS);
+            write(rb.path(), RingBufLayout.PRODUCER_POS_OFFSET, longLE(p + 32));
+            assertEquals(32, rb.query(RingBuf.AVAIL_DATA));
+            assertEquals(0, c.consume(), "an older lap's bytes at the claimed position are not a record");
+            assertEquals(p, rb.query(RingBuf.CONS_POS));
+        }
+    }
+
+    @Test
+    void aConsumerInAnotherProcessZeroesThroughItsOwnMapping() {
+        try (RingBuf rb = ring("rbz_remote");
+                RingBuf opened = (RingBuf) Maps.open(rb.path());
+                RingBufConsumer c = RingBufConsumer.create(opened, rec -> rec.remaining() == 40 ? 0 : -1)) {
+            long total = 0;
+            for (int lap = 0; lap < 20; lap++) {
+                int n = 0;
+                while (rb.output(filled(40, lap + 1), 0) == 0) {
+                    n++;
+                }
+                assertEquals(n, c.consume(), "lap " + lap);
+                total += n;
+            }
+            assertEquals(rb.query(RingBuf.PROD_POS), opened.query(RingBuf.CONS_POS));
+            assertTrue(total > 20 * (SIZE / 48 - 1));
+        }
+    }
+
+    @Test
+    void aFileOfTheStampedProtocolIsRefusedWithTheFix() throws IOException {
+        try (RingBuf rb = ring("rbz_old")) {
+            write(rb.path(), RingBufLayout.PROTOCOL_OFFSET, ByteBuffer.allocate(4));
+            SondeException e = assertThrows(SondeException.class, () -> Maps.open(rb.path()));
+            assertEquals(Errno.EINVAL, e.errno());
+            assertTrue(e.getMessage().contains("ring protocol 0") && e.getMessage().contains("Sonde release that "
+                    + "wrote it"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aCorruptLengthIsAnErrorNamingThePositionNotAStoreOutsideTheRing() throws IOException {
+        try (RingBuf rb = ring("rbz_corrupt"); RingBufConsumer c = RingBufConsumer.create(rb, rec -> 0)) {
+            assertEquals(0, rb.output(filled(8, 1), 0));
+            ByteBuffer hdr = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 0x3FFF_0000);
+            write(rb.path(), RingBufLayout.DATA_OFFSET, hdr);
+            SondeException e = assertThrows(SondeException.class, c::consume);
+            assertTrue(e.getMessage().contains("record header at position 0"), e.getMessage());
+            assertEquals(0, rb.query(RingBuf.CONS_POS), "nothing consumed, nothing zeroed");
+        }
+    }
+}
