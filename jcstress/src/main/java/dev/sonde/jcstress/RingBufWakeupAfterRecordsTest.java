@@ -35,8 +35,6 @@ public class RingBufWakeupAfterRecordsTest {
 
     @Signal
     public void producer() {
-        long h = rb.reserve(8);
-        rb.putLong(h, 0, 1);
-        rb.commit(h, 0);
+        RingPool.commitOne(rb);
     }
 }

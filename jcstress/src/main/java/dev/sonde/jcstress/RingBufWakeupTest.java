@@ -27,8 +27,6 @@ public class RingBufWakeupTest {
 
     @Signal
     public void producer() {
-        long h = rb.reserve(8);
-        rb.putLong(h, 0, 1);
-        rb.commit(h, 0);
+        RingPool.commitOne(rb);
     }
 }

@@ -48,6 +48,13 @@ final class RingPool {
         return rb;
     }
 
+    /** A producer's 8-byte record, committed with default flags: a wake-up if the consumer waits for it. */
+    static void commitOne(RingBuf rb) {
+        long h = rb.reserve(8);
+        rb.putLong(h, 0, 1);
+        rb.commit(h, 0);
+    }
+
     /** Consumes what is left and returns the ring; the count consumed. */
     static int release(RingBuf rb) {
         int n = 0;
