@@ -434,21 +434,47 @@ class RingBufTest {
     }
 
     @Test
-    void consumerPositionIsReleasedAfterEachRecord() {
+    void consumerPositionIsReleasedEverySixtyFourthOfTheRingAndWhenConsumeReturns() {
         try (RingBuf rb = ring("rb_release", 4096)) {
-            for (int i = 0; i < 4; i++) {
-                rb.output(longBytes(i), 0);
+            for (int i = 0; i < 40; i++) {
+                assertEquals(0, rb.output(longBytes(i), 0)); // 16 bytes each: 4 records fill a 64th
             }
             List<Long> consAtCallback = new ArrayList<>();
             try (RingBufConsumer c = RingBufConsumer.create(rb, rec -> {
                 consAtCallback.add(rb.query(RingBuf.CONS_POS));
                 return 0;
             })) {
-                assertEquals(4, c.consume());
+                assertEquals(40, c.consume());
             }
-            // each callback sees the space of the records before it already given back to producers
-            assertEquals(List.of(0L, 16L, 32L, 48L), consAtCallback);
-            assertEquals(64, rb.query(RingBuf.CONS_POS));
+            for (int i = 0; i < 40; i++) {
+                assertEquals(i / 4 * 64L, consAtCallback.get(i), "record " + i);
+            }
+            assertEquals(640, rb.query(RingBuf.CONS_POS), "all of it given back when consume returns");
+        }
+    }
+
+    @Test
+    void aCallbackThatThrowsGetsItsRecordAgainAndNoneBefore() {
+        try (RingBuf rb = ring("rb_throw", 4096)) {
+            for (int i = 0; i < 5; i++) {
+                assertEquals(0, rb.output(longBytes(i), 0));
+            }
+            List<Long> seen = new ArrayList<>();
+            boolean[] failed = new boolean[1];
+            try (RingBufConsumer c = RingBufConsumer.create(rb, rec -> {
+                long v = rec.getLong(rec.position());
+                if (v == 3 && !failed[0]) {
+                    failed[0] = true;
+                    throw new IllegalStateException("callback failure");
+                }
+                seen.add(v);
+                return 0;
+            })) {
+                assertThrows(IllegalStateException.class, c::consume);
+                assertEquals(48, rb.query(RingBuf.CONS_POS), "the three records before it are given back");
+                assertEquals(2, c.consume());
+            }
+            assertEquals(List.of(0L, 1L, 2L, 3L, 4L), seen, "each record once, in order");
         }
     }
 
