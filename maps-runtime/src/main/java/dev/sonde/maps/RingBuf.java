@@ -65,7 +65,7 @@ public final class RingBuf extends BpfMap {
      * Non-zero while this process's consumer is inside {@link RingBufReader#consume}, or awake in
      * {@link RingBufConsumer#poll} (which leaves it set when it returns records), at {@link #CACHED}, on a line of
      * its own: it will read a record committed meanwhile itself, or re-check it after its fence before it parks,
-     * so a commit need not read the consumer position, on the line the consumer writes after every record.
+     * so a commit need not read the consumer position, on the line the consumer writes as it goes.
      */
     private final long[] consuming = new long[2 * CACHED];
 

@@ -102,7 +102,7 @@ public final class RingBufConsumer implements AutoCloseable {
         checkOpen();
         // Until it announces that it may sleep, this thread is awake and looks at every ring again before it
         // parks: commits meanwhile need not check whether it waits for them (RingBuf.waitsAt). With a consumer
-        // that keeps up, that check read the consumer position, which this thread writes after every record, and
+        // that keeps up, that check read the consumer position, which this thread writes as it goes, and
         // decided a wake-up for one record in two (2026-11-30, one producer, 64-byte records).
         // The mark stays on when poll returns records: the caller is draining and calls again, and a mark set and
         // cleared on every call would move its cache line between this core and the producers' on every call.
