@@ -61,8 +61,15 @@ final class RingBufReader {
         }
         // A header word alone proves a producer moved past c (it writes the header after its CAS): no need to read
         // the producer position, the line every producer writes.
-        long h = HotMemory.getLongAcquire(mem, DATA_OFFSET + (int) (c & mask));
-        return h != 0 && ((int) h & BUSY_BIT) == 0;
+        return committed(HotMemory.getLongAcquire(mem, DATA_OFFSET + (int) (c & mask)));
+    }
+
+    /**
+     * Whether an ordinary ring's header word is a record to consume (committed or discarded): zero is a claim whose
+     * header is not written yet, since the consumer zeroed the space (RingBufLayout), and BUSY one not committed.
+     */
+    private static boolean committed(long header) {
+        return header != 0 && ((int) header & BUSY_BIT) == 0;
     }
 
     /** Announces the consumer's position with a volatile store, ordered before the waiter's announcement. */
@@ -71,7 +78,7 @@ final class RingBufReader {
         MapMemory.LONG.setVolatile(consBuf, consOffset, c);
     }
 
-    /** The length word at position {@code c}, or BUSY_BIT when its header is not written yet. */
+    /** Overwrite mode: the length word at position {@code c}, or BUSY_BIT when its stamp says not written yet. */
     private int headerAt(long c) {
         int r = (int) (c & mask);
         // Acquire on the stamp: a stamp equal to our position means the header below is this lap's.
@@ -135,10 +142,10 @@ final class RingBufReader {
                 // its header, since we zeroed this space when we consumed it the lap before; a committed length
                 // means the record's data is visible (commit releases it).
                 long header = HotMemory.getLongAcquire(m, DATA_OFFSET + r);
-                int lenWord = (int) header;
-                if (header == 0 || (lenWord & BUSY_BIT) != 0) {
+                if (!committed(header)) {
                     break;
                 }
+                int lenWord = (int) header;
                 int len = lenWord & LEN_MASK;
                 if (len > size - 2 * HEADER_SIZE) {
                     throw corrupt(c, len); // reserve admits no such record, and zero() must stay in the data area
