@@ -241,9 +241,9 @@ public final class RingBuf extends BpfMap {
         HotMemory.getAndAddLong(mem, stripes + 64 * Shards.current(COUNTER_STRIPES), 1L);
     }
 
-    /** A record count: its first word (all that files written before the stripes have) plus its stripes. */
-    private long countOf(int first, int stripes) {
-        long sum = (long) MapMemory.LONG.getAcquire(mem, first);
+    /** A record count: the sum of its stripes. */
+    private long countOf(int stripes) {
+        long sum = 0;
         for (int s = 0; s < COUNTER_STRIPES; s++) {
             sum += (long) MapMemory.LONG.getAcquire(mem, stripes + 64 * s);
         }
@@ -476,12 +476,12 @@ public final class RingBuf extends BpfMap {
 
     /** Reservations that failed because the ring was full. */
     public long droppedRecords() {
-        return countOf(DROPPED_RECORDS_OFFSET, DROPPED_STRIPES_OFFSET);
+        return countOf(DROPPED_STRIPES_OFFSET);
     }
 
     /** Records discarded by their producers. */
     public long discardedRecords() {
-        return countOf(DISCARDED_RECORDS_OFFSET, DISCARDED_STRIPES_OFFSET);
+        return countOf(DISCARDED_STRIPES_OFFSET);
     }
 
     /** Overwrite mode: bytes of records overwritten before the consumer read them (exact without a concurrent consumer). */

@@ -29,10 +29,10 @@ package dev.sonde.maps;
  * <pre>
  *  file offset
  *  0        header page (MapHeaderLayout); counters in the type area, each u64 on a cache line of its own:
- *           512 dropped_records | 576 discarded_records | 640 overwritten_bytes | 704 wakeups
+ *           512, 576 reserved (zero) | 640 overwritten_bytes | 704 wakeups
  *           768 + 64 * s, s < 16: dropped_records stripe s | 1792 + 64 * s: discarded_records stripe s
- *           (a record count is the word at 512 or 576 plus its 16 stripes; producers add to stripe
- *           thread id & 15, so threads failing on a full ring together do not fight over one line)
+ *           (a record count is the sum of its 16 stripes; producers add to stripe thread id & 15, so
+ *           threads failing on a full ring together do not fight over one line)
  *           2816 protocol u32: 1 = ordinary rings are zeroed by their consumer (see below)
  *  4096     +-------------------------------------------------------------+
  *           | consumer_pos u64 (0..7), rest of the page zero               |  consumer: read-write
@@ -57,7 +57,11 @@ package dev.sonde.maps;
 public final class RingBufLayout {
     public static final int PAGE_SIZE = MapHeaderLayout.PAGE_SIZE;
 
-    /** Counters, each on its own cache line: producers bump them from any thread. */
+    /**
+     * Counters, each on its own cache line: producers bump them from any thread. The words at the two record
+     * counts' offsets are reserved and stay zero: files of protocol {@link #PROTOCOL_ZEROED} count records in
+     * the stripes only (the stamped protocol's files, which counted in these words too, are refused).
+     */
     public static final int DROPPED_RECORDS_OFFSET = MapHeaderLayout.TYPE_AREA_OFFSET;
     public static final int DISCARDED_RECORDS_OFFSET = DROPPED_RECORDS_OFFSET + 64;
     public static final int OVERWRITTEN_BYTES_OFFSET = DISCARDED_RECORDS_OFFSET + 64;

@@ -99,7 +99,7 @@ class RingBufSpecTest {
             int stripe = RingBufLayout.DISCARDED_STRIPES_OFFSET
                     + 64 * Shards.current(RingBufLayout.COUNTER_STRIPES); // the thread's stripe of the count
             assertEquals(1, m.getLong(stripe));
-            assertEquals(0, m.getLong(RingBufLayout.DISCARDED_RECORDS_OFFSET), "the first word: older files' count");
+            assertEquals(0, m.getLong(RingBufLayout.DISCARDED_RECORDS_OFFSET), "the first word: reserved, zero");
         }
     }
 }
