@@ -39,20 +39,13 @@ public final class RingBuf extends BpfMap {
     final long mask;
     final boolean overwrite;
     final int seqOffset;
-    /** Where the consumer position lives: the whole file when writable, a writable map of its page otherwise. */
-    final ByteBuffer consBuf;
-    final int consOffset;
-    /**
-     * Where the consumer zeroes what it consumed (an ordinary ring): the whole file when writable; else a writable
-     * map of the data area, the one part besides the consumer page that a consumer in another process writes.
-     */
-    final ByteBuffer zeroBuf;
-    final int zeroOffset;
+    private final MapFile file;
     /** True for a ring opened from a file: its producers are in another process and cannot wake our consumer. */
     final boolean remote;
     /** The consumer thread while it is about to park, for the committing producer to unpark. */
     volatile Thread waiter;
-    private final RingBufReader reader;
+    /** The consumer side, made when a consumer first adds this ring ({@link #reader}). */
+    private RingBufReader reader;
     /**
      * The producers' copy of the consumer position (at {@link #CACHED}, a cache line away from anything else), as
      * the Disruptor's gating-sequence cache: reserve reads the real position, on the consumer's hot line, only when
@@ -76,18 +69,7 @@ public final class RingBuf extends BpfMap {
         this.overwrite = spec.hasFlag(MapSpec.F_RB_OVERWRITE);
         this.seqOffset = RingBufLayout.seqOffset(size);
         this.remote = remote;
-        if (readOnly) {
-            consBuf = file.mapRegion(CONSUMER_PAGE_OFFSET, PAGE_SIZE, true);
-            consOffset = 0;
-            zeroBuf = overwrite ? null : file.mapRegion(DATA_OFFSET, size, true);
-            zeroOffset = 0;
-        } else {
-            consBuf = mem;
-            consOffset = CONSUMER_POS_OFFSET;
-            zeroBuf = mem;
-            zeroOffset = DATA_OFFSET;
-        }
-        this.reader = new RingBufReader(this);
+        this.file = file;
     }
 
     /** The spec checks of {@code ringbuf_map_alloc()}. */
@@ -463,7 +445,9 @@ public final class RingBuf extends BpfMap {
 
     /** Positions and counters are read with acquire, as {@code bpf_ringbuf_query}'s {@code smp_load_acquire}. */
     long consumerPos() {
-        return HotMemory.getLongAcquire(consBuf, consOffset);
+        // The whole file's map: a consumer of a ring opened from its file writes the position through a map of
+        // its own (reader()), the same shared pages.
+        return HotMemory.getLongAcquire(mem, CONSUMER_POS_OFFSET);
     }
 
     long producerPos() {
@@ -498,7 +482,20 @@ public final class RingBuf extends BpfMap {
         return overwrite;
     }
 
-    RingBufReader reader() {
+    /**
+     * The consumer side, made when a consumer first adds this ring. A ring opened from its file (another process's,
+     * or a dead JVM's) then maps writable the two parts a consumer writes: the consumer page (its position, as the
+     * kernel lets user space map it) and, for an ordinary ring, the data area, where it zeroes what it consumed. An
+     * overwrite-mode ring allocates its copy buffer. Until then a ring that is only inspected (the CLI's list and
+     * show, a query) maps nothing writable and holds no ring-sized buffer.
+     */
+    synchronized RingBufReader reader() {
+        if (reader == null) {
+            reader = readOnly
+                    ? new RingBufReader(this, file.mapRegion(CONSUMER_PAGE_OFFSET, PAGE_SIZE, true), 0,
+                            overwrite ? null : file.mapRegion(DATA_OFFSET, size, true), 0)
+                    : new RingBufReader(this, mem, CONSUMER_POS_OFFSET, mem, DATA_OFFSET);
+        }
         return reader;
     }
 

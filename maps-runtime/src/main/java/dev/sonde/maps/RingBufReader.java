@@ -16,6 +16,7 @@ final class RingBufReader {
 
     private final RingBuf ring;
     private final ByteBuffer mem;
+    /** Where the consumer position lives: the whole file when writable, a writable map of its page otherwise. */
     private final ByteBuffer consBuf;
     private final int consOffset;
     private final long mask;
@@ -23,6 +24,10 @@ final class RingBufReader {
     private final int size;
     /** How many consumed bytes {@link #consumeCommitted} gathers before it gives them back to producers. */
     private final long releaseBytes;
+    /**
+     * Where the consumer zeroes what it consumed (an ordinary ring): the whole file when writable; else a writable
+     * map of the data area, the one part besides the consumer page that a consumer in another process writes.
+     */
     private final ByteBuffer zeroBuf;
     private final int zeroOffset;
     /** Zero-copy view of data area and mirror; a wrapped record is contiguous there. */
@@ -31,17 +36,17 @@ final class RingBufReader {
     private final ByteBuffer scratch;
     private final ByteBuffer scratchView;
 
-    RingBufReader(RingBuf ring) {
+    RingBufReader(RingBuf ring, ByteBuffer consBuf, int consOffset, ByteBuffer zeroBuf, int zeroOffset) {
         this.ring = ring;
         this.mem = ring.memory();
-        this.consBuf = ring.consBuf;
-        this.consOffset = ring.consOffset;
+        this.consBuf = consBuf;
+        this.consOffset = consOffset;
         this.mask = ring.mask;
         this.seqOffset = ring.seqOffset;
         this.size = ring.size;
         this.releaseBytes = ring.size >>> 6;
-        this.zeroBuf = ring.zeroBuf;
-        this.zeroOffset = ring.zeroOffset;
+        this.zeroBuf = zeroBuf;
+        this.zeroOffset = zeroOffset;
         this.view = mem.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
         if (ring.overwrite) {
             scratch = ByteBuffer.allocateDirect(ring.size).order(ByteOrder.LITTLE_ENDIAN);

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
@@ -109,6 +110,40 @@ class RingBufZeroedTest {
             }
             assertEquals(rb.query(RingBuf.PROD_POS), opened.query(RingBuf.CONS_POS));
             assertTrue(total > 20 * (SIZE / 48 - 1));
+        }
+    }
+
+    /** The permissions ({@code r--s}, {@code rw-s}) of this process's mappings of {@code p}, from /proc/self/maps. */
+    private static java.util.List<String> mappingModes(Path p) throws IOException {
+        String file = p.toRealPath().toString();
+        java.util.List<String> modes = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            if (line.endsWith(" " + file)) {
+                modes.add(line.split(" ")[1]);
+            }
+        }
+        return modes;
+    }
+
+    @Test
+    void aRingOpenedFromItsFileMapsNothingWritableUntilAConsumerIsAdded() throws IOException {
+        try (RingBuf rb = ring("rbz_lazy"); RingBuf opened = (RingBuf) Maps.open(rb.path())) {
+            assertEquals(0, rb.output(filled(8, 1), 0));
+            java.util.List<String> before = mappingModes(rb.path()); // the producing side's and the opened one's
+            assertTrue(before.contains("r--s"), before.toString());
+            // Inspecting the ring, as the CLI's list and show do, reads it through the read-only map alone.
+            assertEquals(16, opened.query(RingBuf.AVAIL_DATA));
+            assertEquals(0, opened.query(RingBuf.CONS_POS));
+            assertEquals(before, mappingModes(rb.path()));
+            try (RingBufConsumer c = RingBufConsumer.create(opened, rec -> 0)) {
+                // The consumer page and the data area, each mapped writable and shared.
+                java.util.List<String> modes = mappingModes(rb.path());
+                assertEquals(before.size() + 2, modes.size(), modes.toString());
+                assertEquals(java.util.Collections.frequency(before, "rw-s") + 2,
+                        java.util.Collections.frequency(modes, "rw-s"), modes.toString());
+                assertEquals(1, c.consume());
+                assertEquals(16, rb.query(RingBuf.CONS_POS), "the consumer's position, seen by the producing side");
+            }
         }
     }
 
