@@ -48,6 +48,9 @@ public class RelayBenchmark {
         /** precise: System.nanoTime() per record; coarse: F_RELAY_COARSE_CLOCK's cached clock. */
         @Param({"precise", "coarse"})
         public String clock;
+        /** Bytes per sub-buffer, 16 of them: 1 MiB a shard by default, as the ring beside it. */
+        @Param({"65536"})
+        public int subbufSize;
         RelayMap relay;
         final byte[] record = new byte[RECORD];
 
@@ -55,7 +58,7 @@ public class RelayBenchmark {
         public void setUp() {
             BenchDir.ensure();
             relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("bench_relay" + NAMES.incrementAndGet())
-                    .keySize(4).valueSize(64).subbufSize(1 << 16).nSubbufs(16).numShards(1)
+                    .keySize(4).valueSize(64).subbufSize(subbufSize).nSubbufs(16).numShards(1)
                     .flags(MapSpec.F_RELAY_OVERWRITE | (clock.equals("coarse") ? MapSpec.F_RELAY_COARSE_CLOCK : 0))
                     .build());
         }
