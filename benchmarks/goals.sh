@@ -17,6 +17,8 @@ GROUPS_=${*:-ringbuf relay hash}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 JMH=(java -jar "$JAR" -rf csv)
+# SONDE_JVM=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java benchmarks/goals.sh ...: the forks run on that JVM.
+[ -n "${SONDE_JVM:-}" ] && JMH+=(-jvm "$SONDE_JVM")
 
 # score FILE BENCHMARK [PARAM VALUE]: the score of one row of JMH's CSV (CRLF lines; a benchmark name with its
 # ":secondary"; a "Param: PARAM" column equal to VALUE).
@@ -40,7 +42,7 @@ record() { # goal-name verdict
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-    echo "== round $round of $ROUNDS, $(date +%T), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "== round $round of $ROUNDS, $(date +%T), load average $(cut -d' ' -f1-3 /proc/loadavg)${SONDE_JVM:+, forks on $SONDE_JVM}"
     for g in $GROUPS_; do
         f="$OUT/$g-$round.csv"
         case $g in
