@@ -39,7 +39,6 @@ public final class RingBuf extends BpfMap {
     final long mask;
     final boolean overwrite;
     final int seqOffset;
-    private final MapFile file;
     /** True for a ring opened from a file: its producers are in another process and cannot wake our consumer. */
     final boolean remote;
     /** The consumer thread while it is about to park, for the committing producer to unpark. */
@@ -69,7 +68,6 @@ public final class RingBuf extends BpfMap {
         this.overwrite = spec.hasFlag(MapSpec.F_RB_OVERWRITE);
         this.seqOffset = RingBufLayout.seqOffset(size);
         this.remote = remote;
-        this.file = file;
     }
 
     /** The spec checks of {@code ringbuf_map_alloc()}. */
