@@ -51,6 +51,9 @@ public class RelayBenchmark {
         /** Bytes per sub-buffer, 16 of them: 1 MiB a shard by default, as the ring beside it. */
         @Param({"65536"})
         public int subbufSize;
+        /** Sub-buffers per shard. */
+        @Param({"16"})
+        public int nSubbufs;
         RelayMap relay;
         final byte[] record = new byte[RECORD];
 
@@ -58,7 +61,7 @@ public class RelayBenchmark {
         public void setUp() {
             BenchDir.ensure();
             relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("bench_relay" + NAMES.incrementAndGet())
-                    .keySize(4).valueSize(64).subbufSize(subbufSize).nSubbufs(16).numShards(1)
+                    .keySize(4).valueSize(64).subbufSize(subbufSize).nSubbufs(nSubbufs).numShards(1)
                     .flags(MapSpec.F_RELAY_OVERWRITE | (clock.equals("coarse") ? MapSpec.F_RELAY_COARSE_CLOCK : 0))
                     .build());
         }
@@ -94,6 +97,28 @@ public class RelayBenchmark {
         public void tearDown() throws InterruptedException {
             drainer.halt();
             consumer.close();
+            ring.close();
+        }
+    }
+
+    /**
+     * The ringbuf as the kernel's answer to the same need (BPF_F_RB_OVERWRITE): a flight recorder that overwrites its
+     * oldest records, written with no consumer attached, as the relay is. Same data size as the consuming ring.
+     */
+    @State(Scope.Benchmark)
+    public static class OverwriteRing {
+        RingBuf ring;
+        final byte[] record = new byte[RECORD];
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            BenchDir.ensure();
+            ring = (RingBuf) Maps.create(MapSpec.builder(MapType.RINGBUF).name("bench_ow" + NAMES.incrementAndGet())
+                    .maxEntries(1 << 20).flags(MapSpec.F_RB_OVERWRITE).build());
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
             ring.close();
         }
     }
@@ -150,6 +175,12 @@ public class RelayBenchmark {
             a.written++;
         }
         return r;
+    }
+
+    /** Every attempt writes: a full overwrite ring makes room by dropping its oldest records. */
+    @Benchmark
+    public int ringbufOverwriteOutput(OverwriteRing s) {
+        return s.ring.output(s.record, 0);
     }
 
     /** What one System.nanoTime() costs here: the precise clock's share of a relay write. */
