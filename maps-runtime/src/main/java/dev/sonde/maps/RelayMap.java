@@ -261,9 +261,8 @@ public final class RelayMap extends BpfMap {
             return -Errno.EPERM;
         }
         int err = 0;
-        long now = writer.now();
         for (ByteBuffer b : shards) {
-            int r = writer.flush(b, now);
+            int r = writer.flush(b);
             if (r < 0 && err == 0) {
                 err = r;
             }

@@ -34,6 +34,17 @@ final class RelayWriter {
      */
     private final long[] expect;
     private static final int EXPECT_SHIFT = 3;
+    /** {@link #advance}'s {@code need} for a flush: a claim always needs at least a record header. */
+    private static final int FLUSH = 0;
+    /**
+     * {@link #advance} is longer than this many bytes of bytecode, C2's {@code FreqInlineSize} (325 on JDK 17 and
+     * 25), so C2 never inlines it, however hot: inlined with what it calls into {@code output}, it made that method
+     * compile to 11.8 KB, past {@code InlineSmallCode} (2500 bytes), and C2 inlines no method compiled that big into
+     * its callers. Then a 32-byte write cost 13 ns instead of 9.5, in the forks of a benchmark where the switch had
+     * run a few hundred times before C2 compiled {@code output} (benchmarks/README.md, "Relay"). RelayWriterTest
+     * checks the size.
+     */
+    static final int SLOW_PATH_MIN_BYTECODES = 326;
 
     RelayWriter(int subbufSize, int nSubbufs, int numShards, boolean overwrite, boolean coarseClock) {
         this.subbufSize = subbufSize;
@@ -77,8 +88,8 @@ final class RelayWriter {
      * Claims {@code recordSize(size)} bytes in shard {@code b} and writes the record header (BUSY); returns the
      * header's offset in the file or a negative errno. Only the common case, a record that fits the open
      * sub-buffer at the first try, is here: one CAS and the header's stores. The retry loop and the switch are
-     * methods of their own, so the writers this inlines into keep their compiled code small (each byte-buffer
-     * access compiles to 250-350 bytes, see benchmarks/README.md, "Relay").
+     * {@link #advance}, which C2 never inlines, so the writers this inlines into keep their compiled code small
+     * (each byte-buffer access compiles to 250-350 bytes, see benchmarks/README.md, "Relay").
      */
     int claim(ByteBuffer b, int shard, int size) {
         // First, while little is live: a stale coarse clock makes this a call (System.nanoTime()).
@@ -89,7 +100,7 @@ final class RelayWriter {
         if (p >= 0) {
             return header(b, lapIn(p), offsetIn(p), size, now);
         }
-        return claimSlow(b, slot, size, need);
+        return advance(b, slot, size, need);
     }
 
     /**
@@ -143,7 +154,7 @@ final class RelayWriter {
             HotMemory.putLongRelease(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | (len & 0xFFFF_FFFFL));
             return 0;
         }
-        int at = claimSlow(b, slot, len, need);
+        int at = advance(b, slot, len, need);
         if (at < 0) {
             return at;
         }
@@ -152,43 +163,51 @@ final class RelayWriter {
         return 0;
     }
 
-    /** A lost race for the position or a record that does not fit: retries, or switches sub-buffers. */
-    private int claimSlow(ByteBuffer b, int slot, int size, int need) {
+    /**
+     * Everything that moves a shard's write position but the fast path's single CAS: a claim of {@code need} bytes
+     * that lost a race or does not fit the open sub-buffer, or, with {@code need} {@link #FLUSH}, the close of a
+     * sub-buffer that holds anything. Starting the next sub-buffer is relay_switch_subbuf(): only once every claim
+     * of the lap whose slot it reuses is settled, and in no-overwrite mode only once that lap was consumed.
+     * Returns the header offset of the claimed record (0 for a flush) or a negative errno.
+     *
+     * <p>One method, larger than C2 inlines, on purpose ({@link #SLOW_PATH_MIN_BYTECODES}): split up, C2 inlined
+     * the pieces into the writers whenever this path had run a few hundred times by the time it compiled them, and
+     * the writers' compiled code then grew past what their own callers inline.
+     */
+    private int advance(ByteBuffer b, int slot, int size, int need) {
         long now = now();
         for (;;) {
             // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
             long p = (long) LONG.getAcquire(b, POS_OFFSET);
             long lap = lapIn(p);
             int off = offsetIn(p);
-            if (off + need > subbufSize) {
-                int at = claimNext(b, size, need, now);
-                // A guess again: where the switch (or a refusal's closing of the sub-buffer) left the position.
-                expect[slot] = (long) LONG.getOpaque(b, POS_OFFSET);
-                return at;
-            }
-            if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
-                expect[slot] = p + need;
-                return header(b, lap, off, size, now);
-            }
-        }
-    }
-
-    /** The record does not fit the open sub-buffer: start the next one (or refuse), as relay_switch_subbuf(). */
-    private int claimNext(ByteBuffer b, int size, int need, long now) {
-        for (;;) {
-            long p = (long) LONG.getAcquire(b, POS_OFFSET);
-            long lap = lapIn(p);
-            int off = offsetIn(p);
-            if (off + need <= subbufSize) {
-                // Someone else switched meanwhile and the record fits the new sub-buffer.
+            if (need == FLUSH) {
+                if (off == SUBBUF_HEADER_SIZE) {
+                    return 0; // nothing written since the last switch
+                }
+            } else if (off + need <= subbufSize) {
+                // A lost race, or someone else switched meanwhile and the record fits the new sub-buffer.
                 if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
+                    expect[slot] = p + need;
                     return header(b, lap, off, size, now);
                 }
                 continue;
             }
             long next = lap + 1;
-            int err = checkStart(b, next);
+            long prev = next - nSubbufs; // the lap whose slot the next one reuses
+            int err = 0;
+            if (prev >= 0) {
+                // Acquire: the reader's release of these sub-buffers happens before we write into them.
+                if (!overwrite && prev >= (long) LONG.getAcquire(b, CONSUMED_OFFSET)) {
+                    err = -Errno.EAGAIN;
+                } else if (!lapDone(b, shardOf(b), prev)) {
+                    err = -Errno.EBUSY;
+                }
+            }
             if (err != 0) {
+                if (need == FLUSH) {
+                    return err;
+                }
                 if (err == -Errno.EAGAIN && off < subbufSize) {
                     // As relay.c marks a full buffer: the tail is closed before we report the refusal, so
                     // smaller records cannot slip in after it and the buffer keeps exactly the first records.
@@ -198,11 +217,22 @@ final class RelayWriter {
                     pad(b, lap, off);
                 }
                 LONG.getAndAdd(b, DROPPED_OFFSET, 1L);
+                // A guess again: where the refusal's closing of the sub-buffer left the position.
+                expect[slot] = (long) LONG.getOpaque(b, POS_OFFSET);
                 return err;
             }
-            if (LONG.compareAndSet(b, POS_OFFSET, p, (next << subbufShift) + SUBBUF_HEADER_SIZE + need)) {
-                switchSubbuf(b, lap, off, next, now);
-                return header(b, next, SUBBUF_HEADER_SIZE, size, now);
+            long claimed = (next << subbufShift) + SUBBUF_HEADER_SIZE + need;
+            if (LONG.compareAndSet(b, POS_OFFSET, p, claimed)) {
+                pad(b, lap, off);
+                int nw = slotBase(next);
+                LONG.set(b, nw + SB_START_OFFSET, now);
+                // Release: a reader that sees the new seq sees the lap's start time.
+                LONG.setRelease(b, nw + SB_SEQ_OFFSET, next + 1);
+                if (next >= nSubbufs && overwrite) {
+                    LONG.getAndAdd(b, OVERWRITTEN_OFFSET, 1L);
+                }
+                expect[slot] = claimed;
+                return need == FLUSH ? 0 : header(b, next, SUBBUF_HEADER_SIZE, size, now);
             }
         }
     }
@@ -229,19 +259,6 @@ final class RelayWriter {
         if ((size & 7) != 0) {
             HotMemory.putLong(b, at + RECORD_HEADER_SIZE + (size & ~7), 0L);
         }
-    }
-
-    /** Whether lap {@code next} may start: 0, -EAGAIN (no-overwrite and not consumed) or -EBUSY (writer inside). */
-    private int checkStart(ByteBuffer b, long next) {
-        long prev = next - nSubbufs;
-        if (prev < 0) {
-            return 0;
-        }
-        // Acquire: the reader's release of these sub-buffers happens before we write into them.
-        if (!overwrite && prev >= (long) LONG.getAcquire(b, CONSUMED_OFFSET)) {
-            return -Errno.EAGAIN;
-        }
-        return lapDone(b, shardOf(b), prev) ? 0 : -Errno.EBUSY;
     }
 
     /**
@@ -305,18 +322,6 @@ final class RelayWriter {
         return b.getInt(SHARD_OFFSET);
     }
 
-    /** Closes lap {@code lap} at {@code off} with zero padding and starts lap {@code next}; the caller won the CAS. */
-    private void switchSubbuf(ByteBuffer b, long lap, int off, long next, long now) {
-        pad(b, lap, off);
-        int nw = slotBase(next);
-        LONG.set(b, nw + SB_START_OFFSET, now);
-        // Release: a reader that sees the new seq sees the lap's start time.
-        LONG.setRelease(b, nw + SB_SEQ_OFFSET, next + 1);
-        if (next >= nSubbufs && overwrite) {
-            LONG.getAndAdd(b, OVERWRITTEN_OFFSET, 1L);
-        }
-    }
-
     /** Closes lap {@code lap} from {@code off} on: zero bytes, then their count and the lap's tag in one word. */
     private void pad(ByteBuffer b, long lap, int off) {
         int old = slotBase(lap);
@@ -350,22 +355,7 @@ final class RelayWriter {
     }
 
     /** Closes the open sub-buffer of {@code b} unless it is empty: 0, -EAGAIN or -EBUSY. */
-    int flush(ByteBuffer b, long now) {
-        for (;;) {
-            long p = (long) LONG.getAcquire(b, POS_OFFSET);
-            long lap = lapIn(p);
-            int off = offsetIn(p);
-            if (off == SUBBUF_HEADER_SIZE) {
-                return 0;
-            }
-            int err = checkStart(b, lap + 1);
-            if (err != 0) {
-                return err;
-            }
-            if (LONG.compareAndSet(b, POS_OFFSET, p, ((lap + 1) << subbufShift) + SUBBUF_HEADER_SIZE)) {
-                switchSubbuf(b, lap, off, lap + 1, now);
-                return 0;
-            }
-        }
+    int flush(ByteBuffer b) {
+        return advance(b, shardOf(b) << EXPECT_SHIFT, 0, FLUSH);
     }
 }
