@@ -21,6 +21,12 @@ class RelayConcurrencyTest {
 
     /** Runs the writers; {@code ok[t][seq]} says whether write {@code seq} of thread {@code t} succeeded. */
     private static boolean[][] write(RelayMap m, Runnable sideJob, AtomicBoolean writing) throws Exception {
+        return write(m, sideJob, writing, 0);
+    }
+
+    /** As above; with {@code flushEvery} > 0, writer 0 also flushes the relay before every that many writes. */
+    private static boolean[][] write(RelayMap m, Runnable sideJob, AtomicBoolean writing, int flushEvery)
+            throws Exception {
         boolean[][] ok = new boolean[THREADS][PER_THREAD];
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CyclicBarrier start = new CyclicBarrier(THREADS + 1);
@@ -32,6 +38,12 @@ class RelayConcurrencyTest {
                     start.await();
                     byte[] buf = new byte[256];
                     for (int i = 0; i < PER_THREAD; i++) {
+                        if (tid == 0 && flushEvery > 0 && i % flushEvery == 0) {
+                            int f = m.relayFlush();
+                            if (f != 0 && f != -Errno.EAGAIN && f != -Errno.EBUSY) {
+                                throw new AssertionError("flush gave " + Errno.name(f));
+                            }
+                        }
                         int size = sizeOf(i + tid * 7919L, 100);
                         fill(buf, size, tid, i);
                         int r;
@@ -168,6 +180,61 @@ class RelayConcurrencyTest {
             assertEquals(failed, res.dropped());
             assertEquals(THREADS * (long) PER_THREAD, res.records().size() + failed, "written = read + dropped");
             assertTrue(failed > 0, "the relay filled up");
+        }
+    }
+
+    /**
+     * Flushes race the writers' claims for the same positions (both go through RelayWriter.advance): writer 0
+     * flushes every 100 writes while the other three write, and a side thread flushes too.
+     */
+    @Test
+    void flushesWhileWritersGoOnLoseNothingAndCountExactly() throws Exception {
+        int subbuf = 8192;
+        try (RelayMap m = create(subbuf, 16, 2, false)) {
+            AtomicBoolean writing = new AtomicBoolean(true);
+            boolean[][] ok = write(m, () -> {
+                int r = m.relayFlush();
+                assertTrue(r == 0 || r == -Errno.EAGAIN || r == -Errno.EBUSY, "flush gave " + Errno.name(r));
+            }, writing, 100);
+            RelayReader.Result res = RelayReader.read(m);
+            int[] present = checkOrder(res.records());
+            long failed = 0;
+            for (int t = 0; t < THREADS; t++) {
+                int written = 0;
+                for (int i = 0; i < PER_THREAD; i++) {
+                    if (ok[t][i]) {
+                        written++;
+                    } else {
+                        failed++;
+                    }
+                }
+                assertEquals(written, present[t], "thread " + t + ": every successful write is read");
+            }
+            assertEquals(failed, m.dropped(), "a refused flush drops nothing; refused writes are all counted");
+            assertEquals(THREADS * (long) PER_THREAD, res.records().size() + failed, "written = read + dropped");
+            // A sub-buffer a flush closed holds far less than one closed because the next record did not fit.
+            java.util.Map<Long, Long> bytesPerLap = new java.util.HashMap<>();
+            for (RelayRecord r : res.records()) {
+                bytesPerLap.merge((long) r.shard() << 32 | r.lap(), (long) RelayLayout.recordSize(r.data().length),
+                        Long::sum);
+            }
+            assertTrue(bytesPerLap.values().stream().anyMatch(b -> b < subbuf / 2),
+                    "some sub-buffers were closed early by a flush while the writers wrote");
+        }
+    }
+
+    @Test
+    void flushesInOverwriteModeNeverTearOrReorderARecord() throws Exception {
+        try (RelayMap m = create(4096, 8, 2, true)) {
+            AtomicBoolean writing = new AtomicBoolean(true);
+            write(m, () -> {
+                int r = m.relayFlush();
+                assertTrue(r == 0 || r == -Errno.EBUSY, "flush gave " + Errno.name(r));
+                checkOrder(RelayReader.read(m).records());
+            }, writing);
+            assertEquals(0, m.relayFlush(), "with the writers gone, a flush closes the open sub-buffers");
+            int[] present = checkOrder(RelayReader.read(m).records());
+            assertTrue(Arrays.stream(present).sum() > 0, "the newest records are there");
         }
     }
 
