@@ -73,11 +73,12 @@ for round in $(seq 1 "$ROUNDS"); do
                 v1=$(met "$r" "<=" 10); v2=$(met "$rr" ">=" 2)
                 record "relay output <= 10 ns, $((sb / 1024)) KiB sub-buffers" "$v1"
                 record "relay >= 2x ringbuf, $((sb / 1024)) KiB sub-buffers" "$v2"
-                printf '   relay output, 32 B, coarse clock, %3s KiB sub-buffers: %s ns (%s); ringbuf output %s ns a written record (relay %sx: %s)\n' \
-                    "$((sb / 1024))" "$r" "$v1" "$q" "$rr" "$v2"
-                # Not a goal of the issue: the other flight recorder, an overwrite ring with no consumer, as the relay has none.
-                printf '   overwrite-mode ringbuf output, no consumer: %s ns (relay %sx)\n' "$o" "$ro"
+                # relay / overwrite ring is not a goal of the issue: that ring is the other flight recorder, with no
+                # consumer, as the relay has none.
+                printf '   relay output, 32 B, coarse clock, %3s KiB sub-buffers: %s ns (%s); relay / ringbuf per written record %sx (%s), relay / overwrite ring %sx\n' \
+                    "$((sb / 1024))" "$r" "$v1" "$rr" "$v2" "$ro"
             done
+            printf '   ringbuf output: %s ns a written record (consumer thread beside it); overwrite-mode ringbuf output, no consumer: %s ns\n' "$q" "$o"
             ;;
         hash)
             "${JMH[@]}" -rff "$f" 'HashMapBenchmark.(sondeGet|chmGet)$|ArrayMapBenchmark.arrayLookupGet$' -f 2 -wi 3 -w 1s -i 4 -r 1s >/dev/null
