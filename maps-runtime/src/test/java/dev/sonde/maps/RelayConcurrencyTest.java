@@ -158,26 +158,34 @@ class RelayConcurrencyTest {
         }
     }
 
+    /**
+     * No-overwrite mode: every successful write of each thread was read ({@code present}, from checkOrder) and none
+     * got in after that thread's first refusal. Returns the refused writes.
+     */
+    private static long refusedAfterCheckingReads(boolean[][] ok, int[] present) {
+        long failed = 0;
+        for (int t = 0; t < THREADS; t++) {
+            int written = 0;
+            for (int i = 0; i < PER_THREAD; i++) {
+                if (ok[t][i]) {
+                    written++;
+                    assertTrue(i < 1 || ok[t][i - 1], "thread " + t + ": nothing gets in after the first refusal");
+                } else {
+                    failed++;
+                }
+            }
+            assertEquals(written, present[t], "thread " + t + ": every successful write is read");
+        }
+        return failed;
+    }
+
     @Test
     void noOverwriteCountsAddUpExactly() throws Exception {
         try (RelayMap m = create(8192, 16, 2, false)) {
             AtomicBoolean writing = new AtomicBoolean(true);
             boolean[][] ok = write(m, () -> checkOrder(RelayReader.read(m).records()), writing);
             RelayReader.Result res = RelayReader.read(m);
-            int[] present = checkOrder(res.records());
-            long failed = 0;
-            for (int t = 0; t < THREADS; t++) {
-                int written = 0;
-                for (int i = 0; i < PER_THREAD; i++) {
-                    if (ok[t][i]) {
-                        written++;
-                        assertTrue(i < 1 || ok[t][i - 1], "thread " + t + ": nothing gets in after the first refusal");
-                    } else {
-                        failed++;
-                    }
-                }
-                assertEquals(written, present[t], "thread " + t + ": every successful write is read");
-            }
+            long failed = refusedAfterCheckingReads(ok, checkOrder(res.records()));
             assertEquals(failed, m.dropped());
             assertEquals(failed, res.dropped());
             assertEquals(THREADS * (long) PER_THREAD, res.records().size() + failed, "written = read + dropped");
@@ -199,19 +207,7 @@ class RelayConcurrencyTest {
                 assertTrue(r == 0 || r == -Errno.EAGAIN || r == -Errno.EBUSY, "flush gave " + Errno.name(r));
             }, writing, 100);
             RelayReader.Result res = RelayReader.read(m);
-            int[] present = checkOrder(res.records());
-            long failed = 0;
-            for (int t = 0; t < THREADS; t++) {
-                int written = 0;
-                for (int i = 0; i < PER_THREAD; i++) {
-                    if (ok[t][i]) {
-                        written++;
-                    } else {
-                        failed++;
-                    }
-                }
-                assertEquals(written, present[t], "thread " + t + ": every successful write is read");
-            }
+            long failed = refusedAfterCheckingReads(ok, checkOrder(res.records()));
             assertEquals(failed, m.dropped(), "a refused flush drops nothing; refused writes are all counted");
             assertEquals(THREADS * (long) PER_THREAD, res.records().size() + failed, "written = read + dropped");
             // A sub-buffer closed because the next record did not fit keeps less than a record's worth of padding;
