@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,10 +43,7 @@ class RelayConcurrencyTest {
                     byte[] buf = new byte[256];
                     for (int i = 0; i < PER_THREAD; i++) {
                         if (tid == 0 && flushEvery > 0 && i % flushEvery == 0) {
-                            int f = m.relayFlush();
-                            if (f != 0 && f != -Errno.EAGAIN && f != -Errno.EBUSY) {
-                                throw new AssertionError("flush gave " + Errno.name(f));
-                            }
+                            flush(m);
                         }
                         int size = sizeOf(i + tid * 7919L, 100);
                         fill(buf, size, tid, i);
@@ -159,6 +158,15 @@ class RelayConcurrencyTest {
     }
 
     /**
+     * A flush while writers go on: it closes the open sub-buffer, or finds no room (-EAGAIN) or a writer inside
+     * (-EBUSY).
+     */
+    private static void flush(RelayMap m) {
+        int r = m.relayFlush();
+        assertTrue(r == 0 || r == -Errno.EAGAIN || r == -Errno.EBUSY, "flush gave " + Errno.name(r));
+    }
+
+    /**
      * No-overwrite mode: every successful write of each thread was read ({@code present}, from checkOrder) and none
      * got in after that thread's first refusal. Returns the refused writes.
      */
@@ -202,10 +210,7 @@ class RelayConcurrencyTest {
         int subbuf = 8192;
         try (RelayMap m = create(subbuf, 64, 2, false)) {
             AtomicBoolean writing = new AtomicBoolean(true);
-            boolean[][] ok = write(m, () -> {
-                int r = m.relayFlush();
-                assertTrue(r == 0 || r == -Errno.EAGAIN || r == -Errno.EBUSY, "flush gave " + Errno.name(r));
-            }, writing, 100);
+            boolean[][] ok = write(m, () -> flush(m), writing, 100);
             RelayReader.Result res = RelayReader.read(m);
             long failed = refusedAfterCheckingReads(ok, checkOrder(res.records()));
             assertEquals(failed, m.dropped(), "a refused flush drops nothing; refused writes are all counted");
@@ -220,7 +225,7 @@ class RelayConcurrencyTest {
             }
             if (flushesWithRoom >= 3) {
                 int full = subbuf - RelayLayout.SUBBUF_HEADER_SIZE - RelayLayout.recordSize(MAX_PAYLOAD);
-                java.util.Map<Long, Long> bytesPerLap = new java.util.HashMap<>();
+                Map<Long, Long> bytesPerLap = new HashMap<>();
                 for (RelayRecord r : res.records()) {
                     bytesPerLap.merge((long) r.shard() << 32 | r.lap(),
                             (long) RelayLayout.recordSize(r.data().length), Long::sum);

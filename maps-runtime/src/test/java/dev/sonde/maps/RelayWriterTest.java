@@ -18,7 +18,7 @@ class RelayWriterTest {
                 + "writers (FreqInlineSize); keep the slow path in that one method");
     }
 
-    /** The length of the bytecode of {@code type}'s method {@code name} (the only one of that name), from its class file. */
+    /** The bytecode length of {@code type}'s method {@code name} (the only one of that name), from its class file. */
     static int codeLength(Class<?> type, String name) throws IOException {
         try (InputStream raw = type.getResourceAsStream(type.getSimpleName() + ".class");
                 DataInputStream in = new DataInputStream(raw)) {
