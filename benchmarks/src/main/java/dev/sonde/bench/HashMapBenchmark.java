@@ -42,6 +42,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * key and value, the fib64 hash (one multiply, the top bits), LIVE/EMPTY states, but none of the protocol (no fence,
  * no re-check of ctrl, no bound) and no map API: what the format costs, apart from what the protocol costs.
  *
+ * <p>{@code sideStateGet} is the candidate for a new format: {@code bareRawGet}'s 16-byte key/value slots, with each
+ * slot's state (a u32 of state bits and a generation) in an array beside them, read with the lock-free protocol a
+ * concurrent table needs (acquire load of the state, key compare, value load, fence, state re-check);
+ * {@code sideStateNoRecheckGet} drops the fence and re-check. Both without any map API: the most a map with that
+ * format could reach. The {@code *Shuffled} rows look keys up in a fixed random order, as the other ones below.
+ *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar HashMap -prof gc}.
  */
 @State(Scope.Benchmark)
@@ -56,6 +62,8 @@ public class HashMapBenchmark {
     /** HashLayout's slot for 8-byte keys and values: ctrl u64, bound u32, ref u16, owner u16, key, value. */
     private static final int FORMAT_SLOT = 32;
     private static final long LIVE = 3;
+    /** sideStateGet's state bits of a live slot; 0 is an empty one. */
+    private static final int SIDE_LIVE = 3;
     private static final LongLongFunction SUM = Long::sum;
     private static final sun.misc.Unsafe U;
     private static final long ADDRESS;
@@ -89,6 +97,9 @@ public class HashMapBenchmark {
     private long bareAddress;
     private ByteBuffer format;
     private long formatAddress;
+    private ByteBuffer side;
+    private long sideCtrl;
+    private long sideSlots;
 
     /** Each benchmark thread walks the key array from its own position. */
     @State(Scope.Thread)
@@ -147,12 +158,25 @@ public class HashMapBenchmark {
             format.putLong(idx * FORMAT_SLOT + 24, i);
         }
         formatAddress = U.getLong(format, ADDRESS);
+        side = ByteBuffer.allocateDirect(2 * size * 4 + 2 * size * BARE_SLOT + 64).order(ByteOrder.LITTLE_ENDIAN);
+        long sideBase = (U.getLong(side, ADDRESS) + 63) & ~63L;
+        sideCtrl = sideBase;
+        sideSlots = sideBase + 2 * size * 4;
+        for (int i = 0; i < size; i++) {
+            int idx = bareHome(keys[i]);
+            while (U.getInt(sideCtrl + idx * 4L) != 0) {
+                idx = (idx + 1) & (2 * size - 1);
+            }
+            U.putLong(sideSlots + idx * 16L, keys[i]);
+            U.putLong(sideSlots + idx * 16L + 8, i);
+            U.putInt(sideCtrl + idx * 4L, SIDE_LIVE | 4); // live, generation 1
+        }
         Cursor check = new Cursor();
         for (int i = 0; i < size; i++) {
             check.i = i;
             long raw = bareRawGet(check);
             check.i = i;
-            if (raw != i + 1L || rawFormatGet(check) != i) {
+            if (raw != i + 1L || rawFormatGet(check) != i || sideStateFind(keys[i]) != i) {
                 throw new IllegalStateException("a raw probe missed key " + i);
             }
         }
@@ -192,7 +216,10 @@ public class HashMapBenchmark {
 
     @Benchmark
     public long bareRawGet(Cursor c) {
-        long k = keys[c.i++ & mask];
+        return bareRawFind(keys[c.i++ & mask]);
+    }
+
+    private long bareRawFind(long k) {
         int slotMask = 2 * size - 1;
         long base = bareAddress;
         for (int idx = bareHome(k);; idx = (idx + 1) & slotMask) {
@@ -218,6 +245,61 @@ public class HashMapBenchmark {
                 return U.getLong(at + 24);
             }
             if (ctrl == 0) {
+                return -1;
+            }
+        }
+    }
+
+    @Benchmark
+    public long sideStateGet(Cursor c) {
+        return sideStateFind(keys[c.i++ & mask]);
+    }
+
+    @Benchmark
+    public long sideStateGetShuffled(Cursor c) {
+        return sideStateFind(keys[shuffled[c.i++ & mask]]);
+    }
+
+    @Benchmark
+    public long bareRawGetShuffled(Cursor c) {
+        return bareRawFind(keys[shuffled[c.i++ & mask]]);
+    }
+
+    @Benchmark
+    public long sideStateNoRecheckGet(Cursor c) {
+        long k = keys[c.i++ & mask];
+        int slotMask = 2 * size - 1;
+        long ctrl = sideCtrl;
+        long slots = sideSlots;
+        for (int idx = bareHome(k);; idx = (idx + 1) & slotMask) {
+            int cw = U.getIntVolatile(null, ctrl + idx * 4L);
+            long at = slots + ((long) idx << 4);
+            if ((cw & 3) == SIDE_LIVE && U.getLong(at) == k) {
+                return U.getLong(at + 8);
+            }
+            if (cw == 0) {
+                return -1;
+            }
+        }
+    }
+
+    /** The value of {@code k}, -1 when absent, -2 when its slot changed while read (a writer would retry). */
+    private long sideStateFind(long k) {
+        int slotMask = 2 * size - 1;
+        long ctrl = sideCtrl;
+        long slots = sideSlots;
+        for (int idx = bareHome(k);; idx = (idx + 1) & slotMask) {
+            int cw = U.getIntVolatile(null, ctrl + idx * 4L);
+            long at = slots + ((long) idx << 4);
+            if ((cw & 3) == SIDE_LIVE && U.getLong(at) == k) {
+                long v = U.getLong(at + 8);
+                U.loadFence();
+                if (U.getInt(ctrl + idx * 4L) == cw) {
+                    return v;
+                }
+                return -2;
+            }
+            if (cw == 0) {
                 return -1;
             }
         }
