@@ -283,6 +283,30 @@ public class HashMapBenchmark {
         }
     }
 
+    /**
+     * The state folded into the key word, over {@code bare}'s slots: zero is the empty slot's reserved key (the keys
+     * here are random and non-zero), the key is read with acquire and read again after the value, as a table
+     * whose inserts and deletes move the key word through reserved values would have to.
+     */
+    @Benchmark
+    public long foldedStateGet(Cursor c) {
+        long k = keys[c.i++ & mask];
+        int slotMask = 2 * size - 1;
+        long base = bareAddress;
+        for (int idx = bareHome(k);; idx = (idx + 1) & slotMask) {
+            long at = base + (long) idx * BARE_SLOT;
+            long stored = U.getLongVolatile(null, at);
+            if (stored == k) {
+                long v = U.getLong(at + 8);
+                U.loadFence();
+                return U.getLong(at) == k ? v : -2;
+            }
+            if (stored == 0) {
+                return -1;
+            }
+        }
+    }
+
     /** The value of {@code k}, -1 when absent, -2 when its slot changed while read (a writer would retry). */
     private long sideStateFind(long k) {
         int slotMask = 2 * size - 1;
