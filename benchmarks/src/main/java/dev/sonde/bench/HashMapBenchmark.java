@@ -45,8 +45,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@code sideStateGet} is the candidate for a new format: {@code bareRawGet}'s 16-byte key/value slots, with each
  * slot's state (a u32 of state bits and a generation) in an array beside them, read with the lock-free protocol a
  * concurrent table needs (acquire load of the state, key compare, value load, fence, state re-check);
- * {@code sideStateNoRecheckGet} drops the fence and re-check. Both without any map API: the most a map with that
- * format could reach. The {@code *Shuffled} rows look keys up in a fixed random order, as the other ones below.
+ * {@code sideStateNoRecheckGet} drops the fence and re-check. {@code foldedStateGet} keeps no state word: the key
+ * word is the state (a reserved key value for an empty slot), read with acquire and read again after the value.
+ * All without any map API: the most a map with that format could reach. The {@code *Shuffled} rows look keys up in a fixed random order, as the other ones below.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar HashMap -prof gc}.
  */
@@ -176,7 +177,8 @@ public class HashMapBenchmark {
             check.i = i;
             long raw = bareRawGet(check);
             check.i = i;
-            if (raw != i + 1L || rawFormatGet(check) != i || sideStateFind(keys[i]) != i) {
+            if (raw != i + 1L || rawFormatGet(check) != i || sideStateFind(keys[i]) != i
+                    || foldedFind(keys[i]) != i + 1L) {
                 throw new IllegalStateException("a raw probe missed key " + i);
             }
         }
@@ -290,7 +292,15 @@ public class HashMapBenchmark {
      */
     @Benchmark
     public long foldedStateGet(Cursor c) {
-        long k = keys[c.i++ & mask];
+        return foldedFind(keys[c.i++ & mask]);
+    }
+
+    @Benchmark
+    public long foldedStateGetShuffled(Cursor c) {
+        return foldedFind(keys[shuffled[c.i++ & mask]]);
+    }
+
+    private long foldedFind(long k) {
         int slotMask = 2 * size - 1;
         long base = bareAddress;
         for (int idx = bareHome(k);; idx = (idx + 1) & slotMask) {
