@@ -99,6 +99,7 @@ public class HashMapBenchmark {
     private ByteBuffer format;
     private long formatAddress;
     private ByteBuffer side;
+    private FoldedMap folded;
     private long sideCtrl;
     private long sideSlots;
 
@@ -148,6 +149,7 @@ public class HashMapBenchmark {
             bare.putLong(idx * BARE_SLOT + 8, i + 1L); // a value of 0 marks an empty slot
         }
         bareAddress = U.getLong(bare, ADDRESS);
+        folded = new FoldedTableMap(bareAddress, 2 * size, true);
         format = ByteBuffer.allocateDirect(2 * size * FORMAT_SLOT).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < size; i++) {
             int idx = formatHome(keys[i]);
@@ -178,7 +180,7 @@ public class HashMapBenchmark {
             long raw = bareRawGet(check);
             check.i = i;
             if (raw != i + 1L || rawFormatGet(check) != i || sideStateFind(keys[i]) != i
-                    || foldedFind(keys[i]) != i + 1L) {
+                    || foldedFind(keys[i]) != i + 1L || folded.getLong(folded.lookupElem(keys[i]), 0) != i + 1L) {
                 throw new IllegalStateException("a raw probe missed key " + i);
             }
         }
@@ -314,6 +316,78 @@ public class HashMapBenchmark {
             if (stored == 0) {
                 return -1;
             }
+        }
+    }
+
+    /**
+     * {@code foldedStateGet}'s table behind the shape of Sonde's typed API: a map object reached through an abstract
+     * type (as {@code BpfMap}), whose {@code lookupElem} checks that the map takes typed keys and returns a handle
+     * (the value's offset, or -ENOENT), and whose {@code getLong} checks the handle against the table with one
+     * unsigned compare before the unchecked read, as {@code ValueMap.getLong}. A handle is returned after one
+     * acquire read of the key: the key word is published last, after the value, so no re-check is needed for it.
+     */
+    @Benchmark
+    public long foldedApiGet(Cursor c) {
+        FoldedMap m = folded;
+        return m.getLong(m.lookupElem(keys[c.i++ & mask]), 0);
+    }
+
+    @Benchmark
+    public long foldedApiGetShuffled(Cursor c) {
+        FoldedMap m = folded;
+        return m.getLong(m.lookupElem(keys[shuffled[c.i++ & mask]]), 0);
+    }
+
+    /** The typed calls of a map, as BpfMap declares them. */
+    abstract static class FoldedMap {
+        abstract long lookupElem(long key);
+
+        abstract long getLong(long handle, int offset);
+    }
+
+    /** See {@link #foldedApiGet}: bare's slots (key word, value word), zero the empty slot's reserved key. */
+    static final class FoldedTableMap extends FoldedMap {
+        private static final int ENOENT = 2;
+        private final long base;
+        private final int slotMask;
+        private final int shift;
+        private final int valueReads;
+        private final boolean typedKeys;
+
+        FoldedTableMap(long base, int capacity, boolean typedKeys) {
+            this.base = base;
+            this.slotMask = capacity - 1;
+            this.shift = 64 - Integer.numberOfTrailingZeros(capacity);
+            this.valueReads = capacity * BARE_SLOT - 8;
+            this.typedKeys = typedKeys;
+        }
+
+        @Override
+        long lookupElem(long k) {
+            if (!typedKeys) {
+                return -22;
+            }
+            long b = base;
+            int msk = slotMask;
+            for (int idx = (int) ((k * 0x9E3779B97F4A7C15L) >>> shift);; idx = (idx + 1) & msk) {
+                int at = idx * BARE_SLOT;
+                long stored = U.getLongVolatile(null, b + at);
+                if (stored == k) {
+                    return at + 8;
+                }
+                if (stored == 0) {
+                    return -ENOENT;
+                }
+            }
+        }
+
+        @Override
+        long getLong(long handle, int offset) {
+            int at = (int) handle + offset;
+            if (Integer.compareUnsigned(at, valueReads) > 0) {
+                throw new IllegalArgumentException("handle " + handle + " is outside the map");
+            }
+            return U.getLong(base + at);
         }
     }
 
