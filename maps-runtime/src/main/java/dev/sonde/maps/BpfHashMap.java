@@ -6,7 +6,7 @@ package dev.sonde.maps;
  * per-CPU hash: a {@code byte[]} value holds one 8-byte-rounded value per shard, a typed handle points into the
  * calling thread's shard.
  */
-final class BpfHashMap extends ValueMap {
+final class BpfHashMap extends HashValueMap {
     private final HashTable table;
     private final int shards;
     /** Bytes between two shards' copies of a value: one value rounded up to 8 for PERCPU_HASH, else 0. */
@@ -41,7 +41,7 @@ final class BpfHashMap extends ValueMap {
         this.plainTyped = typedKeys && !touches && shardStride == 0;
     }
 
-    /** Elements the map holds now. */
+    @Override
     long count() {
         return table.count();
     }
@@ -156,6 +156,7 @@ final class BpfHashMap extends ValueMap {
     }
 
     /** Deletes an element by its 4- or 8-byte key: 0 or -ENOENT. */
+    @Override
     public int deleteElem(long key) {
         if (!typedKeys) {
             return -Errno.EINVAL;

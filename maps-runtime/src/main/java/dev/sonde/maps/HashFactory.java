@@ -70,6 +70,21 @@ final class HashFactory implements MapFactory {
         return spec.toBuilder().maxEntries((int) entries).build();
     }
 
+    /**
+     * Whether a new map gets hash format 3 ({@link FoldedHashLayout}): a plain HASH whose keys and values fit one
+     * word each, unless {@code -Dsonde.hashFormat=2} asks for format 2 for every new map (a way back while format 3
+     * is new; maps already made keep the format their file has).
+     */
+    static boolean folded(MapSpec spec) {
+        return fitsFolded(spec) && !"2".equals(System.getProperty(HASH_FORMAT_PROPERTY));
+    }
+
+    static final String HASH_FORMAT_PROPERTY = "sonde.hashFormat";
+
+    private static boolean fitsFolded(MapSpec spec) {
+        return spec.type() == MapType.HASH && FoldedHashLayout.fits(spec.keySize(), spec.valueSize());
+    }
+
     static boolean perShardLru(MapSpec spec) {
         return spec.type() == MapType.LRU_HASH && spec.hasFlag(MapSpec.F_NO_COMMON_LRU);
     }
@@ -81,6 +96,9 @@ final class HashFactory implements MapFactory {
 
     @Override
     public long dataSize(MapSpec spec) {
+        if (folded(spec)) {
+            return FoldedHashLayout.dataAreaSize((int) capacity(spec.maxEntries()));
+        }
         int slots = spec.type().perShard() ? spec.numShards() : 1;
         return capacity(spec.maxEntries()) * slotSize(spec.keySize(), MapMemory.roundUp8(spec.valueSize()), slots)
                 + lruShardBytes(spec);
@@ -88,21 +106,32 @@ final class HashFactory implements MapFactory {
 
     @Override
     public BpfMap create(MapSpec spec, int id, MapFile file) {
+        if (folded(spec)) {
+            FoldedHashTable.format(file.buffer(), spec.keySize(), spec.valueSize(), spec.maxEntries(), seed(spec));
+            return new FoldedHashMap(spec, id, file, false);
+        }
         format(spec, file);
         return new BpfHashMap(spec, id, file, false);
     }
 
     @Override
     public BpfMap open(MapSpec spec, MapFile file, boolean readOnly) {
+        // The file says which format it is: a map made before format 3 keeps format 2.
+        if (file.buffer().getInt(HASH_ALGO_OFFSET) == FoldedHashLayout.HASH_ALGO_FOLDED && fitsFolded(spec)) {
+            return new FoldedHashMap(spec, file.id(), file, readOnly); // its constructor checks the control words
+        }
         checkFormat(spec, file);
         return new BpfHashMap(spec, file.id(), file, readOnly);
     }
 
+    /** As htab_map_alloc: a random seed per map (hashrnd), zero with BPF_F_ZERO_SEED for reproducible layouts. */
+    private static long seed(MapSpec spec) {
+        return spec.hasFlag(MapSpec.F_ZERO_SEED) ? 0 : new SplittableRandom().nextLong();
+    }
+
     /** Writes the control words of a new hash table (any hash type, HASH_OF_MAPS too). */
     static void format(MapSpec spec, MapFile file) {
-        // As htab_map_alloc: a random seed per map (hashrnd), zero with BPF_F_ZERO_SEED for reproducible layouts.
-        long seed = spec.hasFlag(MapSpec.F_ZERO_SEED) ? 0 : new SplittableRandom().nextLong();
-        HashTable.format(file.buffer(), spec, seed);
+        HashTable.format(file.buffer(), spec, seed(spec));
     }
 
     /** Checks that an existing file's control words describe the table this Sonde would build for the spec. */

@@ -59,8 +59,11 @@ class HashFunctionTest {
         assertEquals(0, t.update(null, 42, null, BpfMap.ANY) < 0 ? -1 : 0);
         long h = HashFunction.fibChunk(HashFunction.start(1234, 8), 42);
         assertEquals(t.slotOffset((int) (h >>> (64 - 11))), t.findLong(42), "home = top 11 bits of 2048 slots");
-        try (BpfMap m = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(8).maxEntries(16).build())) {
+        try (BpfMap m = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(16).maxEntries(16).build());
+             BpfMap f = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(8).maxEntries(16).build())) {
             assertEquals(HashLayout.HASH_ALGO_FIB64_V2, m.mem.getInt(HashLayout.HASH_ALGO_OFFSET));
+            assertEquals(FoldedHashLayout.HASH_ALGO_FOLDED, f.mem.getInt(HashLayout.HASH_ALGO_OFFSET),
+                    "one-word keys and values: format 3, also fib64");
         }
     }
 

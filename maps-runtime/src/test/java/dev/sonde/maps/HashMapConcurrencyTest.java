@@ -105,7 +105,7 @@ class HashMapConcurrencyTest {
                 });
                 assertEquals(-Errno.ENOENT, m.getNextKey(null, key));
                 assertEquals(-Errno.ENOENT, m.getNextKey(k4(-1), key));
-                assertEquals(0, ((BpfHashMap) m).count());
+                assertEquals(0, ((HashValueMap) m).count());
             }
         }
     }
@@ -130,7 +130,7 @@ class HashMapConcurrencyTest {
         int threads = 4;
         int perThread = 50_000;
         try (BpfMap m = hash(MapType.HASH, 8, 8, threads * perThread)) {
-            BpfHashMap hm = (BpfHashMap) m;
+            HashValueMap hm = (HashValueMap) m;
             runParallel(threads, t -> {
                 for (long i = 0; i < perThread; i++) {
                     long key = i * threads + t;
@@ -186,7 +186,7 @@ class HashMapConcurrencyTest {
                     assertEquals(0, m.incrementLong(k, 0, 1));
                 }
             });
-            assertEquals(n, ((BpfHashMap) m).count());
+            assertEquals(n, ((HashValueMap) m).count());
             for (long k = 0; k < n; k++) {
                 assertEquals(2, m.getLong(m.lookupElem(k), 0), "key " + k);
             }
@@ -257,7 +257,7 @@ class HashMapConcurrencyTest {
                 assertTrue(b == 0 || b == 1, "key " + k + " balance " + b);
                 assertEquals(b == 1, present.contains((long) k), "key " + k);
             }
-            assertEquals(present.size(), ((BpfHashMap) m).count());
+            assertEquals(present.size(), ((HashValueMap) m).count());
         }
     }
 
@@ -297,7 +297,7 @@ class HashMapConcurrencyTest {
                 }
             });
             assertTrue(reads.get() > 0);
-            assertTrue(((BpfHashMap) m).count() <= 1);
+            assertTrue(((HashValueMap) m).count() <= 1);
         }
     }
 
@@ -314,7 +314,7 @@ class HashMapConcurrencyTest {
             });
             Set<Long> keys = walk(m);
             assertEquals(max, keys.size());
-            assertEquals(max, ((BpfHashMap) m).count());
+            assertEquals(max, ((HashValueMap) m).count());
         }
     }
 }

@@ -102,7 +102,7 @@ class LruHashMapTest {
                 assertEquals(k, m.getLong(m.lookupElem(k), 0), "the key just inserted is there");
             }
             assertEquals(max, keys(m).size());
-            assertEquals(max, ((BpfHashMap) m).count());
+            assertEquals(max, ((HashValueMap) m).count());
         }
     }
 

@@ -152,7 +152,7 @@ class PerShardLruTest {
             for (long k : left) {
                 perShardLeft[(int) (k >>> 40)]++;
             }
-            assertEquals(SHARDS * perShard, ((BpfHashMap) m).count());
+            assertEquals(SHARDS * perShard, ((HashValueMap) m).count());
             for (int s = 0; s < SHARDS; s++) {
                 assertEquals(perShard, perShardLeft[s], "shard " + s + " holds exactly its share: " + new HashSet<>(left).size());
             }

@@ -1,0 +1,159 @@
+package dev.sonde.maps;
+
+/**
+ * A {@code HASH} map whose keys and values each fit one word (1 to 8 bytes): the semantics of
+ * {@code kernel/bpf/hashtab.c}, as {@link BpfHashMap}'s, over the table of hash format 3 ({@link FoldedHashTable},
+ * {@link FoldedHashLayout}), whose lookup reads one word of one line. Per-shard and LRU hashes, and wider keys or
+ * values, stay on format 2 ({@link BpfHashMap}).
+ */
+final class FoldedHashMap extends HashValueMap {
+    private final FoldedHashTable table;
+    private final boolean typedKeys;
+    private final boolean sysRead;
+    private final boolean sysWrite;
+
+    FoldedHashMap(MapSpec spec, int id, MapFile file, boolean readOnly) {
+        super(spec, id, file, readOnly);
+        this.table = new FoldedHashTable(mem, spec.keySize(), spec.valueSize(), spec.maxEntries());
+        this.typedKeys = spec.keySize() == 8 || spec.keySize() == 4;
+        // As map_get_sys_perms(): BPF_F_RDONLY / BPF_F_WRONLY restrict the syscall side only.
+        this.sysRead = !spec.hasFlag(MapSpec.F_WRONLY);
+        this.sysWrite = !spec.hasFlag(MapSpec.F_RDONLY) && !readOnly;
+    }
+
+    @Override
+    long count() {
+        return table.count();
+    }
+
+    /** The little-endian word of a key or value array of at most 8 bytes. */
+    private static long word(byte[] b) {
+        long w = 0;
+        for (int i = b.length - 1; i >= 0; i--) {
+            w = w << 8 | (b[i] & 0xFF);
+        }
+        return w;
+    }
+
+    private static void bytes(long w, byte[] out) {
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (byte) (w >>> (8 * i));
+        }
+    }
+
+    // ---- syscall-style calls -------------------------------------------------------------------------------
+
+    @Override
+    public int lookup(byte[] key, byte[] value) {
+        checkKey(key);
+        checkValue(value);
+        if (!sysRead) {
+            return -Errno.EPERM;
+        }
+        long[] out = new long[1]; // the syscall-style calls are not the programs' hot path
+        int r = table.lookup(word(key), out);
+        if (r == 0) {
+            bytes(out[0], value);
+        }
+        return r;
+    }
+
+    @Override
+    public int update(byte[] key, byte[] value, long flags) {
+        checkKey(key);
+        checkValue(value);
+        if (!sysWrite) {
+            return -Errno.EPERM;
+        }
+        // As htab_map_update_elem: (flags & ~BPF_F_LOCK) > BPF_EXIST, unsigned; F_LOCK needs a spin lock in the
+        // value, which Sonde values never have (map_update_elem's EINVAL).
+        long f = flags & ~F_LOCK;
+        if (f < 0 || f > EXIST || (flags & F_LOCK) != 0) {
+            return -Errno.EINVAL;
+        }
+        int r = table.update(word(key), word(value), f, false);
+        return r < 0 ? r : 0;
+    }
+
+    @Override
+    public int delete(byte[] key) {
+        checkKey(key);
+        if (!sysWrite) {
+            return -Errno.EPERM;
+        }
+        return table.delete(word(key), null);
+    }
+
+    @Override
+    public int getNextKey(byte[] keyOrNull, byte[] nextKey) {
+        checkNextKey(keyOrNull, nextKey);
+        if (!sysRead) {
+            return -Errno.EPERM;
+        }
+        long[] out = new long[1]; // the syscall-style calls are not the programs' hot path
+        int r = table.getNextKey(keyOrNull != null, keyOrNull == null ? 0 : word(keyOrNull), out);
+        if (r == 0) {
+            bytes(out[0], nextKey);
+        }
+        return r;
+    }
+
+    @Override
+    public int lookupAndDelete(byte[] key, byte[] value) {
+        checkKey(key);
+        checkValue(value);
+        if (!sysRead || !sysWrite) {
+            return -Errno.EPERM;
+        }
+        long[] out = new long[1]; // the syscall-style calls are not the programs' hot path
+        int r = table.delete(word(key), out);
+        if (r == 0) {
+            bytes(out[0], value);
+        }
+        return r;
+    }
+
+    // ---- typed accessors -------------------------------------------------------------------------------------
+
+    @Override
+    public long lookupElem(long key) {
+        if (!typedKeys) {
+            return -Errno.EINVAL;
+        }
+        int off = table.findLong(key);
+        return off < 0 ? -Errno.ENOENT : off + FoldedHashLayout.VALUE_OFFSET;
+    }
+
+    @Override
+    public long lookupOrInitElem(long key) {
+        long h = lookupElem(key); // -EINVAL passes through
+        if (h != -Errno.ENOENT) {
+            return h;
+        }
+        if (readOnly) {
+            return -Errno.EPERM;
+        }
+        int off = table.update(key, 0, ANY, true); // another thread may have inserted the key meanwhile
+        return off < 0 ? off : off + FoldedHashLayout.VALUE_OFFSET;
+    }
+
+    /** Deletes an element by its 4- or 8-byte key: 0 or -ENOENT, as {@link BpfHashMap#deleteElem}. */
+    @Override
+    public int deleteElem(long key) {
+        if (!typedKeys) {
+            return -Errno.EINVAL;
+        }
+        if (readOnly) {
+            return -Errno.EPERM;
+        }
+        return table.delete(key, null);
+    }
+
+    // ---- map-in-map -----------------------------------------------------------------------------------------
+
+    /** As the kernel's: type, key and value size and flags must match; max_entries may differ. */
+    @Override
+    public boolean metaEqual(BpfMap candidate) {
+        return baseMetaEqual(candidate);
+    }
+}
