@@ -14,6 +14,12 @@ import java.nio.ByteBuffer;
  */
 final class FoldedHashTable {
     static final int NOT_FOUND = -1;
+    /**
+     * Slots a lookup probes before it reads the home's bound: past the home, a probe that consulted the bound read
+     * a second line (the bound words) on every collision, 25-30% of lookups at half load, and a 1024-key get ran at
+     * about 200 ops/µs where it ran at about 250 without it. Probing a few slots past the bound is only extra work.
+     */
+    static final int UNBOUNDED_PROBES = 3;
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
 
@@ -102,8 +108,11 @@ final class FoldedHashTable {
             if (w == word) {
                 return off;
             }
-            // Acquire on the bound: raised before the key it covers was published.
-            if (w == EMPTY || n >= (HotMemory.getIntAcquire(m, b, bounds + home * 4) & BOUND_MASK)) {
+            // The bound only cuts short a miss in a run with no EMPTY slot left (churn leaves DELETED ones): it is
+            // read from the fourth slot on, so a short probe touches no line but the slots'. Acquire on it: raised
+            // before the key it covers was published.
+            if (w == EMPTY || n >= UNBOUNDED_PROBES
+                    && n >= (HotMemory.getIntAcquire(m, b, bounds + home * 4) & BOUND_MASK)) {
                 return NOT_FOUND;
             }
             idx = (idx + 1) & msk;
