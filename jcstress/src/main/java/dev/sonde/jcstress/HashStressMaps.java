@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class HashStressMaps {
     /** 16-byte values: two words, so a torn read shows as two different words. */
     static final BpfMap HASH;
+    /** 8-byte keys and values: hash format 3 (FoldedHashLayout), whose writers of one home take turns. */
+    static final BpfMap FOLDED;
     private static final AtomicLong NEXT_KEY = new AtomicLong();
 
     static {
@@ -23,7 +25,11 @@ final class HashStressMaps {
             System.setProperty("sonde.dir", System.getProperty("java.io.tmpdir") + "/sonde-jcstress");
         }
         HASH = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(16).maxEntries(1 << 18).build());
-        Runtime.getRuntime().addShutdownHook(new Thread(HASH::close));
+        FOLDED = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(8).maxEntries(1 << 18).build());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            HASH.close();
+            FOLDED.close();
+        }));
     }
 
     private HashStressMaps() {
@@ -39,6 +45,16 @@ final class HashStressMaps {
 
     static byte[] value(long word) {
         return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(word).putLong(word).array();
+    }
+
+    static byte[] word(long w) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(w).array();
+    }
+
+    /** FOLDED's value of {@code key}, 0 for absent. */
+    static long readFolded(byte[] key) {
+        byte[] v = new byte[8];
+        return FOLDED.lookup(key, v) != 0 ? 0 : ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
     }
 
     /** 0 for absent, the word for a whole value, -1 for a torn one. */

@@ -5,9 +5,8 @@ package dev.sonde.maps;
  * fit one 8-byte word. A slot is the key word and the value word, 16 bytes, four to a cache line; the slot's state
  * is folded into its key word instead of a control word of its own, so a lookup reads one line and one word before
  * it knows whether it hit. HashLayout (formats 1 and 2) spends 32 bytes a slot on ctrl, bound, LRU and owner words:
- * at 1024 keys its table no longer fits L1, and its hit reads two words with a validation between them.
- * benchmarks/README.md ("what a new format could reach") measured the read this format allows at 1.33x
- * {@code ConcurrentHashMap}'s get in insertion order and 1.59x in random order, 3x Sonde's format-2 get.
+ * at 1024 keys its table no longer fits L1, and its hit reads two words with a validation between them. A get
+ * through this format measured 1.6-2x format 2's (benchmarks/README.md, stop 18).
  *
  * <pre>
  *  header page (MapHeaderLayout), then the type's control words from byte 512:

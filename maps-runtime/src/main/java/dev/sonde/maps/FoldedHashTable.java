@@ -15,9 +15,9 @@ import java.nio.ByteBuffer;
 final class FoldedHashTable {
     static final int NOT_FOUND = -1;
     /**
-     * Slots a lookup probes before it reads the home's bound: past the home, a probe that consulted the bound read
-     * a second line (the bound words) on every collision, 25-30% of lookups at half load, and a 1024-key get ran at
-     * about 200 ops/µs where it ran at about 250 without it. Probing a few slots past the bound is only extra work.
+     * Slots a lookup probes before it reads the home's bound. Read on every collision (25-30% of lookups at half
+     * load), the bound word was a second line to fetch: a 65536-key get measured 96 ops/µs with it and 126 without
+     * (benchmarks/README.md, stop 18). Probing a few slots past a low bound is only extra work.
      */
     static final int UNBOUNDED_PROBES = 3;
     private static final VarHandle LONG = MapMemory.LONG;
