@@ -193,39 +193,6 @@ public class HashMapBenchmark {
         }
     }
 
-    private long sondeBase;
-    private long sondeFold;
-    private long sondeStart;
-    private int sondeShift;
-
-    @Setup
-    public void sondeMemory() throws ReflectiveOperationException {
-        Field f = BpfMap.class.getDeclaredField("mem");
-        f.setAccessible(true);
-        ByteBuffer m = (ByteBuffer) f.get(sonde);
-        sondeBase = U.getLong(m, ADDRESS);
-        sondeFold = m.getLong(536);
-        sondeStart = m.getLong(520) ^ (8 * 0x9E3779B97F4A7C15L);
-        sondeShift = Long.numberOfLeadingZeros(m.getInt(516)) + 1;
-    }
-
-    @Benchmark
-    public long xSondeMemGet(Cursor c) {
-        long k = keys[c.i++ & mask];
-        long word = k ^ sondeFold;
-        int slotMask = 2 * size - 1;
-        long b = sondeBase + 4160;
-        for (int idx = (int) (((sondeStart ^ k) * 0x9E3779B97F4A7C15L) >>> sondeShift);; idx = (idx + 1) & slotMask) {
-            long w = U.getLongVolatile(null, b + ((long) idx << 4));
-            if (w == word) {
-                return U.getLong(b + ((long) idx << 4) + 8);
-            }
-            if (w == 0) {
-                return -1;
-            }
-        }
-    }
-
     @TearDown
     public void tearDown() {
         sonde.close();
