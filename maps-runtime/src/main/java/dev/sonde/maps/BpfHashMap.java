@@ -12,8 +12,6 @@ final class BpfHashMap extends HashValueMap {
     /** Bytes between two shards' copies of a value: one value rounded up to 8 for PERCPU_HASH, else 0. */
     private final int shardStride;
     private final boolean typedKeys;
-    private final boolean sysRead;
-    private final boolean sysWrite;
     /** A program's lookup marks the element used: LRU_HASH only, and not in a map opened read-only. */
     private final boolean touches;
     /** The value's offset in a slot (HashLayout.valueOffset). */
@@ -32,9 +30,6 @@ final class BpfHashMap extends HashValueMap {
         this.shards = perShard ? spec.numShards() : 1;
         this.shardStride = perShard ? MapMemory.roundUp8(spec.valueSize()) : 0;
         this.typedKeys = spec.keySize() == 8 || spec.keySize() == 4;
-        // As map_get_sys_perms(): BPF_F_RDONLY / BPF_F_WRONLY restrict the syscall side only.
-        this.sysRead = !spec.hasFlag(MapSpec.F_WRONLY);
-        this.sysWrite = !spec.hasFlag(MapSpec.F_RDONLY) && !readOnly;
         // A reader from another process leaves the LRU order alone (and cannot write).
         this.touches = spec.type() == MapType.LRU_HASH && !readOnly;
         this.valueOff = table.valueOffset();
@@ -65,10 +60,8 @@ final class BpfHashMap extends HashValueMap {
         if (!sysWrite) {
             return -Errno.EPERM;
         }
-        // As htab_map_update_elem: (flags & ~BPF_F_LOCK) > BPF_EXIST, unsigned; F_LOCK needs a spin lock in the
-        // value, which Sonde values never have (map_update_elem's EINVAL).
-        long f = flags & ~F_LOCK;
-        if (f < 0 || f > EXIST || (flags & F_LOCK) != 0) {
+        long f = updateFlags(flags);
+        if (f < 0) {
             return -Errno.EINVAL;
         }
         int r = table.update(key, 0, value, f);

@@ -12,8 +12,6 @@ import static dev.sonde.maps.FoldedHashLayout.SLOT_SIZE;
 final class FoldedHashMap extends HashValueMap {
     private final FoldedHashTable table;
     private final boolean typedKeys;
-    private final boolean sysRead;
-    private final boolean sysWrite;
     /** The table's geometry, as lookupElem reads it (see there); the table's constructor checked the file first. */
     private final long keyMask;
     private final long fold;
@@ -31,9 +29,6 @@ final class FoldedHashMap extends HashValueMap {
         super(spec, id, file, readOnly);
         this.table = new FoldedHashTable(mem, spec.keySize(), spec.valueSize(), spec.maxEntries());
         this.typedKeys = spec.keySize() == 8 || spec.keySize() == 4;
-        // As map_get_sys_perms(): BPF_F_RDONLY / BPF_F_WRONLY restrict the syscall side only.
-        this.sysRead = !spec.hasFlag(MapSpec.F_WRONLY);
-        this.sysWrite = !spec.hasFlag(MapSpec.F_RDONLY) && !readOnly;
         this.keyMask = spec.keySize() == 8 ? -1L : (1L << (8 * spec.keySize())) - 1;
         this.fold = mem.getLong(FoldedHashLayout.FOLD_OFFSET);
         this.start = HashFunction.start(mem.getLong(FoldedHashLayout.SEED_OFFSET), spec.keySize());
@@ -87,10 +82,8 @@ final class FoldedHashMap extends HashValueMap {
         if (!sysWrite) {
             return -Errno.EPERM;
         }
-        // As htab_map_update_elem: (flags & ~BPF_F_LOCK) > BPF_EXIST, unsigned; F_LOCK needs a spin lock in the
-        // value, which Sonde values never have (map_update_elem's EINVAL).
-        long f = flags & ~F_LOCK;
-        if (f < 0 || f > EXIST || (flags & F_LOCK) != 0) {
+        long f = updateFlags(flags);
+        if (f < 0) {
             return -Errno.EINVAL;
         }
         int r = table.update(word(key), word(value), f, false);

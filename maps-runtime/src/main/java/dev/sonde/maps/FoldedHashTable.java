@@ -191,11 +191,11 @@ final class FoldedHashTable {
         long v = init ? 0 : value & valueMask;
         long word = k ^ fold;
         int s = side(word);
-        int lock = s >= 0 ? SIDE_LOCK_OFFSET : bounds + home(k) * 4;
+        int lock = lockOffset(k, s);
         if (!lock(lock, s >= 0)) {
             return -Errno.EBUSY;
         }
-        int bound = s >= 0 ? 0 : (int) INT.get(mem, lock) & BOUND_MASK;
+        int bound = boundLocked(lock, s);
         int newBound = bound;
         try {
             int off = s >= 0 ? findSide(s) : findLocked(k, word, bound);
@@ -249,11 +249,11 @@ final class FoldedHashTable {
         long k = key & keyMask;
         long word = k ^ fold;
         int s = side(word);
-        int lock = s >= 0 ? SIDE_LOCK_OFFSET : bounds + home(k) * 4;
+        int lock = lockOffset(k, s);
         if (!lock(lock, s >= 0)) {
             return -Errno.EBUSY;
         }
-        int bound = s >= 0 ? 0 : (int) INT.get(mem, lock) & BOUND_MASK;
+        int bound = boundLocked(lock, s);
         try {
             int off = s >= 0 ? findSide(s) : findLocked(k, word, bound);
             if (off < 0) {
@@ -275,6 +275,16 @@ final class FoldedHashTable {
         } finally {
             unlock(lock, s >= 0, bound);
         }
+    }
+
+    /** The writers' lock of key {@code k}: its home's bound word, or the side lock for side slot {@code s} (≥ 0). */
+    private int lockOffset(long k, int s) {
+        return s >= 0 ? SIDE_LOCK_OFFSET : bounds + home(k) * 4;
+    }
+
+    /** The home's bound, read by the holder of its lock (side slots have none). */
+    private int boundLocked(int lock, int s) {
+        return s >= 0 ? 0 : (int) INT.get(mem, lock) & BOUND_MASK;
     }
 
     /** findLong under the home's lock: only this thread can add or remove keys of this home meanwhile. */
