@@ -9,7 +9,7 @@ import java.nio.ByteBuffer;
  * The table of hash format 3 ({@link FoldedHashLayout} has the memory and the protocol): keys and values of one word
  * each, the slot's state folded into its key word. Lookups take no lock and store nothing; writers of one home take
  * turns on the home's bound word. Keys and values are passed as {@code long}s, little-endian as the bytes of a
- * {@code byte[]} key or value would be, already of the map's sizes (the caller masks them). Results are slot
+ * {@code byte[]} key or value would be; bits beyond the map's key or value size are ignored. Results are slot
  * offsets (≥ 0) or negative errnos.
  */
 final class FoldedHashTable {
