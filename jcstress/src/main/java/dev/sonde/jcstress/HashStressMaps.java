@@ -16,8 +16,16 @@ import java.util.concurrent.atomic.AtomicLong;
 final class HashStressMaps {
     /** 16-byte values: two words, so a torn read shows as two different words. */
     static final BpfMap HASH;
-    /** 8-byte keys and values: hash format 3 (FoldedHashLayout), whose writers of one home take turns. */
+    /**
+     * 8-byte keys and values: hash format 3 (FoldedHashLayout), whose writers of one home take turns. Seed 0, so
+     * that {@link #sameHome} can find keys that share a home slot.
+     */
     static final BpfMap FOLDED;
+    private static final int FOLDED_MAX = 1 << 18;
+    /** fib64 v2's multiplier (HashFunction.K0) and its inverse mod 2^64. */
+    private static final long K0 = 0x9E3779B97F4A7C15L;
+    private static final long K0_INVERSE = java.math.BigInteger.valueOf(K0)
+            .modInverse(java.math.BigInteger.ONE.shiftLeft(64)).longValue();
     private static final AtomicLong NEXT_KEY = new AtomicLong();
 
     static {
@@ -25,7 +33,8 @@ final class HashStressMaps {
             System.setProperty("sonde.dir", System.getProperty("java.io.tmpdir") + "/sonde-jcstress");
         }
         HASH = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(16).maxEntries(1 << 18).build());
-        FOLDED = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(8).maxEntries(1 << 18).build());
+        FOLDED = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(8).maxEntries(FOLDED_MAX)
+                .flags(MapSpec.F_ZERO_SEED).build());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             HASH.close();
             FOLDED.close();
@@ -49,6 +58,17 @@ final class HashStressMaps {
 
     static byte[] word(long w) {
         return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(w).array();
+    }
+
+    /**
+     * A key whose home slot in FOLDED is {@code key}'s: fib64 v2 hashes an 8-byte key k to (start ^ k) * K0 with
+     * start = 8 * K0 for seed 0, and the home is the top bits; this key's product is one more than key's, so its top
+     * bits are the same (unless the low 45 bits carry, one key in 2^45). If the hash changed, the arbiter of
+     * FoldedDeleteReuse would report no reuse, an interesting outcome, instead of failing.
+     */
+    static long sameHome(long key) {
+        long start = 8 * K0;
+        return start ^ ((start ^ key) + K0_INVERSE);
     }
 
     /** FOLDED's value of {@code key}, 0 for absent. */
