@@ -35,7 +35,7 @@ package dev.sonde.maps;
  *
  * <p><b>Readers take no lock and store nothing.</b> A lookup reads key words from the home slot on, with acquire:
  * the match is the element, EMPTY ends the search, and past the home's bound there is nothing more. A key word
- * changes from BUSY to the key only after the value is written (release), and from the key only to DELETED, so one
+ * changes from BUSY to the key only after the value is written (release), and from the key only by a delete, so one
  * read of the key word is the whole validation for a handle (a program's pointer to the value, with the kernel's
  * semantics: a later delete does not take it back). A syscall-style lookup that copies the value out reads the epoch
  * before the key word and again after the value. A delete turns the key word BUSY, bumps the epoch, and only then

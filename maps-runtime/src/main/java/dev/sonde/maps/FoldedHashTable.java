@@ -89,7 +89,7 @@ final class FoldedHashTable {
 
     /**
      * The typed hot path: the offset of the slot holding {@code key} (its value at +8), or NOT_FOUND. One acquire
-     * read of each key word on the way: the key is published after its value, and changes only to DELETED.
+     * read of each key word on the way: the key is published after its value, and leaves only by a delete.
      */
     int findLong(long key) {
         long k = key & keyMask;
