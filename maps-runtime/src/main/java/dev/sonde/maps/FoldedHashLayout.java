@@ -16,8 +16,8 @@ package dev.sonde.maps;
  *  704 epoch u64   +1 before every delete (own cache line: only deletes write it)
  *  768 side_lock u64: the writers' lock of the side slots
  *
- *  4096: side slots, one line: 3 x (state u64: 0 absent, 1 present, 2 being deleted | value u64) for the keys fold, fold ^ 1 and
- *        fold ^ 2, which cannot live in the table (their key word would read as a state, below)
+ *  4096: side slots, one line: 3 x (state u64: 0 absent, 1 present, 2 being deleted | value u64) for the keys
+ *        fold, fold ^ 1 and fold ^ 2, which cannot live in the table (their key word would read as a state, below)
  *  4160: capacity slots, slot i at 4160 + 16 * i; a key lives at or after its home slot (fib64 v2: the top
  *        log2(capacity) bits of the hash), at most its home's bound slots further (linear probing, wrapping)
  *        +--------------------------+--------------------------------------------+

@@ -178,6 +178,34 @@ class FoldedHashTableTest {
         }
     }
 
+    /**
+     * A writer that stays inside its home's lock (only one killed with the file mapped does): the writers of keys of
+     * that home give -EBUSY after the give-up time instead of hanging; lookups never wait, and keys of other homes
+     * are untouched.
+     */
+    @Test
+    void aHomeLockThatStaysTakenGivesEbusyAndLookupsGoOn() {
+        long seed = 77;
+        ByteBuffer mem = memory(8, 8, 16, seed);
+        FoldedHashTable t = new FoldedHashTable(mem, 8, 8, 16);
+        assertTrue(t.update(40, 400, BpfMap.ANY, false) >= 0);
+        int capacity = t.capacity();
+        int shift = Long.numberOfLeadingZeros(capacity) + 1;
+        int home = (int) (HashFunction.fibChunk(HashFunction.start(seed, 8), 40) >>> shift);
+        int lockWord = FoldedHashLayout.boundsOffset(capacity) + home * 4;
+        mem.putInt(lockWord, mem.getInt(lockWord) | FoldedHashLayout.LOCK); // as a writer killed inside leaves it
+        assertEquals(-Errno.EBUSY, t.update(40, 401, BpfMap.ANY, false));
+        assertEquals(-Errno.EBUSY, t.delete(40, null));
+        assertEquals(400, get(t, 40), "lookups take no lock");
+        long other = 41;
+        while ((int) (HashFunction.fibChunk(HashFunction.start(seed, 8), other) >>> shift) == home) {
+            other++;
+        }
+        assertTrue(t.update(other, 1, BpfMap.NOEXIST, false) >= 0, "another home's writers are untouched");
+        mem.putInt(lockWord, mem.getInt(lockWord) & ~FoldedHashLayout.LOCK);
+        assertEquals(0, t.delete(40, null));
+    }
+
     @Test
     void aDamagedTableIsRefusedWithTheFix() {
         ByteBuffer mem = memory(8, 8, 8, 1);
