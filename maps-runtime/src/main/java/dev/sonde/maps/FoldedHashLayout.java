@@ -6,7 +6,7 @@ package dev.sonde.maps;
  * is folded into its key word instead of a control word of its own, so a lookup reads one line and one word before
  * it knows whether it hit. HashLayout (formats 1 and 2) spends 32 bytes a slot on ctrl, bound, LRU and owner words:
  * at 1024 keys its table no longer fits L1, and its hit reads two words with a validation between them. A get
- * through this format measured 1.6-2x format 2's (benchmarks/README.md, stop 18).
+ * through this format measured 1.6-2.6x format 2's (benchmarks/README.md, stop 18).
  *
  * <pre>
  *  header page (MapHeaderLayout), then the type's control words from byte 512:
