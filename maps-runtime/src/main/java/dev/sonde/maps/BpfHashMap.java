@@ -11,7 +11,6 @@ final class BpfHashMap extends HashValueMap {
     private final int shards;
     /** Bytes between two shards' copies of a value: one value rounded up to 8 for PERCPU_HASH, else 0. */
     private final int shardStride;
-    private final boolean typedKeys;
     /** A program's lookup marks the element used: LRU_HASH only, and not in a map opened read-only. */
     private final boolean touches;
     /** The value's offset in a slot (HashLayout.valueOffset). */
@@ -29,7 +28,6 @@ final class BpfHashMap extends HashValueMap {
         boolean perShard = spec.type().perShard();
         this.shards = perShard ? spec.numShards() : 1;
         this.shardStride = perShard ? MapMemory.roundUp8(spec.valueSize()) : 0;
-        this.typedKeys = spec.keySize() == 8 || spec.keySize() == 4;
         // A reader from another process leaves the LRU order alone (and cannot write).
         this.touches = spec.type() == MapType.LRU_HASH && !readOnly;
         this.valueOff = table.valueOffset();

@@ -11,8 +11,7 @@ import static dev.sonde.maps.FoldedHashLayout.SLOT_SIZE;
  */
 final class FoldedHashMap extends HashValueMap {
     private final FoldedHashTable table;
-    private final boolean typedKeys;
-    /** The table's geometry, as lookupElem reads it (see there); the table's constructor checked the file first. */
+    /** Copies of the table's geometry, as lookupElem reads it (see there). */
     private final long keyMask;
     private final long fold;
     private final long start;
@@ -28,14 +27,13 @@ final class FoldedHashMap extends HashValueMap {
     FoldedHashMap(MapSpec spec, int id, MapFile file, boolean readOnly) {
         super(spec, id, file, readOnly);
         this.table = new FoldedHashTable(mem, spec.keySize(), spec.valueSize(), spec.maxEntries());
-        this.typedKeys = spec.keySize() == 8 || spec.keySize() == 4;
-        this.keyMask = spec.keySize() == 8 ? -1L : (1L << (8 * spec.keySize())) - 1;
-        this.fold = mem.getLong(FoldedHashLayout.FOLD_OFFSET);
-        this.start = HashFunction.start(mem.getLong(FoldedHashLayout.SEED_OFFSET), spec.keySize());
-        this.shift = Long.numberOfLeadingZeros(table.capacity()) + 1;
+        this.keyMask = table.keyMask();
+        this.fold = table.fold();
+        this.start = table.start();
+        this.shift = table.shift();
         this.mask = table.capacity() - 1;
         this.farWords = typedKeys ? DELETED : -1L;
-        this.slotBase = HotMemory.base(mem);
+        this.slotBase = table.base();
     }
 
     @Override
@@ -45,11 +43,7 @@ final class FoldedHashMap extends HashValueMap {
 
     /** The little-endian word of a key or value array of at most 8 bytes. */
     private static long word(byte[] b) {
-        long w = 0;
-        for (int i = b.length - 1; i >= 0; i--) {
-            w = w << 8 | (b[i] & 0xFF);
-        }
-        return w;
+        return HashFunction.leChunk(b, 0, b.length);
     }
 
     private static void bytes(long w, byte[] out) {

@@ -66,7 +66,7 @@ final class FoldedHashTable {
         mem.putLong(SEED_OFFSET, seed);
         mem.putInt(KEY_SIZE_OFFSET, keySize);
         mem.putInt(VALUE_SIZE_OFFSET, valueSize);
-        mem.putLong(FOLD_OFFSET, fold(seed, keySize));
+        mem.putLong(FOLD_OFFSET, FoldedHashLayout.fold(seed, keySize));
     }
 
     long count() {
@@ -75,6 +75,28 @@ final class FoldedHashTable {
 
     int capacity() {
         return capacity;
+    }
+
+    // The geometry, for FoldedHashMap's own copies (its lookupElem).
+
+    long keyMask() {
+        return keyMask;
+    }
+
+    long fold() {
+        return fold;
+    }
+
+    long start() {
+        return start;
+    }
+
+    int shift() {
+        return shift;
+    }
+
+    long base() {
+        return base;
     }
 
     private int home(long key) {
@@ -95,8 +117,9 @@ final class FoldedHashTable {
     int findLong(long key) {
         long k = key & keyMask;
         long word = k ^ fold;
-        if (Long.compareUnsigned(word, DELETED) <= 0) {
-            return findSide((int) word);
+        int s = side(word);
+        if (s >= 0) {
+            return findSide(s);
         }
         ByteBuffer m = mem; // into locals: after the acquire loads the JIT would load the fields again
         long b = base;

@@ -55,7 +55,7 @@ final class HashFunction {
     }
 
     /** Bytes {@code from} to {@code to} (at most 8) of {@code key} as a little-endian, zero-padded chunk. */
-    private static long leChunk(byte[] key, int from, int to) {
+    static long leChunk(byte[] key, int from, int to) {
         long t = 0;
         for (int i = from, s = 0; i < to; i++, s += 8) {
             t |= (key[i] & 0xFFL) << s;

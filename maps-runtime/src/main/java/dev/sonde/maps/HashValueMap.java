@@ -8,11 +8,14 @@ abstract class HashValueMap extends ValueMap {
     /** As map_get_sys_perms(): BPF_F_RDONLY / BPF_F_WRONLY restrict the syscall side only. */
     protected final boolean sysRead;
     protected final boolean sysWrite;
+    /** Keys of 4 or 8 bytes, the ones the typed accessors take (others: -EINVAL). */
+    protected final boolean typedKeys;
 
     HashValueMap(MapSpec spec, int id, MapFile file, boolean readOnly) {
         super(spec, id, file, readOnly);
         this.sysRead = !spec.hasFlag(MapSpec.F_WRONLY);
         this.sysWrite = !spec.hasFlag(MapSpec.F_RDONLY) && !readOnly;
+        this.typedKeys = spec.keySize() == 8 || spec.keySize() == 4;
     }
 
     /**
