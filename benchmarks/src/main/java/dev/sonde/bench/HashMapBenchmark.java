@@ -47,7 +47,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * concurrent table needs (acquire load of the state, key compare, value load, fence, state re-check);
  * {@code sideStateNoRecheckGet} drops the fence and re-check. {@code foldedStateGet} keeps no state word: the key
  * word is the state (a reserved key value for an empty slot), read with acquire and read again after the value.
- * All without any map API: the most a map with that format could reach. The {@code *Shuffled} rows look keys up in a fixed random order, as the other ones below.
+ * All without any map API: the most a map with that format could reach. The {@code *Shuffled} rows look keys up in
+ * a fixed random order, as the other ones below.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar HashMap -prof gc}.
  */

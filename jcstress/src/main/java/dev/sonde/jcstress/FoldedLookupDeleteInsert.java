@@ -36,7 +36,8 @@ public class FoldedLookupDeleteInsert {
 
     @Actor
     public void writer(JJJ_Result r) {
-        r.r2 = HashStressMaps.FOLDED.delete(key) + HashStressMaps.FOLDED.update(other, HashStressMaps.word(7), BpfMap.NOEXIST);
+        r.r2 = HashStressMaps.FOLDED.delete(key)
+                + HashStressMaps.FOLDED.update(other, HashStressMaps.word(7), BpfMap.NOEXIST);
     }
 
     @Arbiter

@@ -3,8 +3,9 @@ package dev.sonde.maps;
 /**
  * Hash formats 1 and 2: the memory of {@code HASH}, {@code PERCPU_HASH}, {@code LRU_HASH} and {@code HASH_OF_MAPS}
  * (4-byte ids as values) maps, except plain hashes of one-word keys and values ({@link FoldedHashLayout}, format 3):
- * a lock-free open-addressing table, all of it preallocated in the map file. Everything a reader in another process needs (hash function, seed,
- * capacity, slot geometry) is in the control words, so {@link Maps#open} rebuilds the table from the file alone.
+ * a lock-free open-addressing table, all of it preallocated in the map file. Everything a reader in another process
+ * needs (hash function, seed, capacity, slot geometry) is in the control words, so {@link Maps#open} rebuilds the
+ * table from the file alone.
  *
  * <pre>
  *  header page (MapHeaderLayout), then the type's control words from byte 512:
