@@ -1,6 +1,5 @@
 package dev.sonde.maps;
 
-import static dev.sonde.maps.FoldedHashLayout.DELETED;
 import static dev.sonde.maps.FoldedHashLayout.SLOT_SIZE;
 
 /**
@@ -11,29 +10,33 @@ import static dev.sonde.maps.FoldedHashLayout.SLOT_SIZE;
  */
 final class FoldedHashMap extends HashValueMap {
     private final FoldedHashTable table;
-    /** Copies of the table's geometry, as lookupElem reads it (see there). */
+    /**
+     * Copies of the table's geometry, as lookupElem reads it (see there). In a map without typed keys (keys of
+     * neither 4 nor 8 bytes), and in a file this JVM did not create, the copies of keyMask and fold are 0 and -1:
+     * every key word is then -1, which lookupElem's one test for side-slot keys sends to {@link #lookupFar} too.
+     * That refuses the first and takes the table's lookup for the second, whose probe ends in a file of any
+     * content; lookupElem's own probe relies on a table this runtime wrote (see there).
+     */
     private final long keyMask;
     private final long fold;
     private final long start;
     private final int shift;
     private final int mask;
-    /**
-     * Key words lookupElem hands to {@link #lookupFar} (unsigned, up to this): the three that name side slots, or
-     * all of them when the map's keys are not 4 or 8 bytes, so that one compare makes both checks.
-     */
-    private final long farWords;
     private final long slotBase;
+    private final int bounds;
 
-    FoldedHashMap(MapSpec spec, int id, MapFile file, boolean readOnly) {
+    /** {@code opened}: the file was made by another JVM, or before (Maps.open), not by this map's creation. */
+    FoldedHashMap(MapSpec spec, int id, MapFile file, boolean readOnly, boolean opened) {
         super(spec, id, file, readOnly);
         this.table = new FoldedHashTable(mem, spec.keySize(), spec.valueSize(), spec.maxEntries());
-        this.keyMask = table.keyMask();
-        this.fold = table.fold();
+        boolean fast = typedKeys && !opened;
+        this.keyMask = fast ? table.keyMask() : 0;
+        this.fold = fast ? table.fold() : -1L;
         this.start = table.start();
         this.shift = table.shift();
         this.mask = table.capacity() - 1;
-        this.farWords = typedKeys ? DELETED : -1L;
         this.slotBase = table.base();
+        this.bounds = table.bounds();
     }
 
     @Override
@@ -125,43 +128,56 @@ final class FoldedHashMap extends HashValueMap {
     // ---- typed accessors -------------------------------------------------------------------------------------
 
     /**
-     * A program's lookup. The home slot is read here, from this object's own copies of the table's geometry: going
-     * through the table object for them, with its checks, measured 195-222 ops/µs on a 1024-key get where reading
-     * them here measured more (benchmarks/README.md, stop 18). A key in a side slot, or one further than
-     * {@link FoldedHashTable#UNBOUNDED_PROBES} slots from its home, takes the table's whole lookup.
+     * A program's lookup, over this object's own copies of the table's geometry: through the table object, with
+     * its checks, a 1024-key get measured 195-222 ops/µs where reading the copies here measured more
+     * (benchmarks/README.md, stop 18). The whole probe is here. When a long run handed the lookup on to
+     * {@link FoldedHashTable#findLong}, C2 inlined that (154 bytes of bytecode) into every caller, and the register
+     * pressure of two loops cost a quarter of a get in random order (stop 19). Only a side slot's key, a map
+     * without typed keys and a file this JVM did not create leave this method.
+     *
+     * <p>The probe ends: a table this runtime wrote holds at most max_entries live keys in at least twice as many
+     * slots, so every run of live slots ends at a slot in a state (the constructor's copies keep other files off
+     * this path).
      */
     @Override
     public long lookupElem(long key) {
         long k = key & keyMask;
         long word = k ^ fold;
-        if (Long.compareUnsigned(word, farWords) <= 0) {
-            return lookupFar(k); // a side slot's key, or a map without typed keys
+        // word + 1 in 0..3: a side slot's key word (0, 1, 2; see FoldedHashLayout), or -1, the word of one
+        // ordinary key and of every key of a map without typed keys. One add and one test: an unsigned compare
+        // of word with 2 is two compares and two branches to C2 on JDK 17, and measured slower (stop 19).
+        if (((word + 1) & ~3L) == 0) {
+            return lookupFar(key);
         }
         long b = slotBase;
         int msk = mask;
-        int idx = (int) (HashFunction.fibChunk(start, k) >>> shift);
-        for (int n = 0;; n++) {
+        int home = (int) (HashFunction.fibChunk(start, k) >>> shift);
+        int idx = home;
+        for (;;) {
             int off = FoldedHashLayout.SLOTS_OFFSET + idx * SLOT_SIZE;
             // Acquire: the key word is published after the value (FoldedHashLayout).
             long w = HotMemory.getLongAcquire(mem, b, off);
             if (w == word) {
                 return off + FoldedHashLayout.VALUE_OFFSET;
             }
-            if (w == FoldedHashLayout.EMPTY) {
+            // 0..3: EMPTY, BUSY, DELETED, or the one live key word 3 (a bound read too many). Only a run with no
+            // EMPTY slot left needs the home's bound to end a miss, and such a run holds BUSY or DELETED slots:
+            // the live ones are at most max_entries, under half the slots. So the bound is read there alone,
+            // and the probe over live slots counts nothing (a counter on every collision measured 7% of a get
+            // in random order, stop 19). Acquire on the bound: raised before the key it covers was published.
+            if ((w & ~3L) == 0 && (w == FoldedHashLayout.EMPTY || ((idx - home) & msk)
+                    >= (HotMemory.getIntAcquire(mem, b, bounds + home * 4) & FoldedHashLayout.BOUND_MASK))) {
                 return -Errno.ENOENT;
-            }
-            if (n == FoldedHashTable.UNBOUNDED_PROBES) {
-                return lookupFar(k); // a long run: the table's lookup, which stops at the home's bound
             }
             idx = (idx + 1) & msk;
         }
     }
 
-    private long lookupFar(long k) {
+    private long lookupFar(long key) {
         if (!typedKeys) {
             return -Errno.EINVAL;
         }
-        int off = table.findLong(k);
+        int off = table.findLong(key);
         return off < 0 ? -Errno.ENOENT : off + FoldedHashLayout.VALUE_OFFSET;
     }
 

@@ -99,6 +99,10 @@ final class FoldedHashTable {
         return base;
     }
 
+    int bounds() {
+        return bounds;
+    }
+
     private int home(long key) {
         return (int) (HashFunction.fibChunk(start, key) >>> shift);
     }
@@ -135,8 +139,9 @@ final class FoldedHashTable {
             // The bound only cuts short a miss in a run with no EMPTY slot left (churn leaves DELETED ones): it is
             // read from the fourth slot on, so a short probe touches no line but the slots'. Acquire on it: raised
             // before the key it covers was published.
+            // n == msk: every slot seen, which only a damaged file gets to.
             if (w == EMPTY || n >= UNBOUNDED_PROBES
-                    && n >= (HotMemory.getIntAcquire(m, b, bounds + home * 4) & BOUND_MASK)) {
+                    && (n >= (HotMemory.getIntAcquire(m, b, bounds + home * 4) & BOUND_MASK) || n == msk)) {
                 return NOT_FOUND;
             }
             idx = (idx + 1) & msk;
