@@ -144,8 +144,8 @@ final class FoldedHashMap extends HashValueMap {
         long k = key & keyMask;
         long word = k ^ fold;
         // word + 1 in 0..3: a side slot's key word (0, 1, 2; see FoldedHashLayout), or -1, the word of one
-        // ordinary key and of every key of a map without typed keys. One add and one test: an unsigned compare
-        // of word with 2 is two compares and two branches to C2 on JDK 17, and measured slower (stop 19).
+        // ordinary key and of every key this path does not serve. One add and one test, where an unsigned
+        // compare of word with 2 is two compares and two branches to C2 on JDK 17.
         if (((word + 1) & ~3L) == 0) {
             return lookupFar(key);
         }

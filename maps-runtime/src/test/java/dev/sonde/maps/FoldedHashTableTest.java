@@ -2,10 +2,12 @@ package dev.sonde.maps;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -214,6 +216,29 @@ class FoldedHashTableTest {
         assertTrue(e.getMessage().contains("recreate the map"), e.getMessage());
         ByteBuffer other = memory(8, 8, 8, 1);
         assertThrows(SondeException.class, () -> new FoldedHashTable(other, 4, 8, 8), "another key size");
+    }
+
+    /**
+     * A file whose every slot holds a live key word, which no Sonde writer leaves (live keys are under half the
+     * slots): a view opened from it answers lookups of absent keys with -ENOENT instead of probing forever.
+     */
+    @Test
+    void aFileWithNoFreeSlotStillAnswersALookup() {
+        try (BpfMap m = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(8).maxEntries(8).build())) {
+            assertEquals(FoldedHashMap.class, m.getClass());
+            int capacity = m.mem.getInt(FoldedHashLayout.CAPACITY_OFFSET);
+            for (int i = 0; i < capacity; i++) { // as damage would leave them: live key words, the widest bounds
+                m.mem.putLong(FoldedHashLayout.slotOffset(i), 0x1000 + i);
+                m.mem.putInt(FoldedHashLayout.boundsOffset(capacity) + 4 * i, FoldedHashLayout.BOUND_MASK);
+            }
+            try (BpfMap o = Maps.open(m.path())) {
+                // Preemptively: a probe that never ends must fail the test, not hang the build.
+                assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                    assertEquals(-Errno.ENOENT, o.lookupElem(42));
+                    assertEquals(-Errno.ENOENT, o.lookup(HashMapTest.k8(42), new byte[8]));
+                });
+            }
+        }
     }
 
     /**
