@@ -42,56 +42,24 @@ final class BpfHashMap extends HashValueMap {
     // ---- syscall-style calls -------------------------------------------------------------------------------
 
     @Override
-    public int lookup(byte[] key, byte[] value) {
-        checkKey(key);
-        checkValue(value);
-        if (!sysRead) {
-            return -Errno.EPERM;
-        }
+    int lookupValue(byte[] key, byte[] value) {
         return table.lookup(key, value);
     }
 
     @Override
-    public int update(byte[] key, byte[] value, long flags) {
-        checkKey(key);
-        checkValue(value);
-        if (!sysWrite) {
-            return -Errno.EPERM;
-        }
-        long f = updateFlags(flags);
-        if (f < 0) {
-            return -Errno.EINVAL;
-        }
-        int r = table.update(key, 0, value, f);
+    int updateValue(byte[] key, byte[] value, long flags) {
+        int r = table.update(key, 0, value, flags);
         return r < 0 ? r : 0;
     }
 
     @Override
-    public int delete(byte[] key) {
-        checkKey(key);
-        if (!sysWrite) {
-            return -Errno.EPERM;
-        }
-        return table.delete(key, 0, null);
+    int deleteValue(byte[] key, byte[] valueOrNull) {
+        return table.delete(key, 0, valueOrNull);
     }
 
     @Override
-    public int getNextKey(byte[] keyOrNull, byte[] nextKey) {
-        checkNextKey(keyOrNull, nextKey);
-        if (!sysRead) {
-            return -Errno.EPERM;
-        }
+    int nextKey(byte[] keyOrNull, byte[] nextKey) {
         return table.getNextKey(keyOrNull, nextKey);
-    }
-
-    @Override
-    public int lookupAndDelete(byte[] key, byte[] value) {
-        checkKey(key);
-        checkValue(value);
-        if (!sysRead || !sysWrite) {
-            return -Errno.EPERM;
-        }
-        return table.delete(key, 0, value);
     }
 
     // ---- typed accessors -------------------------------------------------------------------------------------

@@ -58,12 +58,7 @@ final class FoldedHashMap extends HashValueMap {
     // ---- syscall-style calls -------------------------------------------------------------------------------
 
     @Override
-    public int lookup(byte[] key, byte[] value) {
-        checkKey(key);
-        checkValue(value);
-        if (!sysRead) {
-            return -Errno.EPERM;
-        }
+    int lookupValue(byte[] key, byte[] value) {
         long[] out = new long[1]; // the syscall-style calls are not the programs' hot path
         int r = table.lookup(word(key), out);
         if (r == 0) {
@@ -73,54 +68,27 @@ final class FoldedHashMap extends HashValueMap {
     }
 
     @Override
-    public int update(byte[] key, byte[] value, long flags) {
-        checkKey(key);
-        checkValue(value);
-        if (!sysWrite) {
-            return -Errno.EPERM;
-        }
-        long f = updateFlags(flags);
-        if (f < 0) {
-            return -Errno.EINVAL;
-        }
-        int r = table.update(word(key), word(value), f, false);
+    int updateValue(byte[] key, byte[] value, long flags) {
+        int r = table.update(word(key), word(value), flags, false);
         return r < 0 ? r : 0;
     }
 
     @Override
-    public int delete(byte[] key) {
-        checkKey(key);
-        if (!sysWrite) {
-            return -Errno.EPERM;
-        }
-        return table.delete(word(key), null);
-    }
-
-    @Override
-    public int getNextKey(byte[] keyOrNull, byte[] nextKey) {
-        checkNextKey(keyOrNull, nextKey);
-        if (!sysRead) {
-            return -Errno.EPERM;
-        }
-        long[] out = new long[1]; // the syscall-style calls are not the programs' hot path
-        int r = table.getNextKey(keyOrNull != null, keyOrNull == null ? 0 : word(keyOrNull), out);
-        if (r == 0) {
-            bytes(out[0], nextKey);
+    int deleteValue(byte[] key, byte[] valueOrNull) {
+        long[] out = valueOrNull == null ? null : new long[1];
+        int r = table.delete(word(key), out);
+        if (r == 0 && valueOrNull != null) {
+            bytes(out[0], valueOrNull);
         }
         return r;
     }
 
     @Override
-    public int lookupAndDelete(byte[] key, byte[] value) {
-        checkKey(key);
-        checkValue(value);
-        if (!sysRead || !sysWrite) {
-            return -Errno.EPERM;
-        }
-        long[] out = new long[1]; // the syscall-style calls are not the programs' hot path
-        int r = table.delete(word(key), out);
+    int nextKey(byte[] keyOrNull, byte[] nextKey) {
+        long[] out = new long[1];
+        int r = table.getNextKey(keyOrNull != null, keyOrNull == null ? 0 : word(keyOrNull), out);
         if (r == 0) {
-            bytes(out[0], value);
+            bytes(out[0], nextKey);
         }
         return r;
     }

@@ -20,7 +20,7 @@ final class FoldedHashTable {
      * load), the bound word was a second line to fetch: a 65536-key get measured 96 ops/µs with it and 126 without
      * (benchmarks/README.md, stop 18). Probing a few slots past a low bound is only extra work.
      */
-    static final int UNBOUNDED_PROBES = 3;
+    private static final int UNBOUNDED_PROBES = 3;
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
 

@@ -28,6 +28,72 @@ abstract class HashValueMap extends ValueMap {
         return f < 0 || f > EXIST || (flags & F_LOCK) != 0 ? -1 : f;
     }
 
+    // ---- syscall-style calls: the checks in the kernel's order, here once; each format supplies the table's part --
+
+    @Override
+    public final int lookup(byte[] key, byte[] value) {
+        checkKey(key);
+        checkValue(value);
+        if (!sysRead) {
+            return -Errno.EPERM;
+        }
+        return lookupValue(key, value);
+    }
+
+    @Override
+    public final int update(byte[] key, byte[] value, long flags) {
+        checkKey(key);
+        checkValue(value);
+        if (!sysWrite) {
+            return -Errno.EPERM;
+        }
+        long f = updateFlags(flags);
+        if (f < 0) {
+            return -Errno.EINVAL;
+        }
+        return updateValue(key, value, f);
+    }
+
+    @Override
+    public final int delete(byte[] key) {
+        checkKey(key);
+        if (!sysWrite) {
+            return -Errno.EPERM;
+        }
+        return deleteValue(key, null);
+    }
+
+    @Override
+    public final int getNextKey(byte[] keyOrNull, byte[] nextKey) {
+        checkNextKey(keyOrNull, nextKey);
+        if (!sysRead) {
+            return -Errno.EPERM;
+        }
+        return nextKey(keyOrNull, nextKey);
+    }
+
+    @Override
+    public final int lookupAndDelete(byte[] key, byte[] value) {
+        checkKey(key);
+        checkValue(value);
+        if (!sysRead || !sysWrite) {
+            return -Errno.EPERM;
+        }
+        return deleteValue(key, value);
+    }
+
+    /** The value of {@code key} into {@code value}: 0 or -ENOENT. Arguments checked. */
+    abstract int lookupValue(byte[] key, byte[] value);
+
+    /** Inserts or updates with {@code flags} (ANY, NOEXIST or EXIST): 0 or a negative errno. Arguments checked. */
+    abstract int updateValue(byte[] key, byte[] value, long flags);
+
+    /** Deletes {@code key}, its value first into {@code valueOrNull} if given: 0 or -ENOENT. Arguments checked. */
+    abstract int deleteValue(byte[] key, byte[] valueOrNull);
+
+    /** getNextKey's walk: 0 or -ENOENT. Arguments checked. */
+    abstract int nextKey(byte[] keyOrNull, byte[] nextKey);
+
     /** Elements the map holds now. */
     abstract long count();
 
