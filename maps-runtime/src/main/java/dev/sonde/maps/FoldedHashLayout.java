@@ -31,7 +31,10 @@ package dev.sonde.maps;
  *
  * <p><b>fold</b> is drawn from the seed when the map is made. A key is stored xor'ed with it, so a freshly created
  * (zero-filled) file is all EMPTY and the three state values are the keys fold, fold ^ 1 and fold ^ 2, which go to
- * the side slots instead. For keys shorter than 8 bytes fold has its top bit set: no key reaches the states.
+ * the side slots instead. For 8-byte keys fold is the hash's start ({@code seed ^ 8 * K0}), so the key word is also
+ * the hash's input ({@code (start ^ key) * K0}) and a lookup xors once; files from builds before 2026-11-30 hold
+ * another fold, which every reader takes from this header. For keys shorter than 8 bytes fold has its top bit set:
+ * no key reaches the states.
  *
  * <p><b>Readers take no lock and store nothing.</b> A lookup reads key words from the home slot on, with acquire:
  * the match is the element, EMPTY ends the search, and past the home's bound there is nothing more. A key word
@@ -110,6 +113,9 @@ public final class FoldedHashLayout {
 
     /** The fold of a map with this seed and key size: a key word never equals a state for a real short key. */
     public static long fold(long seed, int keySize) {
+        if (keySize == 8) {
+            return HashFunction.start(seed, 8);
+        }
         long f = HashFunction.mix(seed ^ 0x5EED_F01D_0000_0003L);
         return keySize < 8 ? f | Long.MIN_VALUE : f;
     }

@@ -2,41 +2,51 @@ package dev.sonde.maps;
 
 import static dev.sonde.maps.FoldedHashLayout.SLOT_SIZE;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 /**
  * A {@code HASH} map whose keys and values each fit one word (1 to 8 bytes): the semantics of
  * {@code kernel/bpf/hashtab.c}, as {@link BpfHashMap}'s, over the table of hash format 3 ({@link FoldedHashTable},
  * {@link FoldedHashLayout}), whose lookup reads one word of one line. Per-shard and LRU hashes, and wider keys or
  * values, stay on format 2 ({@link BpfHashMap}).
+ *
+ * <p>A program's lookup ({@link #lookupElem}) comes in three kinds, one class each, so that the call site's type
+ * check, which a program's call through {@link BpfMap} pays anyway, also picks the probe: {@link LongKeys} and
+ * {@link IntKeys} for maps this JVM created (each probes with the fewest instructions its key size allows), and
+ * {@link Checked} for files made elsewhere or before ({@code Maps.open}) and keys of other sizes. A field tested on
+ * every call to tell these apart cost a get in insertion order about 8% (benchmarks/README.md, stop 20).
  */
-final class FoldedHashMap extends HashValueMap {
-    private final FoldedHashTable table;
-    /**
-     * Copies of the table's geometry, as lookupElem reads it (see there). In a map without typed keys (keys of
-     * neither 4 nor 8 bytes), and in a file this JVM did not create, the copies of keyMask and fold are 0 and -1:
-     * every key word is then -1, which lookupElem's one test for side-slot keys sends to {@link #lookupFar} too.
-     * That refuses the first and takes the table's lookup for the second, whose probe ends in a file of any
-     * content; lookupElem's own probe relies on a table this runtime wrote (see there).
-     */
-    private final long keyMask;
-    private final long fold;
-    private final long start;
-    private final int shift;
+abstract class FoldedHashMap extends HashValueMap {
+    final FoldedHashTable table;
+    /** The slots, from slot 0: the probe's offsets need no constant added (FoldedHashLayout.SLOTS_OFFSET). */
+    private final ByteBuffer slots;
+    private final long slotsBase;
+    /** The hash's top bits index the table: 64 - log2(capacity). */
+    final int shift;
     private final int mask;
-    private final long slotBase;
     private final int bounds;
 
-    /** {@code opened}: the file was made by another JVM, or before (Maps.open), not by this map's creation. */
-    FoldedHashMap(MapSpec spec, int id, MapFile file, boolean readOnly, boolean opened) {
+    FoldedHashMap(MapSpec spec, int id, MapFile file, boolean readOnly) {
         super(spec, id, file, readOnly);
         this.table = new FoldedHashTable(mem, spec.keySize(), spec.valueSize(), spec.maxEntries());
-        boolean fast = typedKeys && !opened;
-        this.keyMask = fast ? table.keyMask() : 0;
-        this.fold = fast ? table.fold() : -1L;
-        this.start = table.start();
+        this.slots = mem.slice(FoldedHashLayout.SLOTS_OFFSET, mem.capacity() - FoldedHashLayout.SLOTS_OFFSET)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        this.slotsBase = HotMemory.base(slots);
         this.shift = table.shift();
         this.mask = table.capacity() - 1;
-        this.slotBase = table.base();
         this.bounds = table.bounds();
+    }
+
+    /**
+     * The map for a format-3 file. {@code opened}: the file was made by another JVM, or before ({@code Maps.open}),
+     * not by this map's creation, so its content is not vouched for and lookups take the table's bounded probe.
+     */
+    static FoldedHashMap of(MapSpec spec, int id, MapFile file, boolean readOnly, boolean opened) {
+        if (opened || !(spec.keySize() == 8 || spec.keySize() == 4)) {
+            return new Checked(spec, id, file, readOnly);
+        }
+        return spec.keySize() == 8 ? new LongKeys(spec, id, file, readOnly) : new IntKeys(spec, id, file, readOnly);
     }
 
     @Override
@@ -96,37 +106,27 @@ final class FoldedHashMap extends HashValueMap {
     // ---- typed accessors -------------------------------------------------------------------------------------
 
     /**
-     * A program's lookup, over this object's own copies of the table's geometry: through the table object, with
-     * its checks, a 1024-key get measured 195-222 ops/µs where reading the copies here measured more
-     * (benchmarks/README.md, stop 18). The whole probe is here. When a long run handed the lookup on to
-     * {@link FoldedHashTable#findLong}, C2 inlined that (154 bytes of bytecode) into every caller, and the register
-     * pressure of two loops cost a quarter of a get in random order (stop 19). Only a side slot's key, a map
-     * without typed keys and a file this JVM did not create leave this method.
+     * The probe of a program's lookup from {@code home} for {@code word}, a key word that is no state (EMPTY, BUSY,
+     * DELETED): the handle of its value, or -ENOENT. The whole probe is here: when a long run was handed on to
+     * {@link FoldedHashTable#findLong}, C2 inlined that into every caller, and the register pressure of two loops
+     * cost a quarter of a get in random order (stop 19).
      *
      * <p>The probe ends: a table this runtime wrote holds at most max_entries live keys in at least twice as many
-     * slots, so every run of live slots ends at a slot in a state (the constructor's copies keep other files off
-     * this path).
+     * slots, so every run of live slots ends at a slot in a state. Only the subclasses for maps this JVM created
+     * call it.
      */
-    @Override
-    public long lookupElem(long key) {
-        long k = key & keyMask;
-        long word = k ^ fold;
-        // word + 1 in 0..3: a side slot's key word (0, 1, 2; see FoldedHashLayout), or -1, the word of one
-        // ordinary key and of every key this path does not serve. One add and one test, where an unsigned
-        // compare of word with 2 is two compares and two branches to C2 on JDK 17.
-        if (((word + 1) & ~3L) == 0) {
-            return lookupFar(key);
-        }
-        long b = slotBase;
-        int msk = mask;
-        int home = (int) (HashFunction.fibChunk(start, k) >>> shift);
-        int idx = home;
+    final long probe(long word, long home) {
+        ByteBuffer s = slots;
+        long b = slotsBase;
+        long msk = mask;
+        // Long arithmetic throughout: an int index costs a sign extension before every address.
+        long idx = home;
         for (;;) {
-            int off = FoldedHashLayout.SLOTS_OFFSET + idx * SLOT_SIZE;
+            long off = idx * SLOT_SIZE;
             // Acquire: the key word is published after the value (FoldedHashLayout).
-            long w = HotMemory.getLongAcquire(mem, b, off);
+            long w = HotMemory.getLongAcquire(s, b, off);
             if (w == word) {
-                return off + FoldedHashLayout.VALUE_OFFSET;
+                return off + (FoldedHashLayout.SLOTS_OFFSET + FoldedHashLayout.VALUE_OFFSET);
             }
             // 0..3: EMPTY, BUSY, DELETED, or the one live key word 3 (a bound read too many). Only a run with no
             // EMPTY slot left needs the home's bound to end a miss, and such a run holds BUSY or DELETED slots:
@@ -134,19 +134,76 @@ final class FoldedHashMap extends HashValueMap {
             // and the probe over live slots counts nothing (a counter on every collision measured 7% of a get
             // in random order, stop 19). Acquire on the bound: raised before the key it covers was published.
             if ((w & ~3L) == 0 && (w == FoldedHashLayout.EMPTY || ((idx - home) & msk)
-                    >= (HotMemory.getIntAcquire(mem, b, bounds + home * 4) & FoldedHashLayout.BOUND_MASK))) {
+                    >= (HotMemory.getIntAcquire(mem, bounds + (int) home * 4) & FoldedHashLayout.BOUND_MASK))) {
                 return -Errno.ENOENT;
             }
             idx = (idx + 1) & msk;
         }
     }
 
-    private long lookupFar(long key) {
-        if (!typedKeys) {
-            return -Errno.EINVAL;
-        }
+    /** The table's own lookup, bounded in a file of any content: the handle of the key's value, or -ENOENT. */
+    final long lookupInTable(long key) {
         int off = table.findLong(key);
         return off < 0 ? -Errno.ENOENT : off + FoldedHashLayout.VALUE_OFFSET;
+    }
+
+    /**
+     * 8-byte keys, in a file this JVM formatted: its fold is the hash's start (FoldedHashLayout.fold), so the key
+     * word, {@code key ^ fold}, is also what the hash multiplies. Key words 0 to 3 leave for the table's lookup: the
+     * side slots' keys (0, 1, 2) and the one ordinary key whose word is 3, for one test.
+     */
+    static final class LongKeys extends FoldedHashMap {
+        private final long fold;
+
+        LongKeys(MapSpec spec, int id, MapFile file, boolean readOnly) {
+            super(spec, id, file, readOnly);
+            this.fold = table.fold();
+        }
+
+        @Override
+        public long lookupElem(long key) {
+            long word = key ^ fold;
+            if ((word & ~3L) == 0) {
+                return lookupInTable(key);
+            }
+            return probe(word, HashFunction.fibChunk(0, word) >>> shift);
+        }
+    }
+
+    /**
+     * 4-byte keys (the low half of the long), in a file this JVM formatted: fold has its top bit set for keys
+     * shorter than 8 bytes, so no key word is a state and no key lives in a side slot.
+     */
+    static final class IntKeys extends FoldedHashMap {
+        private final long fold;
+        private final long start;
+
+        IntKeys(MapSpec spec, int id, MapFile file, boolean readOnly) {
+            super(spec, id, file, readOnly);
+            this.fold = table.fold();
+            this.start = table.start();
+        }
+
+        @Override
+        public long lookupElem(long key) {
+            long k = key & 0xFFFF_FFFFL;
+            return probe(k ^ fold, HashFunction.fibChunk(start, k) >>> shift);
+        }
+    }
+
+    /**
+     * A file this JVM did not create ({@code Maps.open}), whose content is not vouched for: lookups take the
+     * table's bounded probe. Also keys of neither 4 nor 8 bytes, which the typed accessors refuse.
+     */
+    static final class Checked extends FoldedHashMap {
+        Checked(MapSpec spec, int id, MapFile file, boolean readOnly) {
+            super(spec, id, file, readOnly);
+        }
+
+        @Override
+        public long lookupElem(long key) {
+            return typedKeys ? lookupInTable(key) : -Errno.EINVAL;
+        }
     }
 
     @Override

@@ -108,7 +108,7 @@ final class HashFactory implements MapFactory {
     public BpfMap create(MapSpec spec, int id, MapFile file) {
         if (folded(spec)) {
             FoldedHashTable.format(file.buffer(), spec.keySize(), spec.valueSize(), spec.maxEntries(), seed(spec));
-            return new FoldedHashMap(spec, id, file, false, false);
+            return FoldedHashMap.of(spec, id, file, false, false);
         }
         format(spec, file);
         return new BpfHashMap(spec, id, file, false);
@@ -118,7 +118,7 @@ final class HashFactory implements MapFactory {
     public BpfMap open(MapSpec spec, MapFile file, boolean readOnly) {
         // The file says which format it is: a map made before format 3 keeps format 2.
         if (file.buffer().getInt(HASH_ALGO_OFFSET) == FoldedHashLayout.HASH_ALGO_FOLDED && fitsFolded(spec)) {
-            return new FoldedHashMap(spec, file.id(), file, readOnly, true); // its constructor checks the control words
+            return FoldedHashMap.of(spec, file.id(), file, readOnly, true); // its constructor checks the control words
         }
         checkFormat(spec, file);
         return new BpfHashMap(spec, file.id(), file, readOnly);

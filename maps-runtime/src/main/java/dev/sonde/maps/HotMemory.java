@@ -245,6 +245,11 @@ final class HotMemory {
         return RAW ? rawGetLongVolatile(base + off) : (long) LONG.getAcquire(b, off);
     }
 
+    /** As above with a long offset, below 2^31 (a probe's index arithmetic stays in longs, see FoldedHashMap). */
+    static long getLongAcquire(ByteBuffer b, long base, long off) {
+        return RAW ? rawGetLongVolatile(base + off) : (long) LONG.getAcquire(b, (int) off);
+    }
+
     static int getIntAcquire(ByteBuffer b, long base, int off) {
         return RAW ? rawGetIntVolatile(base + off) : (int) INT.getAcquire(b, off);
     }

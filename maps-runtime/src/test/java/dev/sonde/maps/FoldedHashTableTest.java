@@ -225,13 +225,14 @@ class FoldedHashTableTest {
     @Test
     void aFileWithNoFreeSlotStillAnswersALookup() {
         try (BpfMap m = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(8).maxEntries(8).build())) {
-            assertEquals(FoldedHashMap.class, m.getClass());
+            assertEquals(FoldedHashMap.LongKeys.class, m.getClass());
             int capacity = m.mem.getInt(FoldedHashLayout.CAPACITY_OFFSET);
             for (int i = 0; i < capacity; i++) { // as damage would leave them: live key words, the widest bounds
                 m.mem.putLong(FoldedHashLayout.slotOffset(i), 0x1000 + i);
                 m.mem.putInt(FoldedHashLayout.boundsOffset(capacity) + 4 * i, FoldedHashLayout.BOUND_MASK);
             }
             try (BpfMap o = Maps.open(m.path())) {
+                assertEquals(FoldedHashMap.Checked.class, o.getClass(), "an opened file takes the bounded probe");
                 // Preemptively: a probe that never ends must fail the test, not hang the build.
                 assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
                     assertEquals(-Errno.ENOENT, o.lookupElem(42));
