@@ -15,10 +15,15 @@ abstract class ValueMap extends BpfMap {
 
     /** The buffer's address (HotMemory.base): one field load on the hot path instead of two. */
     private final long base;
-    /** Data-area offsets below which an 8-byte / a 4-byte read may start (unsigned compare; plain reads need no alignment). */
+    /**
+     * Data-area offsets below which an 8-byte / a 4-byte read may start (plain reads need no alignment), and the
+     * aligned 8-byte / 4-byte words of the data area a write may touch (0 on a map opened read-only). Each is kept
+     * plus Integer.MIN_VALUE, so that the unsigned compare with it ({@link #beyond}) is one signed
+     * compare with the field: kept as is, C2 added the bias to the field's value on every access (two instructions
+     * of a hash get's fifty, benchmarks/README.md, stop 20).
+     */
     private final int longReads;
     private final int intReads;
-    /** Aligned 8-byte / 4-byte words of the data area a write may touch; 0 on a map opened read-only. */
     private final int longWords;
     private final int intWords;
 
@@ -26,10 +31,15 @@ abstract class ValueMap extends BpfMap {
         super(spec, id, file, readOnly);
         this.base = HotMemory.base(mem);
         int data = Math.max(mem.capacity() - BASE, 0);
-        this.longReads = Math.max(data - 7, 0);
-        this.intReads = Math.max(data - 3, 0);
-        this.longWords = readOnly ? 0 : data >>> 3;
-        this.intWords = readOnly ? 0 : data >>> 2;
+        this.longReads = Math.max(data - 7, 0) + Integer.MIN_VALUE;
+        this.intReads = Math.max(data - 3, 0) + Integer.MIN_VALUE;
+        this.longWords = (readOnly ? 0 : data >>> 3) + Integer.MIN_VALUE;
+        this.intWords = (readOnly ? 0 : data >>> 2) + Integer.MIN_VALUE;
+    }
+
+    /** {@code Integer.compareUnsigned(d, limit) >= 0}, for a limit kept biased by Integer.MIN_VALUE (see there). */
+    private static boolean beyond(int d, int biasedLimit) {
+        return d + Integer.MIN_VALUE >= biasedLimit;
     }
 
     // Each offset below is (int) handle + offset - BASE, wrapping: the compare bounds the very value the access
@@ -39,7 +49,7 @@ abstract class ValueMap extends BpfMap {
     @Override
     public final long getLong(long handle, int offset) {
         int at = (int) handle + offset;
-        if (Integer.compareUnsigned(at - BASE, longReads) >= 0) {
+        if (beyond(at - BASE, longReads)) {
             throw outside(handle, offset, 8, false);
         }
         return HotMemory.getLong(mem, base, at);
@@ -48,7 +58,7 @@ abstract class ValueMap extends BpfMap {
     @Override
     public final int getInt(long handle, int offset) {
         int at = (int) handle + offset;
-        if (Integer.compareUnsigned(at - BASE, intReads) >= 0) {
+        if (beyond(at - BASE, intReads)) {
             throw outside(handle, offset, 4, false);
         }
         return HotMemory.getInt(mem, base, at);
@@ -57,7 +67,7 @@ abstract class ValueMap extends BpfMap {
     @Override
     public final void putLong(long handle, int offset, long value) {
         int at = (int) handle + offset;
-        if (Integer.compareUnsigned(Integer.rotateRight(at - BASE, 3), longWords) >= 0) {
+        if (beyond(Integer.rotateRight(at - BASE, 3), longWords)) {
             throw outside(handle, offset, 8, true);
         }
         HotMemory.putLongOpaque(mem, base, at, value);
@@ -66,7 +76,7 @@ abstract class ValueMap extends BpfMap {
     @Override
     public final void putInt(long handle, int offset, int value) {
         int at = (int) handle + offset;
-        if (Integer.compareUnsigned(Integer.rotateRight(at - BASE, 2), intWords) >= 0) {
+        if (beyond(Integer.rotateRight(at - BASE, 2), intWords)) {
             throw outside(handle, offset, 4, true);
         }
         HotMemory.putIntOpaque(mem, base, at, value);
@@ -75,7 +85,7 @@ abstract class ValueMap extends BpfMap {
     @Override
     public final long addLong(long handle, int offset, long delta) {
         int at = (int) handle + offset;
-        if (Integer.compareUnsigned(Integer.rotateRight(at - BASE, 3), longWords) >= 0) {
+        if (beyond(Integer.rotateRight(at - BASE, 3), longWords)) {
             throw outside(handle, offset, 8, true);
         }
         return HotMemory.getAndAddLong(mem, base, at, delta);
@@ -84,7 +94,7 @@ abstract class ValueMap extends BpfMap {
     @Override
     public final int addInt(long handle, int offset, int delta) {
         int at = (int) handle + offset;
-        if (Integer.compareUnsigned(Integer.rotateRight(at - BASE, 2), intWords) >= 0) {
+        if (beyond(Integer.rotateRight(at - BASE, 2), intWords)) {
             throw outside(handle, offset, 4, true);
         }
         return HotMemory.getAndAddInt(mem, base, at, delta);
