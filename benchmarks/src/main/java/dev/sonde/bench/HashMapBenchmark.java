@@ -87,6 +87,10 @@ public class HashMapBenchmark {
 
     private BpfMap sonde;
     private ConcurrentHashMap<Long, Long> chm;
+    /** The same content as {@link #chm}, filled first and then moved by young collections (see {@link #age}). */
+    private ConcurrentHashMap<Long, Long> chmAged;
+    /** Where {@link #age}'s garbage goes, so the JIT cannot drop it. */
+    static volatile Object sink;
     private Long2LongHashMap agrona;
     private long[] keys;
     private Long[] boxed;
@@ -137,6 +141,11 @@ public class HashMapBenchmark {
             shuffled[j] = t;
         }
         sonde = Maps.create(MapSpec.builder(MapType.HASH).keySize(8).valueSize(8).maxEntries(size).build());
+        chmAged = new ConcurrentHashMap<>(2 * size);
+        for (int i = 0; i < size; i++) {
+            chmAged.put(boxed[i], (long) i);
+        }
+        age(2);
         chm = new ConcurrentHashMap<>(2 * size);
         agrona = new Long2LongHashMap(2 * size, 0.65f, -1L);
         bareShift = 64 - Integer.numberOfTrailingZeros(2 * size);
@@ -439,6 +448,45 @@ public class HashMapBenchmark {
     @Benchmark
     public long sondeGetShuffled(Cursor c) {
         return sonde.getLong(sonde.lookupElem(keys[shuffled[c.i++ & mask]]), 0);
+    }
+
+    /**
+     * {@link #chmGet} on a map whose nodes were moved by two young collections, as those of any map a long-running
+     * application filled a while ago: a copying collector lays them out in the order it reaches them, from the
+     * table, not in the order they were allocated, which {@link #chmGet}'s fresh map keeps and reads them in.
+     */
+    @Benchmark
+    public Long chmAgedGet(Cursor c) {
+        return chmAged.get(boxed[c.i++ & mask]);
+    }
+
+    @Benchmark
+    public Long chmAgedGetShuffled(Cursor c) {
+        return chmAged.get(boxed[shuffled[c.i++ & mask]]);
+    }
+
+    /** Allocates short-lived garbage until the collectors have run {@code n} more times (30 s at most). */
+    private static void age(int n) {
+        long until = gcCount() + n;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (gcCount() < until) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("no " + n + " collections within 30 s of allocation");
+            }
+            for (int i = 0; i < 1024; i++) {
+                sink = new byte[1 << 12];
+            }
+        }
+        sink = null;
+    }
+
+    private static long gcCount() {
+        long n = 0;
+        for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory
+                .getGarbageCollectorMXBeans()) {
+            n += Math.max(0, gc.getCollectionCount());
+        }
+        return n;
     }
 
     @Benchmark
