@@ -14,8 +14,9 @@ import java.nio.ByteOrder;
  * <p>A program's lookup ({@link #lookupElem}) comes in three kinds, one class each, so that the call site's type
  * check, which a program's call through {@link BpfMap} pays anyway, also picks the probe: {@link LongKeys} and
  * {@link IntKeys} for maps this JVM created (each probes with the fewest instructions its key size allows), and
- * {@link Checked} for files made elsewhere or before ({@code Maps.open}) and keys of other sizes. A field tested on
- * every call to tell these apart cost a get in insertion order about 8% (benchmarks/README.md, stop 20).
+ * {@link Checked} for files made elsewhere or before ({@code Maps.open}) and keys of other sizes. Fields that told
+ * these apart on every call (a key mask, and a fold poisoned to send the third kind to the table) cost a get about
+ * 8% (benchmarks/README.md, stop 20).
  */
 abstract class FoldedHashMap extends HashValueMap {
     final FoldedHashTable table;

@@ -79,10 +79,6 @@ final class FoldedHashTable {
 
     // The geometry, for FoldedHashMap's own copies (its lookupElem).
 
-    long keyMask() {
-        return keyMask;
-    }
-
     long fold() {
         return fold;
     }
@@ -93,10 +89,6 @@ final class FoldedHashTable {
 
     int shift() {
         return shift;
-    }
-
-    long base() {
-        return base;
     }
 
     int bounds() {
