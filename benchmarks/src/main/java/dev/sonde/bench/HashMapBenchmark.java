@@ -451,6 +451,23 @@ public class HashMapBenchmark {
     }
 
     /**
+     * {@link #chmGet} read to a {@code long}, as a caller that wants the count does and as {@code sondeGet} does
+     * (it reads the value, where {@link #chmGet} hands the blackhole the boxed value without reading it); -1 when
+     * absent.
+     */
+    @Benchmark
+    public long chmGetLong(Cursor c) {
+        Long v = chm.get(boxed[c.i++ & mask]);
+        return v == null ? -1 : v;
+    }
+
+    @Benchmark
+    public long chmGetLongShuffled(Cursor c) {
+        Long v = chm.get(boxed[shuffled[c.i++ & mask]]);
+        return v == null ? -1 : v;
+    }
+
+    /**
      * {@link #chmGet} on a map whose nodes were moved by two young collections, as those of any map a long-running
      * application filled a while ago: a copying collector lays them out in the order it reaches them, from the
      * table, not in the order they were allocated, which {@link #chmGet}'s fresh map keeps and reads them in.
