@@ -77,7 +77,7 @@ final class FoldedHashTable {
         return capacity;
     }
 
-    // The geometry, for FoldedHashMap's own copies (its lookupElem).
+    // The geometry, for FoldedHashMap's lookups.
 
     long fold() {
         return fold;
