@@ -80,7 +80,7 @@ public final class RelayReader {
     /** Reads every shard of a live relay of this JVM, merged in time order. */
     public static Result read(RelayMap map) {
         List<Shard> shards = new ArrayList<>();
-        for (int i = 0; i < map.numShards(); i++) {
+        for (int i = 0; i < map.numFiles(); i++) {
             shards.add(readShard(map.shardBuffer(i), map.shardPath(i)));
         }
         return merge(shards);
@@ -147,7 +147,9 @@ public final class RelayReader {
                 continue;
             }
             int end = lap == current ? currentEnd : sbs;
-            int dataEnd = lap == current ? currentEnd : closed ? sbs - padding : SUBBUF_HEADER_SIZE;
+            // The open lap's records end at the position, unless a refused write closed it (a full no-overwrite
+            // buffer): then the padding says where, and the zeros after the last record are no lost claim.
+            int dataEnd = closed ? sbs - padding : lap == current ? currentEnd : SUBBUF_HEADER_SIZE;
             parseSubbuf(b, base, lap, end, dataEnd, shardNo, clockBase, s);
         }
         return s;

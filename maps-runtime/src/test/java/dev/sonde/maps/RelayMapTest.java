@@ -16,6 +16,26 @@ import org.junit.jupiter.api.Test;
 
 class RelayMapTest {
 
+    /**
+     * A refused write closes the last sub-buffer of a full no-overwrite relay with zero padding; the reader takes
+     * the padding for the end of the records, not for a claim whose writer never wrote its header.
+     */
+    @Test
+    void aFullNoOverwriteRelayReadsBackWhole() {
+        try (RelayMap m = create(512, 4, 1, false)) {
+            byte[] rec = new byte[40]; // 56 bytes a record: 8 fill a sub-buffer's 480 and leave 32
+            int n = 0;
+            while (m.output(rec) == 0) {
+                n++;
+            }
+            assertEquals(32, n);
+            RelayReader.Result r = RelayReader.read(m);
+            assertEquals(n, r.records().size());
+            assertEquals(0, r.skipped());
+            assertEquals(1, m.dropped());
+        }
+    }
+
     @Test
     void filesLiveUnderTheProcessRelayDirectoryWithMode0600() throws Exception {
         try (RelayMap m = create(4096, 4, 4, true)) {
