@@ -54,6 +54,13 @@ public class RelayBenchmark {
         /** Sub-buffers per shard. */
         @Param({"16"})
         public int nSubbufs;
+        /**
+         * shared: the thread writes its shard's file with a CAS a record, as every thread sharing it would;
+         * private: {@link MapSpec#F_RELAY_PRIVATE_SHARDS}, after two sub-buffers the thread owns a file of its
+         * own and writes it with plain stores.
+         */
+        @Param({"shared", "private"})
+        public String files;
         RelayMap relay;
         final byte[] record = new byte[RECORD];
 
@@ -62,7 +69,8 @@ public class RelayBenchmark {
             BenchDir.ensure();
             relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("bench_relay" + NAMES.incrementAndGet())
                     .keySize(4).valueSize(64).subbufSize(subbufSize).nSubbufs(nSubbufs).numShards(1)
-                    .flags(MapSpec.F_RELAY_OVERWRITE | (clock.equals("coarse") ? MapSpec.F_RELAY_COARSE_CLOCK : 0))
+                    .flags(MapSpec.F_RELAY_OVERWRITE | (clock.equals("coarse") ? MapSpec.F_RELAY_COARSE_CLOCK : 0)
+                            | (files.equals("private") ? MapSpec.F_RELAY_PRIVATE_SHARDS : 0))
                     .build());
         }
 

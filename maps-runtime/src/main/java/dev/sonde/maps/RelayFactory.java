@@ -5,7 +5,8 @@ import static dev.sonde.maps.RelayLayout.*;
 /** The relay's rules: the proposal's one-element key/value for the file name, geometry in {@code map_extra}. */
 final class RelayFactory implements MapFactory {
     static final RelayFactory INSTANCE = new RelayFactory();
-    private static final long FLAGS = MapSpec.F_RELAY_OVERWRITE | MapSpec.F_RELAY_COARSE_CLOCK;
+    private static final long FLAGS = MapSpec.F_RELAY_OVERWRITE | MapSpec.F_RELAY_COARSE_CLOCK
+            | MapSpec.F_RELAY_PRIVATE_SHARDS;
 
     private RelayFactory() {
     }
@@ -24,7 +25,7 @@ final class RelayFactory implements MapFactory {
         }
         if ((spec.flags() & ~FLAGS) != 0) {
             throw new SondeException(Errno.EINVAL, what + ": flags 0x" + Long.toHexString(spec.flags())
-                    + " are not supported; a relay accepts only F_RELAY_OVERWRITE and F_RELAY_COARSE_CLOCK");
+                    + " are not supported; a relay accepts only F_RELAY_OVERWRITE, F_RELAY_COARSE_CLOCK and F_RELAY_PRIVATE_SHARDS");
         }
         int sbs = spec.subbufSize();
         int n = spec.nSubbufs();

@@ -10,7 +10,9 @@ package dev.sonde.maps;
  *  file header
  *   0 magic "SONDERLY" u64 | 8 version u32 | 12 header_size u32 (128)
  *  16 subbuf_size u32      | 20 n_subbufs u32 | 24 shard u32 | 28 num_shards u32
- *  32 flags u32 (bit 0: overwrite, bit 1: coarse clock) | 36 subbuf_header_size u32 (32) | 40 pid u64
+ *  32 flags u32 (bit 0: overwrite, bit 1: coarse clock, bit 2: private shards; a file whose shard is at least
+ *     num_shards is the private file of shard (shard - num_shards), written by one thread at a time)
+ *  36 subbuf_header_size u32 (32) | 40 pid u64
  *  48 clock_base u64: epoch ns minus the writer's System.nanoTime() when the file was made
  *  56 consumed u64: sub-buffers a reader released (no-overwrite mode reuses only those)
  *  64 pos u64: write position, a logical byte count; lap = pos / subbuf_size, slot = lap % n_subbufs
@@ -81,6 +83,8 @@ public final class RelayLayout {
     public static final int RECORD_HEADER_SIZE_OFFSET = 92;
     public static final int FLAG_OVERWRITE = 1;
     public static final int FLAG_COARSE_CLOCK = 2;
+    /** The map has a private file per shard; a file whose shard is at least num_shards is one of those. */
+    public static final int FLAG_PRIVATE_SHARDS = 4;
 
     public static final int SUBBUF_HEADER_SIZE = 32;
     public static final int SB_SEQ_OFFSET = 0;

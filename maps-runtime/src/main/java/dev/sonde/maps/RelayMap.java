@@ -14,6 +14,8 @@ import java.util.Objects;
  *
  * <p>Writers ({@link #reserve}/{@link #commit}, {@link #output}) use the calling thread's shard, claim space with
  * one CAS on that shard's write position and never wait: a full buffer fails the write at once. With
+ * {@link MapSpec#F_RELAY_PRIVATE_SHARDS} a thread that fills a whole sub-buffer of its shard alone gets a file of
+ * its own, {@code <base>#<numShards + shard>}, which it writes without the CAS (see {@link RelayWriter}). With
  * {@link MapSpec#F_RELAY_OVERWRITE} the oldest sub-buffer is reused instead (the flight recorder), unless a
  * writer is still inside it, which drops the new write with -EBUSY rather than tear the old one.
  *
@@ -49,15 +51,18 @@ public final class RelayMap extends BpfMap {
         this.coarseClock = spec.hasFlag(MapSpec.F_RELAY_COARSE_CLOCK);
         this.owner = true;
         this.names = new RelayNames(this, file, SondeDir.relayDir());
-        this.writer = new RelayWriter(subbufSize, nSubbufs, numShards, overwrite, coarseClock);
+        this.shards = new ByteBuffer[numFiles(spec)];
+        boolean privateShards = spec.hasFlag(MapSpec.F_RELAY_PRIVATE_SHARDS);
+        this.writer = new RelayWriter(shards, numShards, subbufSize, nSubbufs, overwrite, coarseClock, privateShards);
         names.writeBase(spec.name(), 0);
-        this.shards = new ByteBuffer[numShards];
         // One clock base for all shards, so their timestamps compare exactly when merged.
         long clockBase = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
+        int flags = (overwrite ? FLAG_OVERWRITE : 0) | (coarseClock ? FLAG_COARSE_CLOCK : 0)
+                | (privateShards ? FLAG_PRIVATE_SHARDS : 0);
         try {
-            for (int i = 0; i < numShards; i++) {
-                shards[i] = RelayFile.create(names.shardPath(i), subbufSize, nSubbufs, i, numShards,
-                        (overwrite ? FLAG_OVERWRITE : 0) | (coarseClock ? FLAG_COARSE_CLOCK : 0), id, clockBase);
+            for (int i = 0; i < shards.length; i++) {
+                shards[i] = RelayFile.create(names.shardPath(i), subbufSize, nSubbufs, i, numShards, flags, id,
+                        clockBase);
             }
         } catch (RuntimeException e) {
             names.deleteFiles();
@@ -76,8 +81,8 @@ public final class RelayMap extends BpfMap {
         this.coarseClock = spec.hasFlag(MapSpec.F_RELAY_COARSE_CLOCK);
         this.owner = false;
         this.names = new RelayNames(this, file, file.path().toAbsolutePath().getParent().resolveSibling("relay"));
-        this.shards = new ByteBuffer[numShards];
-        for (int i = 0; i < numShards; i++) {
+        this.shards = new ByteBuffer[numFiles(spec)];
+        for (int i = 0; i < shards.length; i++) {
             Path p = names.shardPath(i);
             shards[i] = RelayFile.open(p, !readOnly);
             if (shards[i].getInt(SUBBUF_SIZE_OFFSET) != subbufSize || shards[i].getInt(N_SUBBUFS_OFFSET) != nSubbufs
@@ -86,7 +91,14 @@ public final class RelayMap extends BpfMap {
                         + "' (its geometry or shard number differs from the map file's); remove the stray file");
             }
         }
-        this.writer = readOnly ? null : new RelayWriter(subbufSize, nSubbufs, numShards, overwrite, coarseClock);
+        // Never hands private files over: this JVM cannot see whether another JVM's owner threads are alive.
+        this.writer = readOnly ? null
+                : new RelayWriter(shards, numShards, subbufSize, nSubbufs, overwrite, coarseClock, false);
+    }
+
+    /** The map's files: one per shard, and with {@link MapSpec#F_RELAY_PRIVATE_SHARDS} a private one per shard. */
+    static int numFiles(MapSpec spec) {
+        return spec.numShards() * (spec.hasFlag(MapSpec.F_RELAY_PRIVATE_SHARDS) ? 2 : 1);
     }
 
     // ---- writers: allocation-free, lock-free, never waiting ---------------------------------------------------
@@ -104,9 +116,8 @@ public final class RelayMap extends BpfMap {
         if (size < 0 || size > maxPayload) {
             return -Errno.E2BIG;
         }
-        int shard = Shards.current(numShards);
-        int at = writer.claim(shards[shard], shard, size);
-        return at < 0 ? at : ((long) shard << 32) | HANDLE_TAG | (at + RECORD_HEADER_SIZE);
+        long r = writer.claim(size); // file << 32 | header offset
+        return r < 0 ? r : r + (HANDLE_TAG + RECORD_HEADER_SIZE);
     }
 
     /** Publishes a reserved record; 0, or -EINVAL for a handle that is not a pending reservation. */
@@ -133,8 +144,7 @@ public final class RelayMap extends BpfMap {
         }
         // Before the claim: an exception after it would leave a record BUSY, and its sub-buffer unusable.
         Objects.checkFromIndexSize(off, len, data.length);
-        int shard = Shards.current(numShards);
-        return writer.output(shards[shard], shard, data, off, len);
+        return writer.output(data, off, len);
     }
 
     /** Writes the remaining bytes of {@code data} as one record, leaving its position alone. */
@@ -146,12 +156,12 @@ public final class RelayMap extends BpfMap {
         if (len > maxPayload) {
             return -Errno.E2BIG;
         }
-        int shard = Shards.current(numShards);
-        ByteBuffer b = shards[shard];
-        int at = writer.claim(b, shard, len);
-        if (at < 0) {
-            return at;
+        long r = writer.claim(len);
+        if (r < 0) {
+            return (int) r;
         }
+        ByteBuffer b = shards[(int) (r >>> 32)];
+        int at = (int) r;
         b.put(at + RECORD_HEADER_SIZE, data, data.position(), len);
         writer.publish(b, at, len, 0);
         return 0;
@@ -225,7 +235,7 @@ public final class RelayMap extends BpfMap {
     private int payloadAt(long handle) {
         int shard = (int) (handle >>> 32);
         int at = (int) handle & OFFSET_MASK;
-        if (handle < 0 || shard >= numShards || ((int) handle & HANDLE_TAG) == 0
+        if (handle < 0 || shard >= shards.length || ((int) handle & HANDLE_TAG) == 0
                 || at < FILE_HEADER_SIZE + SUBBUF_HEADER_SIZE + RECORD_HEADER_SIZE || at > shards[shard].capacity()) {
             return -1;
         }
@@ -261,8 +271,8 @@ public final class RelayMap extends BpfMap {
             return -Errno.EPERM;
         }
         int err = 0;
-        for (ByteBuffer b : shards) {
-            int r = writer.flush(b);
+        for (int i = 0; i < shards.length; i++) {
+            int r = writer.flush(i);
             if (r < 0 && err == 0) {
                 err = r;
             }
@@ -291,7 +301,7 @@ public final class RelayMap extends BpfMap {
         if (readOnly) {
             return -Errno.EPERM;
         }
-        if (shard < 0 || shard >= numShards || count < 0) {
+        if (shard < 0 || shard >= shards.length || count < 0) {
             return -Errno.EINVAL;
         }
         ByteBuffer b = shards[shard];
@@ -322,7 +332,7 @@ public final class RelayMap extends BpfMap {
             publishTotals();
         }
         String base = names.base();
-        for (int i = 0; i < numShards; i++) {
+        for (int i = 0; i < shards.length; i++) {
             Path file = dir.resolve(fileName(base, i));
             RelaySnapshot.copy(shards[i], file);
             copied.accept(file, i);
@@ -386,12 +396,14 @@ public final class RelayMap extends BpfMap {
         return names.base();
     }
 
-    /** Shard {@code n}'s file. */
+    /** File {@code n}: shard {@code n}'s, or for {@code n >= numShards()} the private file of shard {@code n - numShards()}. */
     public Path shardPath(int shard) {
         return names.shardPath(shard);
     }
 
     public int numShards() { return numShards; }
+    /** The map's files: {@link #numShards()}, twice that with {@link MapSpec#F_RELAY_PRIVATE_SHARDS}. */
+    public int numFiles() { return shards.length; }
     public int subbufSize() { return subbufSize; }
     public int nSubbufs() { return nSubbufs; }
     public boolean overwrite() { return overwrite; }
@@ -416,13 +428,18 @@ public final class RelayMap extends BpfMap {
         return s;
     }
 
+    /** The thread that owns shard {@code shard}'s private file, or null (none, or not this JVM's files). */
+    Thread privateOwner(int shard) {
+        return writer == null ? null : writer.owner(shard);
+    }
+
     ByteBuffer shardBuffer(int shard) {
         return shards[shard];
     }
 
     @Override
     public long memoryBytes() {
-        return super.memoryBytes() + (long) numShards * fileSize(subbufSize, nSubbufs);
+        return super.memoryBytes() + (long) shards.length * fileSize(subbufSize, nSubbufs);
     }
 
     @Override

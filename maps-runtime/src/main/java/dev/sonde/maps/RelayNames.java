@@ -78,7 +78,7 @@ final class RelayNames {
         if (next.equals(cur)) {
             return 0;
         }
-        int n = map.spec().numShards();
+        int n = RelayMap.numFiles(map.spec());
         for (int i = 0; i < n; i++) {
             if (Files.exists(dir.resolve(fileName(next, i)))) {
                 return -Errno.EEXIST;
@@ -107,7 +107,7 @@ final class RelayNames {
     }
 
     void deleteFiles() {
-        int n = map.spec().numShards();
+        int n = RelayMap.numFiles(map.spec());
         String base = base();
         for (int i = 0; i < n; i++) {
             MapFile.deleteQuietly(dir.resolve(fileName(base, i)));

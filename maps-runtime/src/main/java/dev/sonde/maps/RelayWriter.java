@@ -2,6 +2,7 @@ package dev.sonde.maps;
 
 import static dev.sonde.maps.RelayLayout.*;
 
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -10,11 +11,33 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * The writers' side of the relay protocol on a shard file ({@link RelayLayout}): claiming a record with a CAS on
  * the write position, switching to the next sub-buffer (as {@code relay_switch_subbuf()}), padding and closing
  * the old one, and deciding whether a slot may be reused. Lock-free and allocation-free; never waits.
+ *
+ * <p>Which file a thread writes: shard {@code thread id & (shards - 1)}, shared with the other threads of that id,
+ * claimed with a CAS. With {@link MapSpec#F_RELAY_PRIVATE_SHARDS} each shard {@code s} also has a private file,
+ * {@code shards + s}, owned by at most one thread at a time, which writes it with plain stores: the kernel relay's
+ * per-CPU buffer, where no one else ever writes, so no atomic instruction is needed (a 32-byte write's CAS is about
+ * a third of it, benchmarks/README.md, "Relay"). A thread takes the private file of its shard when it closes a
+ * sub-buffer of the shared file that it wrote alone, and keeps it until it ends; the next thread that writes a
+ * shared sub-buffer alone then takes it over. Nobody else can write a file a live thread owns, so nobody needs its
+ * owner's cooperation, which a thread that stops writing would never give. One thread's records stay in order:
+ * it moves once, from its shared file to the private one, whose number is higher, and readers merge files in
+ * time order with ties broken by file number (RelayReader.merge).
  */
 final class RelayWriter {
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
+    private static final VarHandle OWNERS = MethodHandles.arrayElementVarHandle(Thread[].class);
     private static final byte[] ZEROS = new byte[4096];
+
+    /** The map's files: the shared shards, then the private ones. RelayMap's array, filled after this is made. */
+    private final ByteBuffer[] files;
+    /** Shared shards (a power of two): private file {@code shards + s} belongs to shard {@code s}. */
+    private final int shards;
+    /**
+     * {@code owners[s]}: the thread that owns private file {@code shards + s}, or null. Null as a whole when the
+     * map has no private files, or was opened from its files by another JVM, whose threads it cannot see.
+     */
+    private final Thread[] owners;
 
     private final int subbufSize;
     private final int subbufShift;
@@ -29,11 +52,19 @@ final class RelayWriter {
      */
     private final AtomicLongArray walked;
     /**
-     * Per shard, the write position after the last claim made through this writer, a cache line apart so
-     * shards written by different threads do not share one: the expected value of the next claim's CAS.
+     * Per file, a cache line apart so files written by different threads do not share one: at {@code slot}, the
+     * write position after the last claim made through this writer, the expected value of the next claim's CAS;
+     * at {@code slot + SOLE}, for a shared file, the id of the thread that has written its open sub-buffer alone,
+     * or -1 once another thread wrote into it too. For a private file, {@code slot} is the file's position itself
+     * (only its owner moves it) and {@link #LIMIT} to {@link #STAMP} describe its open sub-buffer.
      */
     private final long[] expect;
     private static final int EXPECT_SHIFT = 3;
+    private static final int SOLE = 1;
+    /** For a private file, at {@code slot} + these: what {@link #cacheLap} keeps of its open sub-buffer. */
+    private static final int LIMIT = 2;
+    private static final int DELTA = 3;
+    private static final int STAMP = 4;
     /** {@link #advance}'s {@code need} for a flush: a claim always needs at least a record header. */
     private static final int FLUSH = 0;
     /**
@@ -46,15 +77,24 @@ final class RelayWriter {
      */
     static final int SLOW_PATH_MIN_BYTECODES = 326;
 
-    RelayWriter(int subbufSize, int nSubbufs, int numShards, boolean overwrite, boolean coarseClock) {
+    /**
+     * @param files the map's files, {@code numShards} shared ones and, when {@code privateShards}, as many private
+     *     ones after them; filled in by the caller before the first write
+     * @param privateShards whether this writer hands private files to threads (only in the JVM that made them)
+     */
+    RelayWriter(ByteBuffer[] files, int numShards, int subbufSize, int nSubbufs, boolean overwrite,
+            boolean coarseClock, boolean privateShards) {
+        this.files = files;
+        this.shards = numShards;
+        this.owners = privateShards ? new Thread[numShards] : null;
         this.subbufSize = subbufSize;
         this.subbufShift = Integer.numberOfTrailingZeros(subbufSize);
         this.subbufMask = subbufSize - 1;
         this.nSubbufs = nSubbufs;
         this.overwrite = overwrite;
         this.coarseClock = coarseClock;
-        this.walked = new AtomicLongArray(numShards);
-        this.expect = new long[numShards << EXPECT_SHIFT];
+        this.walked = new AtomicLongArray(files.length);
+        this.expect = new long[files.length << EXPECT_SHIFT];
         if (coarseClock) {
             RelayClock.register(this);
         }
@@ -85,22 +125,81 @@ final class RelayWriter {
     }
 
     /**
-     * Claims {@code recordSize(size)} bytes in shard {@code b} and writes the record header (BUSY); returns the
-     * header's offset in the file or a negative errno. Only the common case, a record that fits the open
-     * sub-buffer at the first try, is here: one CAS and the header's stores. The retry loop and the switch are
-     * {@link #advance}, which C2 never inlines, so the writers this inlines into keep their compiled code small
-     * (each byte-buffer access compiles to 250-350 bytes, see benchmarks/README.md, "Relay").
+     * Claims {@code recordSize(size)} bytes in the calling thread's file and writes the record header (BUSY);
+     * returns {@code file << 32 | the header's offset in the file}, or a negative errno. Only the common case, a
+     * record that fits the open sub-buffer at the first try, is here: one CAS (none in a private file) and the
+     * header's stores. The retry loop and the switch are {@link #advance}, which C2 never inlines, so the writers
+     * this inlines into keep their compiled code small (each byte-buffer access compiles to 250-350 bytes, see
+     * benchmarks/README.md, "Relay").
      */
-    int claim(ByteBuffer b, int shard, int size) {
+    @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs JDK 19 and we compile for 17
+    long claim(int size) {
         // First, while little is live: a stale coarse clock makes this a call (System.nanoTime()).
         long now = now();
         int need = recordSize(size);
-        int slot = shard << EXPECT_SHIFT;
-        long p = claimGuessed(b, slot, need);
+        Thread me = Thread.currentThread();
+        int shard = (int) me.getId() & (shards - 1);
+        Thread[] own = owners;
+        // Plain: only this thread makes itself an owner, and only it, or its end, takes that away again.
+        int file = own != null && own[shard] == me ? shards + shard : shard;
+        ByteBuffer b = files[file];
+        int slot = file << EXPECT_SHIFT;
+        long p = file >= shards ? claimOwned(b, slot, need) : claimGuessed(b, slot, need);
         if (p >= 0) {
-            return header(b, lapIn(p), offsetIn(p), size, now);
+            if (own != null && file < shards) {
+                wrote(slot, me.getId());
+            }
+            return (long) file << 32 | header(b, lapIn(p), offsetIn(p), size, now);
         }
-        return advance(b, slot, size, need);
+        int at = advance(b, file, size, need, me);
+        return at < 0 ? at : (long) file << 32 | at;
+    }
+
+    /**
+     * Keeps {@code slot + SOLE} up to date after thread {@code tid} wrote into a shared file: 0 while nobody has
+     * written into the open sub-buffer, then the first writer's id, then -1 once a second thread wrote. Plain and
+     * racy on purpose: a wrong guess only hands a private file over a sub-buffer early or late, which is always
+     * safe; the store happens once a sub-buffer per thread, not once a record.
+     */
+    private void wrote(int slot, long tid) {
+        long[] e = expect;
+        long sole = e[slot + SOLE];
+        if (sole != tid) {
+            e[slot + SOLE] = sole == 0 ? tid : -1;
+        }
+    }
+
+    /**
+     * The first try of a claim in a private file, which only the calling thread writes: the claimed position, or
+     * -1 when the record does not fit the open sub-buffer. No CAS and no read of the file: {@code slot} holds the
+     * position, and {@link #cacheLap} what the open sub-buffer's records need, so the fit, the record's offset and
+     * its stamp are an add, a compare and a multiply. The position still goes to the file, plainly: readers order
+     * themselves on the record's header, stored after it with release, and on the switch, still a CAS.
+     */
+    private long claimOwned(ByteBuffer b, int slot, int need) {
+        long[] e = expect;
+        long p = e[slot];
+        if (p + need <= e[slot + LIMIT]) {
+            e[slot] = p + need;
+            HotMemory.putLong(b, POS_OFFSET, p + need);
+            return p;
+        }
+        return -1;
+    }
+
+    /**
+     * After a private file's position moved to {@code pos} on the slow path: the position, and for its lap the
+     * end position, the distance from a position to its file offset, and the stamp's sum at position 0, so that
+     * {@link #claimOwned} and {@code output} work from the position alone.
+     */
+    private void cacheLap(int slot, long pos) {
+        long lap = lapIn(pos);
+        long start = lap << subbufShift; // the position of the lap's byte 0: offsetIn(p) == p - start
+        long[] e = expect;
+        e[slot] = pos;
+        e[slot + LIMIT] = start + subbufSize;
+        e[slot + DELTA] = slotBase(lap) - start;
+        e[slot + STAMP] = stampSum(lap, 0) - start * STAMP_OFFSET_FACTOR;
     }
 
     /**
@@ -131,30 +230,63 @@ final class RelayWriter {
     }
 
     /**
-     * {@code output}'s write of {@code len} bytes of {@code src} into shard {@code b}: 0 or a negative errno. On the
-     * fast path the header goes last: payload and timestamp first, then length and stamp together in one release
-     * store, which publishes the record whole, with no BUSY state in between. Until that store the claim has no
-     * header, a state every reader already handles (the stamp of the next record's offset finds it, and lapDone
-     * waits for it as for BUSY); the store after the copy takes the stamp's multiplies off the path between the
-     * CAS and the first store. Anything else takes {@link #claim}'s path: a BUSY header first, then the copy.
+     * {@code output}'s write of {@code len} bytes of {@code src} into the calling thread's file: 0 or a negative
+     * errno. On the fast path the header goes last: payload and timestamp first, then length and stamp together in
+     * one release store, which publishes the record whole, with no BUSY state in between. Until that store the
+     * claim has no header, a state every reader already handles (the stamp of the next record's offset finds it,
+     * and lapDone waits for it as for BUSY); the store after the copy takes the stamp's multiplies off the path
+     * between the CAS and the first store. Anything else takes {@link #claim}'s path: a BUSY header first, then
+     * the copy.
      */
-    int output(ByteBuffer b, int shard, byte[] src, int srcOff, int len) {
+    @SuppressWarnings("deprecation") // Thread.getId(), as in claim
+    int output(byte[] src, int srcOff, int len) {
         long now = now(); // first, as in claim
         int need = recordSize(len);
-        int slot = shard << EXPECT_SHIFT;
-        long p = claimGuessed(b, slot, need);
-        if (p >= 0) {
+        Thread me = Thread.currentThread();
+        int shard = (int) me.getId() & (shards - 1);
+        Thread[] own = owners;
+        // One path through both kinds of file, and one call of the slow path: C2 inlines a method into its
+        // callers only while its compiled code stays under InlineSmallCode (2500 bytes; see SLOW_PATH_MIN_BYTECODES).
+        int file = own != null && own[shard] == me ? shards + shard : shard; // plain, as in claim
+        ByteBuffer b = files[file];
+        int slot = file << EXPECT_SHIFT;
+        long p = file >= shards ? claimOwned(b, slot, need) : claimGuessed(b, slot, need);
+        if (p < 0) {
+            return outputSlow(b, file, src, srcOff, len, need, me);
+        }
+        int at;
+        long sum;
+        if (file >= shards) {
+            long[] e = expect;
+            at = (int) (p + e[slot + DELTA]);
+            sum = e[slot + STAMP] + p * STAMP_OFFSET_FACTOR;
+        } else {
+            if (own != null) {
+                wrote(slot, me.getId());
+            }
             long lap = lapIn(p);
             int off = offsetIn(p);
-            int at = slotBase(lap) + off;
-            HotMemory.putLong(b, at + REC_TIME_OFFSET, now);
-            zeroLastWord(b, at, len);
-            HotCopy.copy(b, at + RECORD_HEADER_SIZE, src, srcOff, len);
-            // Release: payload, padding and timestamp are visible before the header that says the record is there.
-            HotMemory.putLongRelease(b, at + REC_LEN_OFFSET, (long) stamp(lap, off) << 32 | (len & 0xFFFF_FFFFL));
-            return 0;
+            at = slotBase(lap) + off;
+            sum = stampSum(lap, off);
         }
-        int at = advance(b, slot, len, need);
+        write(b, at, now, src, srcOff, len, sum);
+        return 0;
+    }
+
+    /** {@code output}'s record at file offset {@code at}, whose stamp's sum ({@link RelayLayout#stampSum}) is given. */
+    private static void write(ByteBuffer b, int at, long now, byte[] src, int srcOff, int len, long stampSum) {
+        HotMemory.putLong(b, at + REC_TIME_OFFSET, now);
+        zeroLastWord(b, at, len);
+        HotCopy.copy(b, at + RECORD_HEADER_SIZE, src, srcOff, len);
+        // Release: payload, padding and timestamp are visible before the header that says the record is there.
+        // The stamp is the sum's top half with bit 0 set (RelayLayout.stamp).
+        HotMemory.putLongRelease(b, at + REC_LEN_OFFSET,
+                stampSum & 0xFFFF_FFFF_0000_0000L | 1L << 32 | (len & 0xFFFF_FFFFL));
+    }
+
+    /** {@code output} when the first try failed: {@link #advance}'s claim with a BUSY header, the copy, the commit. */
+    private int outputSlow(ByteBuffer b, int file, byte[] src, int srcOff, int len, int need, Thread me) {
+        int at = advance(b, file, len, need, me);
         if (at < 0) {
             return at;
         }
@@ -174,8 +306,12 @@ final class RelayWriter {
      * the pieces into the writers whenever this path had run a few hundred times by the time it compiled them, and
      * the writers' compiled code then grew past what their own callers inline.
      */
-    private int advance(ByteBuffer b, int slot, int size, int need) {
+    @SuppressWarnings("deprecation") // Thread.getId(), as in claim
+    private int advance(ByteBuffer b, int file, int size, int need, Thread me) {
         long now = now();
+        int slot = file << EXPECT_SHIFT;
+        long tid = me.getId();
+        boolean shared = file < shards;
         for (;;) {
             // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
             long p = (long) LONG.getAcquire(b, POS_OFFSET);
@@ -188,7 +324,10 @@ final class RelayWriter {
             } else if (off + need <= subbufSize) {
                 // A lost race, or someone else switched meanwhile and the record fits the new sub-buffer.
                 if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
-                    expect[slot] = p + need;
+                    moved(slot, shared, p + need);
+                    if (shared) {
+                        wrote(slot, tid);
+                    }
                     return header(b, lap, off, size, now);
                 }
                 continue;
@@ -200,7 +339,7 @@ final class RelayWriter {
                 // Acquire: the reader's release of these sub-buffers happens before we write into them.
                 if (!overwrite && prev >= (long) LONG.getAcquire(b, CONSUMED_OFFSET)) {
                     err = -Errno.EAGAIN;
-                } else if (!lapDone(b, shardOf(b), prev)) {
+                } else if (!lapDone(b, file, prev)) {
                     err = -Errno.EBUSY;
                 }
             }
@@ -218,7 +357,7 @@ final class RelayWriter {
                 }
                 LONG.getAndAdd(b, DROPPED_OFFSET, 1L);
                 // A guess again: where the refusal's closing of the sub-buffer left the position.
-                expect[slot] = (long) LONG.getOpaque(b, POS_OFFSET);
+                moved(slot, shared, (long) LONG.getOpaque(b, POS_OFFSET));
                 return err;
             }
             long claimed = (next << subbufShift) + SUBBUF_HEADER_SIZE + need;
@@ -231,9 +370,37 @@ final class RelayWriter {
                 if (next >= nSubbufs && overwrite) {
                     LONG.getAndAdd(b, OVERWRITTEN_OFFSET, 1L);
                 }
-                expect[slot] = claimed;
+                moved(slot, shared, claimed);
+                if (shared && owners != null) {
+                    if (need != FLUSH && expect[slot + SOLE] == tid) {
+                        handOver(file, me);
+                    }
+                    expect[slot + SOLE] = need == FLUSH ? 0 : tid;
+                }
                 return need == FLUSH ? 0 : header(b, next, SUBBUF_HEADER_SIZE, size, now);
             }
+        }
+    }
+
+    /** The slow path moved file {@code slot}'s position to {@code pos}: the next claim's guess, or cache. */
+    private void moved(int slot, boolean shared, long pos) {
+        if (shared) {
+            expect[slot] = pos;
+        } else {
+            cacheLap(slot, pos);
+        }
+    }
+
+    /**
+     * Gives the calling thread, which just closed a sub-buffer of shared shard {@code shard} that it wrote alone,
+     * that shard's private file, unless a live thread owns it. Its next write goes there.
+     */
+    private void handOver(int shard, Thread me) {
+        // Volatile, then Thread.isAlive() false: everything the old owner wrote, its file's position included,
+        // happens before whatever we write next (JLS 17.4.4), so we go on from exactly where it stopped.
+        Thread o = (Thread) OWNERS.getVolatile(owners, shard);
+        if (o == null || !o.isAlive()) {
+            OWNERS.compareAndSet(owners, shard, o, me);
         }
     }
 
@@ -266,7 +433,7 @@ final class RelayWriter {
      * over its record headers on each switch (amortised, one header read per record) instead of an atomic
      * counter on each commit, which keeps commit a plain release store.
      */
-    private boolean lapDone(ByteBuffer b, int shard, long lap) {
+    private boolean lapDone(ByteBuffer b, int file, long lap) {
         int base = slotBase(lap);
         // Acquire: the padding zeroed before the close word was set is in place.
         long close = (long) LONG.getAcquire(b, base + SB_CLOSE_OFFSET);
@@ -274,7 +441,7 @@ final class RelayWriter {
             return false;
         }
         int end = subbufSize - (int) close;
-        long hint = walked.get(shard);
+        long hint = walked.get(file);
         int o = (int) (hint >>> 32) == (int) (lap + 1) ? (int) hint : SUBBUF_HEADER_SIZE;
         while (o < end) {
             // One 8-byte read, so length and stamp come from the same store. Plain: this runs once per record
@@ -282,7 +449,7 @@ final class RelayWriter {
             long header = HotMemory.getLong(b, base + o + REC_LEN_OFFSET);
             int h = (int) header;
             if ((int) (header >>> 32) != stamp(lap, o) || (h & BUSY) != 0) {
-                walked.lazySet(shard, (lap + 1) << 32 | o);
+                walked.lazySet(file, (lap + 1) << 32 | o);
                 return false;
             }
             o = sameSizeRun(b, base, lap, o + recordSize(h & LEN_MASK), end, h);
@@ -318,10 +485,6 @@ final class RelayWriter {
         return o;
     }
 
-    private int shardOf(ByteBuffer b) {
-        return b.getInt(SHARD_OFFSET);
-    }
-
     /** Closes lap {@code lap} from {@code off} on: zero bytes, then their count and the lap's tag in one word. */
     private void pad(ByteBuffer b, long lap, int off) {
         int old = slotBase(lap);
@@ -354,8 +517,39 @@ final class RelayWriter {
         }
     }
 
-    /** Closes the open sub-buffer of {@code b} unless it is empty: 0, -EAGAIN or -EBUSY. */
-    int flush(ByteBuffer b) {
-        return advance(b, shardOf(b) << EXPECT_SHIFT, 0, FLUSH);
+    /**
+     * Closes the open sub-buffer of file {@code file} unless it is empty: 0, -EAGAIN or -EBUSY. A private file is
+     * closed only by its owner, or by anyone once its owner ended (made the owner for the time of the flush);
+     * while another live thread owns it, or when the files belong to another JVM's writers, it stays open (0):
+     * writing into it would race with the owner's plain stores. Readers read an open sub-buffer as well.
+     */
+    int flush(int file) {
+        ByteBuffer b = files[file];
+        Thread me = Thread.currentThread();
+        if (file < shards) {
+            return advance(b, file, 0, FLUSH, me);
+        }
+        if (owners == null) {
+            return 0;
+        }
+        int shard = file - shards;
+        Thread o = (Thread) OWNERS.getVolatile(owners, shard);
+        if (o == me) {
+            return advance(b, file, 0, FLUSH, me);
+        }
+        if ((o != null && o.isAlive()) || !OWNERS.compareAndSet(owners, shard, o, me)) {
+            return 0;
+        }
+        try {
+            return advance(b, file, 0, FLUSH, me);
+        } finally {
+            // Volatile: the next owner sees the position this flush left.
+            OWNERS.setVolatile(owners, shard, null);
+        }
+    }
+
+    /** The thread that owns the private file of shard {@code shard}, or null (it may have ended since). */
+    Thread owner(int shard) {
+        return owners == null ? null : (Thread) OWNERS.getVolatile(owners, shard);
     }
 }

@@ -15,8 +15,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Four writers at once, two per shard, with readers and snapshots going on beside them. */
+/**
+ * Four writers at once, two per shard, with readers and snapshots going on beside them; the parameterised tests
+ * run again with private files ({@link MapSpec#F_RELAY_PRIVATE_SHARDS}), which a writer takes whenever it fills a
+ * sub-buffer of its shard alone, and its shard's other writer takes over when it ends.
+ */
 class RelayConcurrencyTest {
     private static final int THREADS = 4;
     private static final int PER_THREAD = 150_000;
@@ -187,9 +193,10 @@ class RelayConcurrencyTest {
         return failed;
     }
 
-    @Test
-    void noOverwriteCountsAddUpExactly() throws Exception {
-        try (RelayMap m = create(8192, 16, 2, false)) {
+    @ParameterizedTest(name = "private files: {0}")
+    @ValueSource(booleans = {false, true})
+    void noOverwriteCountsAddUpExactly(boolean privateShards) throws Exception {
+        try (RelayMap m = create(8192, 16, 2, false, privateShards)) {
             AtomicBoolean writing = new AtomicBoolean(true);
             boolean[][] ok = write(m, () -> checkOrder(RelayReader.read(m).records()), writing);
             RelayReader.Result res = RelayReader.read(m);
@@ -205,10 +212,11 @@ class RelayConcurrencyTest {
      * Flushes race the writers' claims for the same positions (both go through RelayWriter.advance): writer 0
      * flushes every 100 writes while the other three write, and a side thread flushes too.
      */
-    @Test
-    void flushesWhileWritersGoOnLoseNothingAndCountExactly() throws Exception {
+    @ParameterizedTest(name = "private files: {0}")
+    @ValueSource(booleans = {false, true})
+    void flushesWhileWritersGoOnLoseNothingAndCountExactly(boolean privateShards) throws Exception {
         int subbuf = 8192;
-        try (RelayMap m = create(subbuf, 64, 2, false)) {
+        try (RelayMap m = create(subbuf, 64, 2, false, privateShards)) {
             AtomicBoolean writing = new AtomicBoolean(true);
             boolean[][] ok = write(m, () -> flush(m), writing, 100);
             RelayReader.Result res = RelayReader.read(m);
@@ -236,9 +244,10 @@ class RelayConcurrencyTest {
         }
     }
 
-    @Test
-    void flushesInOverwriteModeNeverTearOrReorderARecord() throws Exception {
-        try (RelayMap m = create(4096, 8, 2, true)) {
+    @ParameterizedTest(name = "private files: {0}")
+    @ValueSource(booleans = {false, true})
+    void flushesInOverwriteModeNeverTearOrReorderARecord(boolean privateShards) throws Exception {
+        try (RelayMap m = create(4096, 8, 2, true, privateShards)) {
             AtomicBoolean writing = new AtomicBoolean(true);
             write(m, () -> {
                 int r = m.relayFlush();
@@ -251,9 +260,10 @@ class RelayConcurrencyTest {
         }
     }
 
-    @Test
-    void snapshotsTakenWhileWritersGoOnAreConsistent(@TempDir Path tmp) throws Exception {
-        try (RelayMap m = create(4096, 8, 2, true)) {
+    @ParameterizedTest(name = "private files: {0}")
+    @ValueSource(booleans = {false, true})
+    void snapshotsTakenWhileWritersGoOnAreConsistent(boolean privateShards, @TempDir Path tmp) throws Exception {
+        try (RelayMap m = create(4096, 8, 2, true, privateShards)) {
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicLong snaps = new AtomicLong();
             AtomicLong nonEmpty = new AtomicLong();

@@ -21,6 +21,13 @@ final class RelayTestSupport {
         return (RelayMap) Maps.create(spec(subbufSize, nSubbufs, shards, overwrite).build());
     }
 
+    /** As {@link #create}, with {@link MapSpec#F_RELAY_PRIVATE_SHARDS} when {@code privateShards}. */
+    static RelayMap create(int subbufSize, int nSubbufs, int shards, boolean overwrite, boolean privateShards) {
+        MapSpec.Builder b = spec(subbufSize, nSubbufs, shards, overwrite);
+        return (RelayMap) Maps.create(b.flags((overwrite ? MapSpec.F_RELAY_OVERWRITE : 0)
+                | (privateShards ? MapSpec.F_RELAY_PRIVATE_SHARDS : 0)).build());
+    }
+
     /** Payload size of record {@code seq}: 20..(20+span), deterministic, so sizes mix. */
     static int sizeOf(long seq, int span) {
         long h = (seq + 1) * 0x9E3779B97F4A7C15L;

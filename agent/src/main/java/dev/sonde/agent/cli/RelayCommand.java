@@ -211,11 +211,11 @@ final class RelayCommand {
                 Term term = Term.of(spec);
                 long start = System.nanoTime();
                 long[] total = new long[1];
-                term.step("snapshotting " + relay.baseName() + " (" + relay.numShards() + " shards) to " + out + " ...");
+                term.step("snapshotting " + relay.baseName() + " (" + relay.numFiles() + " files) to " + out + " ...");
                 relay.snapshot(out.toAbsolutePath(), (file, shard) -> {
                     long size = file.toFile().length();
                     total[0] += size;
-                    term.step("shard " + (shard + 1) + "/" + relay.numShards() + " copied: " + file.getFileName() + ", "
+                    term.step("file " + (shard + 1) + "/" + relay.numFiles() + " copied: " + file.getFileName() + ", "
                             + Term.bytes(size));
                 });
                 RelayReader.Result r = RelayReader.readAll(out.toAbsolutePath(), relay.baseName());
@@ -225,13 +225,14 @@ final class RelayCommand {
                     j.put("relay", relay.baseName());
                     j.put("dir", out.toAbsolutePath().toString());
                     j.put("shards", relay.numShards());
+                    j.put("files", relay.numFiles());
                     j.put("bytes", total[0]);
                     j.put("records", r.records().size());
                     j.put("left_out_subbufs", r.leftOut());
                     output.printJson(o, j);
                 } else {
-                    o.printf("%s: %d shards, %d records; read them with `sonde relay cat %s %s`%n", out,
-                            relay.numShards(), r.records().size(), out, relay.baseName());
+                    o.printf("%s: %d files, %d records; read them with `sonde relay cat %s %s`%n", out,
+                            relay.numFiles(), r.records().size(), out, relay.baseName());
                 }
                 o.flush();
                 printLosses(r);

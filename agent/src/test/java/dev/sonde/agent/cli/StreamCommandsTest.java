@@ -93,17 +93,17 @@ class StreamCommandsTest {
             Result p = sonde("relay", "snapshot", PID, "cli_relay", "-o", tmp.resolve("snap2").toString(), "--progress");
             assertEquals(0, p.code, p.err);
             String[] steps = p.err.split("\n");
-            int shards = relay.numShards();
+            int shards = relay.numFiles();
             assertEquals(shards + 2, steps.length, p.err);
-            assertTrue(steps[0].startsWith("snapshotting cli_relay (" + shards + " shards) to "), p.err);
+            assertTrue(steps[0].startsWith("snapshotting cli_relay (" + shards + " files) to "), p.err);
             for (int i = 0; i < shards; i++) {
                 long size = Files.size(tmp.resolve("snap2").resolve("cli_relay#" + i));
-                assertTrue(steps[i + 1].startsWith("shard " + (i + 1) + "/" + shards + " copied: cli_relay#" + i + ", "),
+                assertTrue(steps[i + 1].startsWith("file " + (i + 1) + "/" + shards + " copied: cli_relay#" + i + ", "),
                         p.err);
                 assertTrue(steps[i + 1].endsWith(", " + Term.bytes(size)), p.err);
             }
             assertTrue(steps[shards + 1].matches("done in \\d+(\\.\\d)? m?s: .*"), p.err);
-            assertFalse(p.out.contains("shard "), p.out);
+            assertFalse(p.out.contains("file "), p.out);
 
             // -j with --progress: stdout is JSON alone, the progress stays on stderr.
             Result j = sonde("relay", "snapshot", PID, "cli_relay", "-o", tmp.resolve("snap3").toString(), "-j",
@@ -111,7 +111,8 @@ class StreamCommandsTest {
             assertEquals(0, j.code, j.err);
             JsonNode snapJson = new ObjectMapper().readTree(j.out);
             assertEquals(20, snapJson.get("records").asInt());
-            assertEquals(shards, snapJson.get("shards").asInt());
+            assertEquals(relay.numShards(), snapJson.get("shards").asInt());
+            assertEquals(shards, snapJson.get("files").asInt());
             assertTrue(j.err.startsWith("snapshotting cli_relay"), j.err);
             Result quiet = sonde("relay", "snapshot", PID, "cli_relay", "-o", tmp.resolve("snap4").toString(),
                     "--no-progress");
