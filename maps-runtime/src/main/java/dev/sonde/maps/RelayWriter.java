@@ -247,16 +247,17 @@ final class RelayWriter {
         Thread[] own = owners;
         // One path through both kinds of file, and one call of the slow path: C2 inlines a method into its
         // callers only while its compiled code stays under InlineSmallCode (2500 bytes; see SLOW_PATH_MIN_BYTECODES).
-        int file = own != null && own[shard] == me ? shards + shard : shard; // plain, as in claim
+        boolean owned = own != null && own[shard] == me; // plain, as in claim
+        int file = owned ? shards + shard : shard;
         ByteBuffer b = files[file];
         int slot = file << EXPECT_SHIFT;
-        long p = file >= shards ? claimOwned(b, slot, need) : claimGuessed(b, slot, need);
+        long p = owned ? claimOwned(b, slot, need) : claimGuessed(b, slot, need);
         if (p < 0) {
             return outputSlow(b, file, src, srcOff, len, need, me);
         }
         int at;
         long sum;
-        if (file >= shards) {
+        if (owned) { // a local, not file >= shards: the field would be loaded again after the stores
             long[] e = expect;
             at = (int) (p + e[slot + DELTA]);
             sum = e[slot + STAMP] + p * STAMP_OFFSET_FACTOR;

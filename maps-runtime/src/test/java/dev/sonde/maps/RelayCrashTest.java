@@ -21,18 +21,26 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Files left by a JVM killed with SIGKILL, half-written records, and damaged files. */
 class RelayCrashTest {
 
-    @Test
+    /**
+     * With private files each child thread moves once, from its shard's shared file to its private one: its records
+     * are gap-free within each file, and between the two lie the records the private file's wrapping overwrote.
+     */
+    @ParameterizedTest(name = "private files: {0}")
+    @ValueSource(booleans = {false, true})
     @Timeout(60)
-    void everythingAKilledJvmReportedCommittedIsReadBack() throws Exception {
+    void everythingAKilledJvmReportedCommittedIsReadBack(boolean privateShards) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx64m", "-Dsonde.dir=" + SondeDir.base(),
-                "-cp", System.getProperty("java.class.path"), RelayKillChild.class.getName(), "killed");
+                "-cp", System.getProperty("java.class.path"), RelayKillChild.class.getName(), "killed",
+                privateShards ? "private" : "shared");
         pb.redirectErrorStream(true);
         Process child = pb.start();
         long[] reported = {-1, -1};
@@ -59,18 +67,26 @@ class RelayCrashTest {
             RelayReader.Result res = RelayReader.readAll(relayDir, "killed");
             long[] first = {-1, -1};
             long[] last = {-1, -1};
+            int[] file = {-1, -1};
             for (RelayRecord r : res.records()) {
                 byte[] d = r.data();
                 assertTrue(valid(d), "torn record " + r);
                 int t = thread(d);
                 long s = seq(d);
-                assertEquals(t, r.shard(), "each child thread owns one shard");
-                if (first[t] < 0) {
+                assertEquals(t, r.shard() % 2, "each child thread writes its own shard's files");
+                if (first[t] < 0 || r.shard() != file[t]) {
+                    assertTrue(file[t] < 0 || (privateShards && file[t] == t && r.shard() == 2 + t),
+                            "thread " + t + " moved from file " + file[t] + " to " + r.shard());
+                    assertTrue(s > last[t], "thread " + t + ": " + s + " after " + last[t]);
                     first[t] = s;
+                    file[t] = r.shard();
                 } else {
                     assertEquals(last[t] + 1, s, "thread " + t + ": the sequence is gap-free");
                 }
                 last[t] = s;
+            }
+            for (int t = 0; t < 2; t++) {
+                assertEquals(privateShards ? 2 + t : t, file[t], "the file thread " + t + " wrote last");
             }
             for (int t = 0; t < 2; t++) {
                 assertTrue(first[t] <= reported[t] && reported[t] <= last[t], "thread " + t + " reported " + reported[t]

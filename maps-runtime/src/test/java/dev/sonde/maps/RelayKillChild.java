@@ -6,7 +6,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The JVM that {@link RelayCrashTest} kills with SIGKILL: one writer thread per shard of a 2-shard overwrite
- * relay, each printing {@code C <thread> <seq>} after committing every 50th record. Throttled so that what it
+ * relay (with private files when the second argument is {@code private}), each printing {@code C <thread> <seq>} after committing every 50th record. Throttled so that what it
  * reports is still in the buffer when the parent's SIGKILL lands.
  */
 public final class RelayKillChild {
@@ -15,7 +15,8 @@ public final class RelayKillChild {
 
     public static void main(String[] args) {
         RelayMap m = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name(args[0]).keySize(4).valueSize(64)
-                .subbufSize(4096).nSubbufs(256).numShards(2).flags(MapSpec.F_RELAY_OVERWRITE).build());
+                .subbufSize(4096).nSubbufs(256).numShards(2).flags(MapSpec.F_RELAY_OVERWRITE
+                        | (args.length > 1 && args[1].equals("private") ? MapSpec.F_RELAY_PRIVATE_SHARDS : 0)).build());
         Thread[] writers = new Thread[2];
         while (writers[0] == null || writers[1] == null) {
             int[] tid = new int[1];

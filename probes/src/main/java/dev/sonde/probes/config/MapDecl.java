@@ -24,6 +24,11 @@ public final class MapDecl extends Located {
     /** Overwrite mode of a relay or ringbuf (the flight recorder). */
     @JsonProperty public boolean overwrite;
     /**
+     * Relay only: a private file per shard, which a thread that fills a sub-buffer alone writes without a CAS
+     * ({@code MapSpec.F_RELAY_PRIVATE_SHARDS}).
+     */
+    @JsonProperty public boolean privateShards;
+    /**
      * STRUCT_OPS only: the policy the map registers. {@code ratio} registers a {@code sampling_ops} whose
      * {@code should_sample} records the share {@link #ratio} of spans (RatioSampler).
      */

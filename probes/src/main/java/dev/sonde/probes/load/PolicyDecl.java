@@ -42,7 +42,7 @@ final class PolicyDecl {
                     + "add ratio: 0.5");
         }
         if (d.keySize != 0 || d.valueSize != 0 || d.maxEntries != 0 || d.numShards != 0 || d.subbufSize != 0
-                || d.nSubbufs != 0 || d.overwrite) {
+                || d.nSubbufs != 0 || d.overwrite || d.privateShards) {
             throw new SondeException(Errno.EINVAL, "struct_ops map '" + d.name + "' takes its sizes from its subsystem; "
                     + "remove keySize, valueSize, maxEntries and the other size fields");
         }

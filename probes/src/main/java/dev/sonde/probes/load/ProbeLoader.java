@@ -110,9 +110,12 @@ public final class ProbeLoader {
                 b.keySize(d.keySize == 0 ? 4 : d.keySize).valueSize(d.valueSize == 0 ? 64 : d.valueSize)
                         .subbufSize(d.subbufSize).nSubbufs(d.nSubbufs);
             }
-            if (d.overwrite) {
-                b.flags(t == MapType.RELAY ? MapSpec.F_RELAY_OVERWRITE : MapSpec.F_RB_OVERWRITE);
+            if (d.privateShards && t != MapType.RELAY) {
+                throw new SondeException(Errno.EINVAL, "privateShards is for relay maps, and '" + d.name + "' is a "
+                        + t.bpftoolName() + "; remove privateShards: true");
             }
+            long flags = d.overwrite ? (t == MapType.RELAY ? MapSpec.F_RELAY_OVERWRITE : MapSpec.F_RB_OVERWRITE) : 0;
+            b.flags(flags | (d.privateShards ? MapSpec.F_RELAY_PRIVATE_SHARDS : 0));
             MapSpec spec = b.build();
             BpfMap existing = mapSource.byName(d.name);
             if (existing != null) {

@@ -3,6 +3,7 @@ package dev.sonde.probes.load;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sonde.maps.MapSpec;
 import dev.sonde.maps.Maps;
 import dev.sonde.maps.RelayMap;
 import dev.sonde.maps.RelayReader;
@@ -207,6 +208,39 @@ class EventProgramsTest {
                 assertTrue(line.endsWith(want), line);
             }
         }
+    }
+
+    @Test
+    void aRelayDeclaredWithPrivateShardsGivesTheWritingThreadItsOwnFile() {
+        String yaml = "maps:\n  - {name: ev_priv, type: relay, subbufSize: 1024, nSubbufs: 64, numShards: 1,"
+                + " privateShards: true}\nprobes:\n  - {class: com.example.Calc, program: record, maps: [ev_priv]}\n";
+        try (LoadedProbes p = new ProbeLoader(MapSource.MAPS, getClass().getClassLoader())
+                .load(ProbeFileParser.parse("ev.yaml", yaml, false))) {
+            AttachPoint ap = attach(p.bindings());
+            for (int i = 0; i < 100; i++) {
+                long start = ap.enter(i, 0, 0, 0, 0, 0);
+                ap.exit(start, -i, null, i, 0, 0, 0, 0, 0);
+            }
+            RelayMap relay = (RelayMap) Maps.byName("ev_priv");
+            assertTrue((relay.flags() & MapSpec.F_RELAY_PRIVATE_SHARDS) != 0);
+            assertEquals(2, relay.numFiles());
+            List<RelayRecord> records = RelayReader.read(relay).records();
+            assertEquals(100, records.size());
+            for (int i = 0; i < 100; i++) {
+                assertTrue(records.get(i).text().endsWith(" ns ret=" + (-i) + "\n"), records.get(i).text());
+            }
+            assertEquals(1, records.get(99).shard(), "the thread wrote its last records into its private file");
+        }
+    }
+
+    @Test
+    void privateShardsOnAMapThatIsNoRelayIsRefused() {
+        String yaml = "maps:\n  - {name: ev_ph, type: hash, keySize: 8, valueSize: 8, maxEntries: 4, privateShards: true}\n"
+                + "probes:\n  - {class: a.B, program: count, maps: [ev_ph]}\n";
+        ProbeFileException e = org.junit.jupiter.api.Assertions.assertThrows(ProbeFileException.class,
+                () -> new ProbeLoader(MapSource.MAPS, getClass().getClassLoader())
+                        .load(ProbeFileParser.parse("ev.yaml", yaml, false)));
+        assertTrue(e.getMessage().contains("privateShards is for relay maps, and 'ev_ph' is a hash"), e.getMessage());
     }
 
     @Test
