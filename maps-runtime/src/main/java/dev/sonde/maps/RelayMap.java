@@ -53,7 +53,6 @@ public final class RelayMap extends BpfMap {
         this.names = new RelayNames(this, file, SondeDir.relayDir());
         this.shards = new ByteBuffer[numFiles(spec)];
         boolean privateShards = spec.hasFlag(MapSpec.F_RELAY_PRIVATE_SHARDS);
-        this.writer = new RelayWriter(shards, numShards, subbufSize, nSubbufs, overwrite, coarseClock, privateShards);
         names.writeBase(spec.name(), 0);
         // One clock base for all shards, so their timestamps compare exactly when merged.
         long clockBase = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
@@ -68,6 +67,7 @@ public final class RelayMap extends BpfMap {
             names.deleteFiles();
             throw e;
         }
+        this.writer = new RelayWriter(shards, numShards, subbufSize, nSubbufs, overwrite, coarseClock, privateShards);
     }
 
     /** A relay from its map file, in another process or after its JVM died; its shard files sit in {@code ../relay}. */

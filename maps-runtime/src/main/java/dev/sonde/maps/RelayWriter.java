@@ -2,7 +2,6 @@ package dev.sonde.maps;
 
 import static dev.sonde.maps.RelayLayout.*;
 
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -26,7 +25,6 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class RelayWriter {
     private static final VarHandle LONG = MapMemory.LONG;
     private static final VarHandle INT = MapMemory.INT;
-    private static final VarHandle OWNERS = MethodHandles.arrayElementVarHandle(Thread[].class);
     private static final byte[] ZEROS = new byte[4096];
 
     /** The map's files: the shared shards, then the private ones. RelayMap's array, filled after this is made. */
@@ -34,10 +32,10 @@ final class RelayWriter {
     /** Shared shards (a power of two): private file {@code shards + s} belongs to shard {@code s}. */
     private final int shards;
     /**
-     * {@code owners[s]}: the thread that owns private file {@code shards + s}, or null. Null as a whole when the
-     * map has no private files, or was opened from its files by another JVM, whose threads it cannot see.
+     * {@code privates[s]}: private file {@code shards + s} and its owner. Null when the map has no private files,
+     * or was opened from its files by another JVM, whose threads it cannot see.
      */
-    private final Thread[] owners;
+    private final RelayPrivateFile[] privates;
 
     private final int subbufSize;
     private final int subbufShift;
@@ -55,16 +53,12 @@ final class RelayWriter {
      * Per file, a cache line apart so files written by different threads do not share one: at {@code slot}, the
      * write position after the last claim made through this writer, the expected value of the next claim's CAS;
      * at {@code slot + SOLE}, for a shared file, the id of the thread that has written its open sub-buffer alone,
-     * or -1 once another thread wrote into it too. For a private file, {@code slot} is the file's position itself
-     * (only its owner moves it) and {@link #LIMIT} to {@link #STAMP} describe its open sub-buffer.
+     * or -1 once another thread wrote into it too. Shared files only: a private file's position is in its
+     * {@link RelayPrivateFile}.
      */
     private final long[] expect;
     private static final int EXPECT_SHIFT = 3;
     private static final int SOLE = 1;
-    /** For a private file, at {@code slot} + these: what {@link #cacheLap} keeps of its open sub-buffer. */
-    private static final int LIMIT = 2;
-    private static final int DELTA = 3;
-    private static final int STAMP = 4;
     /** {@link #advance}'s {@code need} for a flush: a claim always needs at least a record header. */
     private static final int FLUSH = 0;
     /**
@@ -79,14 +73,21 @@ final class RelayWriter {
 
     /**
      * @param files the map's files, {@code numShards} shared ones and, when {@code privateShards}, as many private
-     *     ones after them; filled in by the caller before the first write
+     *     ones after them
      * @param privateShards whether this writer hands private files to threads (only in the JVM that made them)
      */
     RelayWriter(ByteBuffer[] files, int numShards, int subbufSize, int nSubbufs, boolean overwrite,
             boolean coarseClock, boolean privateShards) {
         this.files = files;
         this.shards = numShards;
-        this.owners = privateShards ? new Thread[numShards] : null;
+        if (privateShards) {
+            this.privates = new RelayPrivateFile[numShards];
+            for (int s = 0; s < numShards; s++) {
+                privates[s] = new RelayPrivateFile(files[numShards + s], numShards + s);
+            }
+        } else {
+            this.privates = null;
+        }
         this.subbufSize = subbufSize;
         this.subbufShift = Integer.numberOfTrailingZeros(subbufSize);
         this.subbufMask = subbufSize - 1;
@@ -94,7 +95,7 @@ final class RelayWriter {
         this.overwrite = overwrite;
         this.coarseClock = coarseClock;
         this.walked = new AtomicLongArray(files.length);
-        this.expect = new long[files.length << EXPECT_SHIFT];
+        this.expect = new long[numShards << EXPECT_SHIFT];
         if (coarseClock) {
             RelayClock.register(this);
         }
@@ -115,6 +116,11 @@ final class RelayWriter {
         long sum = 0;
         for (int i = 0; i < expect.length; i += 1 << EXPECT_SHIFT) {
             sum += expect[i];
+        }
+        if (privates != null) {
+            for (RelayPrivateFile f : privates) {
+                sum += f.pos;
+            }
         }
         return sum;
     }
@@ -139,14 +145,15 @@ final class RelayWriter {
         int need = recordSize(size);
         Thread me = Thread.currentThread();
         int shard = (int) me.getId() & (shards - 1);
-        Thread[] own = owners;
-        // Plain: only this thread makes itself an owner, and only it, or its end, takes that away again.
-        int file = own != null && own[shard] == me ? shards + shard : shard;
-        ByteBuffer b = files[file];
-        int slot = file << EXPECT_SHIFT;
-        long p = file >= shards ? claimOwned(b, slot, need) : claimGuessed(b, slot, need);
+        RelayPrivateFile[] pf = privates;
+        RelayPrivateFile f = pf == null ? null : pf[shard];
+        boolean owned = f != null && f.owner == me; // plain: see RelayPrivateFile.owner
+        int file = owned ? f.file : shard;
+        ByteBuffer b = owned ? f.buffer : files[shard];
+        int slot = shard << EXPECT_SHIFT;
+        long p = owned ? claimOwned(f, need) : claimGuessed(b, slot, need);
         if (p >= 0) {
-            if (own != null && file < shards) {
+            if (pf != null && !owned) {
                 wrote(slot, me.getId());
             }
             return (long) file << 32 | header(b, lapIn(p), offsetIn(p), size, now);
@@ -171,17 +178,16 @@ final class RelayWriter {
 
     /**
      * The first try of a claim in a private file, which only the calling thread writes: the claimed position, or
-     * -1 when the record does not fit the open sub-buffer. No CAS and no read of the file: {@code slot} holds the
+     * -1 when the record does not fit the open sub-buffer. No CAS and no read of the file: {@code f} holds the
      * position, and {@link #cacheLap} what the open sub-buffer's records need, so the fit, the record's offset and
      * its stamp are an add, a compare and a multiply. The position still goes to the file, plainly: readers order
      * themselves on the record's header, stored after it with release, and on the switch, still a CAS.
      */
-    private long claimOwned(ByteBuffer b, int slot, int need) {
-        long[] e = expect;
-        long p = e[slot];
-        if (p + need <= e[slot + LIMIT]) {
-            e[slot] = p + need;
-            HotMemory.putLong(b, POS_OFFSET, p + need);
+    private static long claimOwned(RelayPrivateFile f, int need) {
+        long p = f.pos;
+        if (p + need <= f.limit) {
+            f.pos = p + need;
+            HotMemory.putLong(f.buffer, POS_OFFSET, p + need);
             return p;
         }
         return -1;
@@ -192,14 +198,13 @@ final class RelayWriter {
      * end position, the distance from a position to its file offset, and the stamp's sum at position 0, so that
      * {@link #claimOwned} and {@code output} work from the position alone.
      */
-    private void cacheLap(int slot, long pos) {
+    private void cacheLap(RelayPrivateFile f, long pos) {
         long lap = lapIn(pos);
         long start = lap << subbufShift; // the position of the lap's byte 0: offsetIn(p) == p - start
-        long[] e = expect;
-        e[slot] = pos;
-        e[slot + LIMIT] = start + subbufSize;
-        e[slot + DELTA] = slotBase(lap) - start;
-        e[slot + STAMP] = stampSum(lap, 0) - start * STAMP_OFFSET_FACTOR;
+        f.pos = pos;
+        f.limit = start + subbufSize;
+        f.delta = slotBase(lap) - start;
+        f.stamp = stampSum(lap, 0) - start * STAMP_OFFSET_FACTOR;
     }
 
     /**
@@ -244,25 +249,24 @@ final class RelayWriter {
         int need = recordSize(len);
         Thread me = Thread.currentThread();
         int shard = (int) me.getId() & (shards - 1);
-        Thread[] own = owners;
+        RelayPrivateFile[] pf = privates;
+        RelayPrivateFile f = pf == null ? null : pf[shard];
         // One path through both kinds of file, and one call of the slow path: C2 inlines a method into its
         // callers only while its compiled code stays under InlineSmallCode (2500 bytes; see SLOW_PATH_MIN_BYTECODES).
-        boolean owned = own != null && own[shard] == me; // plain, as in claim
-        int file = owned ? shards + shard : shard;
-        ByteBuffer b = files[file];
-        int slot = file << EXPECT_SHIFT;
-        long p = owned ? claimOwned(b, slot, need) : claimGuessed(b, slot, need);
+        boolean owned = f != null && f.owner == me; // plain: see RelayPrivateFile.owner
+        ByteBuffer b = owned ? f.buffer : files[shard];
+        int slot = shard << EXPECT_SHIFT;
+        long p = owned ? claimOwned(f, need) : claimGuessed(b, slot, need);
         if (p < 0) {
-            return outputSlow(b, file, src, srcOff, len, need, me);
+            return outputSlow(b, owned ? f.file : shard, src, srcOff, len, need, me);
         }
         int at;
         long sum;
-        if (owned) { // a local, not file >= shards: the field would be loaded again after the stores
-            long[] e = expect;
-            at = (int) (p + e[slot + DELTA]);
-            sum = e[slot + STAMP] + p * STAMP_OFFSET_FACTOR;
+        if (owned) {
+            at = (int) (p + f.delta);
+            sum = f.stamp + p * STAMP_OFFSET_FACTOR;
         } else {
-            if (own != null) {
+            if (pf != null) {
                 wrote(slot, me.getId());
             }
             long lap = lapIn(p);
@@ -310,9 +314,9 @@ final class RelayWriter {
     @SuppressWarnings("deprecation") // Thread.getId(), as in claim
     private int advance(ByteBuffer b, int file, int size, int need, Thread me) {
         long now = now();
-        int slot = file << EXPECT_SHIFT;
-        long tid = me.getId();
         boolean shared = file < shards;
+        int slot = shared ? file << EXPECT_SHIFT : -1;
+        long tid = me.getId();
         for (;;) {
             // Acquire: pairs with the CAS that made this position, so the lap it started is set up for us.
             long p = (long) LONG.getAcquire(b, POS_OFFSET);
@@ -325,7 +329,7 @@ final class RelayWriter {
             } else if (off + need <= subbufSize) {
                 // A lost race, or someone else switched meanwhile and the record fits the new sub-buffer.
                 if (LONG.compareAndSet(b, POS_OFFSET, p, p + need)) {
-                    moved(slot, shared, p + need);
+                    moved(file, p + need);
                     if (shared) {
                         wrote(slot, tid);
                     }
@@ -358,7 +362,7 @@ final class RelayWriter {
                 }
                 LONG.getAndAdd(b, DROPPED_OFFSET, 1L);
                 // A guess again: where the refusal's closing of the sub-buffer left the position.
-                moved(slot, shared, (long) LONG.getOpaque(b, POS_OFFSET));
+                moved(file, (long) LONG.getOpaque(b, POS_OFFSET));
                 return err;
             }
             long claimed = (next << subbufShift) + SUBBUF_HEADER_SIZE + need;
@@ -371,8 +375,8 @@ final class RelayWriter {
                 if (next >= nSubbufs && overwrite) {
                     LONG.getAndAdd(b, OVERWRITTEN_OFFSET, 1L);
                 }
-                moved(slot, shared, claimed);
-                if (shared && owners != null) {
+                moved(file, claimed);
+                if (shared && privates != null) {
                     if (need != FLUSH && expect[slot + SOLE] == tid) {
                         handOver(file, me);
                     }
@@ -383,12 +387,12 @@ final class RelayWriter {
         }
     }
 
-    /** The slow path moved file {@code slot}'s position to {@code pos}: the next claim's guess, or cache. */
-    private void moved(int slot, boolean shared, long pos) {
-        if (shared) {
-            expect[slot] = pos;
+    /** The slow path moved file {@code file}'s position to {@code pos}: the next claim's guess, or its cache. */
+    private void moved(int file, long pos) {
+        if (file < shards) {
+            expect[file << EXPECT_SHIFT] = pos;
         } else {
-            cacheLap(slot, pos);
+            cacheLap(privates[file - shards], pos);
         }
     }
 
@@ -399,9 +403,10 @@ final class RelayWriter {
     private void handOver(int shard, Thread me) {
         // Volatile, then Thread.isAlive() false: everything the old owner wrote, its file's position included,
         // happens before whatever we write next (JLS 17.4.4), so we go on from exactly where it stopped.
-        Thread o = (Thread) OWNERS.getVolatile(owners, shard);
+        RelayPrivateFile f = privates[shard];
+        Thread o = f.owner();
         if (o == null || !o.isAlive()) {
-            OWNERS.compareAndSet(owners, shard, o, me);
+            f.take(o, me);
         }
     }
 
@@ -530,27 +535,26 @@ final class RelayWriter {
         if (file < shards) {
             return advance(b, file, 0, FLUSH, me);
         }
-        if (owners == null) {
+        if (privates == null) {
             return 0;
         }
-        int shard = file - shards;
-        Thread o = (Thread) OWNERS.getVolatile(owners, shard);
+        RelayPrivateFile f = privates[file - shards];
+        Thread o = f.owner();
         if (o == me) {
             return advance(b, file, 0, FLUSH, me);
         }
-        if ((o != null && o.isAlive()) || !OWNERS.compareAndSet(owners, shard, o, me)) {
+        if ((o != null && o.isAlive()) || !f.take(o, me)) {
             return 0;
         }
         try {
             return advance(b, file, 0, FLUSH, me);
         } finally {
-            // Volatile: the next owner sees the position this flush left.
-            OWNERS.setVolatile(owners, shard, null);
+            f.release();
         }
     }
 
     /** The thread that owns the private file of shard {@code shard}, or null (it may have ended since). */
     Thread owner(int shard) {
-        return owners == null ? null : (Thread) OWNERS.getVolatile(owners, shard);
+        return privates == null ? null : privates[shard].owner();
     }
 }
