@@ -27,7 +27,7 @@ final class RelayWriter {
     private static final VarHandle INT = MapMemory.INT;
     private static final byte[] ZEROS = new byte[4096];
 
-    /** The map's files: the shared shards, then the private ones. RelayMap's array, filled after this is made. */
+    /** The map's files: the shared shards, then the private ones (RelayMap's array). */
     private final ByteBuffer[] files;
     /** Shared shards (a power of two): private file {@code shards + s} belongs to shard {@code s}. */
     private final int shards;
