@@ -26,8 +26,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Relay records as OTLP log records, one per record: body = the record's text (UTF-8, one trailing newline
  * dropped) or its bytes when it is not text; timestamp = the record's wall-clock time; attributes
- * {@code sonde.relay.map}, {@code sonde.relay.shard}, {@code sonde.relay.lap} (the sub-buffer's sequence number
- * in its shard), {@code sonde.relay.seq} (the record's place in this export, oldest first) and
+ * {@code sonde.relay.map}, {@code sonde.relay.shard} (the file's number, {@link RelayRecord#shard()}),
+ * {@code sonde.relay.lap} (the sub-buffer's sequence number in its file), {@code sonde.relay.seq} (the record's place in this export, oldest first) and
  * {@code sonde.relay.reason}. Three ways out, all reading with {@link RelayReader} while writers go on:
  * <ul>
  *   <li>{@link #exportSnapshot} (on demand, the CLI or control channel): every record present now;</li>
@@ -98,7 +98,7 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
                     + MAX_RELAYS + " relays; merge relays or start another exporter");
         }
         int slot = count;
-        watermarks[slot] = new long[relay.numShards()];
+        watermarks[slot] = new long[relay.numFiles()]; // one watermark a file: records carry their file number
         java.util.Arrays.fill(watermarks[slot], Long.MIN_VALUE);
         relays[slot] = relay;
         count = slot + 1;

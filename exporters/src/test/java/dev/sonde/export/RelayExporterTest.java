@@ -127,6 +127,30 @@ class RelayExporterTest {
     }
 
     @Test
+    void the_schedule_exports_the_records_of_private_files_too() throws Exception {
+        relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("rx_private").keySize(4).valueSize(64)
+                .subbufSize(4096).nSubbufs(8).numShards(2)
+                .flags(MapSpec.F_RELAY_OVERWRITE | MapSpec.F_RELAY_PRIVATE_SHARDS).build());
+        int n = 300; // about three sub-buffers: the thread owns its private file after the first
+        try (RelayExporter ex = new RelayExporter(logs, telemetry, Duration.ofMillis(50))) {
+            ex.add(relay);
+            for (int i = 0; i < n; i++) {
+                assertEquals(0, relay.output(("private record " + i).getBytes(StandardCharsets.UTF_8)));
+            }
+            receiver.awaitLogRecords(n, Duration.ofSeconds(10));
+        }
+        assertTrue(logs.forceFlush().join(10, TimeUnit.SECONDS).isSuccess());
+        Set<String> bodies = new HashSet<>();
+        long inPrivate = 0;
+        for (LogRecord l : receiver.logRecords()) {
+            assertTrue(bodies.add(l.getBody().getStringValue()), "exported twice: " + l.getBody().getStringValue());
+            inPrivate += (long) attrs(l).get("sonde.relay.shard") >= relay.numShards() ? 1 : 0;
+        }
+        assertEquals(n, bodies.size());
+        assertTrue(inPrivate > n / 2, inPrivate + " of " + n + " records came from the private file");
+    }
+
+    @Test
     void a_trigger_exports_the_last_n_seconds_only() throws Exception {
         RelayMap r = relay("rx_trig");
         try (RelayExporter ex = new RelayExporter(logs, telemetry, Duration.ZERO)) {

@@ -18,7 +18,10 @@ public final class RelayRecord {
         this.data = data;
     }
 
-    /** The shard (file {@code <base>#<shard>}) it was written to. */
+    /**
+     * The file {@code <base>#<shard>} it was written to: its shard, or for numbers from the map's shard count on
+     * ({@link MapSpec#F_RELAY_PRIVATE_SHARDS}) the private file of shard {@code shard - numShards}.
+     */
     public int shard() { return shard; }
     /** The sub-buffer lap it sits in: 0 for the first sub-buffer ever written in its shard. */
     public long lap() { return lap; }
