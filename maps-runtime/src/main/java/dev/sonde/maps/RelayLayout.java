@@ -50,7 +50,9 @@ package dev.sonde.maps;
  * has the whole payload at hand, writes payload and timestamp first and then length and stamp in one release store,
  * never BUSY: until then its claim has no header, a state readers handle anyway (below). A slot is reused only when
  * every record of the lap it holds is committed (a walk over that lap's headers), so a writer stalled inside a
- * record is never overwritten: the write that would need its slot fails with EBUSY instead.
+ * record is never overwritten: the write that would need its slot fails with EBUSY instead. A private file (flag
+ * bit 2, shard at least num_shards) has one writer at a time, which moves {@code pos} within a lap with a plain
+ * store instead of the CAS; a lap switch is still a CAS, and the record protocol is the same.
  *
  * <p>Reading: a record counts when its stamp matches its (lap, offset) and BUSY is clear. A live file is copied
  * 8 bytes at a time, oldest sub-buffer first, reading {@code pos} before and again after each sub-buffer (a
