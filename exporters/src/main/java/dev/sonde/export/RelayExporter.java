@@ -98,7 +98,9 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
                     + MAX_RELAYS + " relays; merge relays or start another exporter");
         }
         int slot = count;
-        watermarks[slot] = new long[relay.numFiles()]; // one watermark a file: records carry their file number
+        // One mark a file, the position of the newest record exported (RelayRecord.position): records carry their
+        // file number, and a later record of the same file has a later position even when its time is the same.
+        watermarks[slot] = new long[relay.numFiles()];
         java.util.Arrays.fill(watermarks[slot], Long.MIN_VALUE);
         relays[slot] = relay;
         count = slot + 1;
@@ -215,10 +217,10 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
                 continue;
             }
             if (watermark != null) {
-                if (r.timestamp() <= watermark[r.shard()]) {
+                if (r.position() <= watermark[r.shard()]) {
                     continue;
                 }
-                newest[r.shard()] = Math.max(newest[r.shard()], r.timestamp());
+                newest[r.shard()] = Math.max(newest[r.shard()], r.position());
             }
             LogRecordBuilder b = logger.logRecordBuilder()
                     .setTimestamp(r.epochNanos(), TimeUnit.NANOSECONDS)

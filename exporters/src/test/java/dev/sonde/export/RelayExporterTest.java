@@ -150,6 +150,41 @@ class RelayExporterTest {
         assertTrue(inPrivate > n / 2, inPrivate + " of " + n + " records came from the private file");
     }
 
+    /**
+     * A coarse relay stamps every record of one millisecond with the same time, so a record written just after a
+     * pass may carry the timestamp of the pass's newest one: the pass's mark is a position, not a time.
+     */
+    @Test
+    void the_schedule_exports_records_that_share_a_timestamp_with_the_last_pass() throws Exception {
+        relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("rx_coarse").keySize(4).valueSize(64)
+                .subbufSize(4096).nSubbufs(64).numShards(1)
+                .flags(MapSpec.F_RELAY_OVERWRITE | MapSpec.F_RELAY_COARSE_CLOCK).build());
+        int written = 0;
+        int exported = 0;
+        List<Integer> passes = new java.util.ArrayList<>();
+        try (RelayExporter ex = new RelayExporter(logs, telemetry, Duration.ZERO)) {
+            ex.add(relay);
+            for (int round = 0; round < 40; round++) {
+                for (int k = 0; k < 2; k++) {
+                    assertEquals(0, relay.output(("coarse " + written++).getBytes(StandardCharsets.UTF_8)));
+                }
+                exported += ex.exportNew();
+                passes.add(written);
+            }
+        }
+        List<RelayRecord> recs = RelayReader.read(relay).records();
+        assertEquals(written, recs.size());
+        int ties = 0;
+        for (int p : passes) {
+            if (p < recs.size() && recs.get(p).timestamp() == recs.get(p - 1).timestamp()) {
+                ties++; // the first record after a pass has the time of the last one it exported
+            }
+        }
+        assertTrue(ties > 0, "no pass ended inside a clock tick: the test did not exercise its case");
+        assertEquals(written, exported, ties + " passes ended inside a clock tick");
+        assertEquals(written, receiver.awaitLogRecords(written, Duration.ofSeconds(10)).size());
+    }
+
     @Test
     void a_trigger_exports_the_last_n_seconds_only() throws Exception {
         RelayMap r = relay("rx_trig");

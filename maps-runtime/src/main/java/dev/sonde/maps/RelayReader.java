@@ -194,7 +194,7 @@ public final class RelayReader {
                 long t = b.getLong(base + o + REC_TIME_OFFSET);
                 byte[] data = new byte[len];
                 b.get(base + o + RECORD_HEADER_SIZE, data);
-                found.add(new RelayRecord(shardNo, lap, t, t + clockBase, data));
+                found.add(new RelayRecord(shardNo, lap, o, t, t + clockBase, data));
             }
             o += size;
         }

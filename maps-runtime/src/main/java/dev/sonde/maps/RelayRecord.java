@@ -6,13 +6,15 @@ import java.nio.charset.StandardCharsets;
 public final class RelayRecord {
     private final int shard;
     private final long lap;
+    private final int offset;
     private final long timestamp;
     private final long epochNanos;
     private final byte[] data;
 
-    RelayRecord(int shard, long lap, long timestamp, long epochNanos, byte[] data) {
+    RelayRecord(int shard, long lap, int offset, long timestamp, long epochNanos, byte[] data) {
         this.shard = shard;
         this.lap = lap;
+        this.offset = offset;
         this.timestamp = timestamp;
         this.epochNanos = epochNanos;
         this.data = data;
@@ -25,6 +27,13 @@ public final class RelayRecord {
     public int shard() { return shard; }
     /** The sub-buffer lap it sits in: 0 for the first sub-buffer ever written in its shard. */
     public long lap() { return lap; }
+    /** Where its header sits in its sub-buffer: with {@link #lap()}, its place in its file's claim order. */
+    public int offset() { return offset; }
+    /**
+     * Its place in its file: records of one file compare in the order they were claimed, whatever their
+     * timestamps (a coarse clock gives a millisecond's records one time).
+     */
+    public long position() { return lap << 32 | offset; }
     /** The writer's {@code System.nanoTime()} at reservation. */
     public long timestamp() { return timestamp; }
     /** Wall-clock time of the reservation, epoch nanoseconds (through the file's clock base). */
