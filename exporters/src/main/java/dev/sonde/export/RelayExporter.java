@@ -57,8 +57,20 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
     private final SondeTelemetry telemetry;
     private final long intervalNanos;
     private final RelayMap[] relays = new RelayMap[MAX_RELAYS];
-    /** Per relay: the newest {@code timestamp} exported by the schedule, per shard. */
+    /** Per relay: the newest {@link RelayRecord#position()} exported by the schedule, per file. */
     private final long[][] watermarks = new long[MAX_RELAYS][];
+    /**
+     * Per relay and file: the position of a claim the last passes found still being written, and for how many
+     * passes. The schedule holds back the records after it, which its mark would otherwise pass over.
+     */
+    private final long[][] pending = new long[MAX_RELAYS][];
+    private final int[][] pendingPasses = new int[MAX_RELAYS][];
+    /**
+     * Passes that wait for a claim still being written before exporting what follows it: a writer preempted
+     * inside a record finishes within one; one that never finishes (a reservation never committed) no longer holds
+     * the file's export back after this many.
+     */
+    static final int MAX_HOLD_PASSES = 3;
     /** Log records handed to the SDK's log processor, for the shutdown's account of what never left it. */
     private final java.util.concurrent.atomic.AtomicLong emitted = new java.util.concurrent.atomic.AtomicLong();
     /**
@@ -102,6 +114,9 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
         // file number, and a later record of the same file has a later position even when its time is the same.
         watermarks[slot] = new long[relay.numFiles()];
         java.util.Arrays.fill(watermarks[slot], Long.MIN_VALUE);
+        pending[slot] = new long[relay.numFiles()];
+        java.util.Arrays.fill(pending[slot], Long.MAX_VALUE);
+        pendingPasses[slot] = new int[relay.numFiles()];
         relays[slot] = relay;
         count = slot + 1;
         registrations.add(telemetry.registerDropped(SondeTelemetry.RELAY_OVERWRITTEN, relay::overwritten));
@@ -171,14 +186,16 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
 
     /** On demand: exports every record {@code relay} holds now; returns how many. */
     public int exportSnapshot(RelayMap relay) {
-        return emit(relay, RelayReader.read(relay).records(), Long.MIN_VALUE, Long.MAX_VALUE, null, "on_demand", 0, 0);
+        return emit(relay, RelayReader.read(relay).records(), Long.MIN_VALUE, Long.MAX_VALUE, null, null, "on_demand",
+                0, 0);
     }
 
     /** One scheduled pass over every relay: records newer than the previous pass. Returns how many. */
     public synchronized int exportNew() {
         int n = 0;
         for (int i = 0; i < count; i++) {
-            n += emit(relays[i], RelayReader.read(relays[i]).records(), Long.MIN_VALUE, Long.MAX_VALUE, watermarks[i],
+            RelayReader.Result res = RelayReader.read(relays[i]);
+            n += emit(relays[i], res.records(), Long.MIN_VALUE, Long.MAX_VALUE, watermarks[i], holdFrom(i, res),
                     "scheduled", 0, 0);
         }
         return n;
@@ -190,7 +207,7 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
             long since = triggers.getAndSet(i, NO_TRIGGER);
             if (since != NO_TRIGGER) {
                 long until = triggerEnds.get(i);
-                n += emit(relays[i], RelayReader.read(relays[i]).records(), since, until, null, "trigger",
+                n += emit(relays[i], RelayReader.read(relays[i]).records(), since, until, null, null, "trigger",
                         causeException.get(i), (int) causeMethod.get(i));
                 telemetry.dumpExported();
             }
@@ -199,8 +216,32 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
     }
 
     /** {@code since}/{@code until}: the window in the relay's clock (records' {@code timestamp}), ends included. */
+    /**
+     * Per file of relay {@code slot}, the position after which this pass holds records back: that of the first
+     * claim still being written past the file's mark, for {@link #MAX_HOLD_PASSES} passes; else none. Without it
+     * the mark would pass over that record, and when its writer commits it the schedule would never send it.
+     */
+    private long[] holdFrom(int slot, RelayReader.Result res) {
+        long[] at = pending[slot];
+        int[] passes = pendingPasses[slot];
+        long[] from = new long[at.length];
+        for (int f = 0; f < at.length; f++) {
+            long p = res.firstPending(f);
+            if (p == Long.MAX_VALUE || p <= watermarks[slot][f]) {
+                at[f] = Long.MAX_VALUE;
+                passes[f] = 0;
+                from[f] = Long.MAX_VALUE;
+                continue;
+            }
+            passes[f] = p == at[f] ? passes[f] + 1 : 1;
+            at[f] = p;
+            from[f] = passes[f] <= MAX_HOLD_PASSES ? p : Long.MAX_VALUE;
+        }
+        return from;
+    }
+
     private int emit(RelayMap relay, List<RelayRecord> records, long since, long until,
-            long[] watermark, String reason, long causeKey, int causeMethodId) {
+            long[] watermark, long[] holdFrom, String reason, long causeKey, int causeMethodId) {
         long now = System.currentTimeMillis() * 1_000_000L;
         String causeExc = causeKey == 0 ? null : names.exceptionName(causeKey);
         String causeMeth = null;
@@ -215,6 +256,9 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
         for (RelayRecord r : records) {
             if (r.timestamp() < since || r.timestamp() > until) {
                 continue;
+            }
+            if (holdFrom != null && r.position() > holdFrom[r.shard()]) {
+                continue; // after a claim still being written: the next pass sends both, in order
             }
             if (watermark != null) {
                 if (r.position() <= watermark[r.shard()]) {

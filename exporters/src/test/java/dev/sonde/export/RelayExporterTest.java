@@ -186,6 +186,37 @@ class RelayExporterTest {
     }
 
     @Test
+    void the_schedule_holds_back_what_follows_a_record_still_being_written_then_sends_both() throws Exception {
+        relay = (RelayMap) Maps.create(MapSpec.builder(MapType.RELAY).name("rx_pending").keySize(4).valueSize(64)
+                .subbufSize(4096).nSubbufs(8).numShards(1).flags(MapSpec.F_RELAY_OVERWRITE).build());
+        try (RelayExporter ex = new RelayExporter(logs, telemetry, Duration.ZERO)) {
+            ex.add(relay);
+            assertEquals(0, relay.output("before".getBytes(StandardCharsets.UTF_8)));
+            long h = relay.reserve(5);
+            assertEquals(0, relay.putBytes(h, 0, "inner".getBytes(StandardCharsets.UTF_8)));
+            assertEquals(0, relay.output("after 1".getBytes(StandardCharsets.UTF_8)));
+            assertEquals(0, relay.output("after 2".getBytes(StandardCharsets.UTF_8)));
+            assertEquals(1, ex.exportNew(), "what follows the open reservation waits for it");
+            assertEquals(0, relay.commit(h));
+            assertEquals(3, ex.exportNew(), "then goes with it, in order");
+
+            long never = relay.reserve(5); // never committed
+            assertTrue(never >= 0);
+            assertEquals(0, relay.output("late".getBytes(StandardCharsets.UTF_8)));
+            for (int i = 0; i < RelayExporter.MAX_HOLD_PASSES; i++) {
+                assertEquals(0, ex.exportNew(), "pass " + i + " waits for the reservation");
+            }
+            assertEquals(1, ex.exportNew(), "a reservation never committed holds the file back no longer");
+            assertEquals(0, ex.exportNew());
+        }
+        List<String> bodies = new java.util.ArrayList<>();
+        for (LogRecord l : receiver.awaitLogRecords(5, Duration.ofSeconds(10))) {
+            bodies.add(l.getBody().getStringValue());
+        }
+        assertEquals(List.of("before", "inner", "after 1", "after 2", "late"), bodies);
+    }
+
+    @Test
     void a_trigger_exports_the_last_n_seconds_only() throws Exception {
         RelayMap r = relay("rx_trig");
         try (RelayExporter ex = new RelayExporter(logs, telemetry, Duration.ZERO)) {

@@ -33,9 +33,12 @@ public final class RelayReader {
         private final long leftOut;
         private final long overwritten;
         private final long dropped;
+        private final java.util.Map<Integer, Long> firstPending;
 
-        Result(List<RelayRecord> records, long skipped, long corruptSubbufs, long leftOut, long overwritten, long dropped) {
+        Result(List<RelayRecord> records, long skipped, long corruptSubbufs, long leftOut, long overwritten, long dropped,
+                java.util.Map<Integer, Long> firstPending) {
             this.records = Collections.unmodifiableList(records);
+            this.firstPending = firstPending;
             this.skipped = skipped;
             this.corruptSubbufs = corruptSubbufs;
             this.leftOut = leftOut;
@@ -55,6 +58,13 @@ public final class RelayReader {
         public long overwritten() { return overwritten; }
         /** The writers' count of refused writes. */
         public long dropped() { return dropped; }
+        /**
+         * The {@link RelayRecord#position()} of the first record of file {@code file} that was skipped as being
+         * written (BUSY, or claimed with no header yet), or {@code Long.MAX_VALUE}: a later read may return it, in
+         * front of records this read returned. An exporter that marks what it sent by position holds back what
+         * follows it.
+         */
+        public long firstPending(int file) { return firstPending.getOrDefault(file, Long.MAX_VALUE); }
     }
 
     /** Reads one shard file. */
@@ -123,6 +133,7 @@ public final class RelayReader {
         int shardNo = b.getInt(SHARD_OFFSET);
         long clockBase = b.getLong(CLOCK_BASE_OFFSET);
         Shard s = new Shard(b.getLong(OVERWRITTEN_OFFSET), b.getLong(DROPPED_OFFSET));
+        s.file = shardNo;
         long current = lapOf(pos, sbs);
         int currentEnd = offsetOf(pos, sbs);
         for (long lap = Math.max(0, current - n + 1); lap <= current; lap++) {
@@ -173,11 +184,11 @@ public final class RelayReader {
                 int next = resync(b, base, lap, o + 8, end);
                 if (next < 0) {
                     if (o < dataEnd) {
-                        s.skipped++;
+                        s.pending(lap, o);
                     }
                     break;
                 }
-                s.skipped++;
+                s.pending(lap, o);
                 o = next;
                 continue;
             }
@@ -189,7 +200,7 @@ public final class RelayReader {
                 return;
             }
             if ((h & BUSY) != 0) {
-                s.skipped++;
+                s.pending(lap, o);
             } else if ((h & DISCARD) == 0) {
                 long t = b.getLong(base + o + REC_TIME_OFFSET);
                 byte[] data = new byte[len];
@@ -222,6 +233,14 @@ public final class RelayReader {
         long skipped;
         long corruptSubbufs;
         long leftOut;
+        int file = -1;
+        long firstPending = Long.MAX_VALUE;
+
+        /** A claim at {@code o} in lap {@code lap} skipped as being written. */
+        void pending(long lap, int o) {
+            skipped++;
+            firstPending = Math.min(firstPending, lap << 32 | o);
+        }
 
         Shard(long overwritten, long dropped) {
             this.overwritten = overwritten;
@@ -240,7 +259,11 @@ public final class RelayReader {
         long overwritten = 0;
         long dropped = 0;
         int total = 0;
+        java.util.Map<Integer, Long> firstPending = new java.util.HashMap<>();
         for (Shard s : shards) {
+            if (s.firstPending != Long.MAX_VALUE) {
+                firstPending.merge(s.file, s.firstPending, Math::min);
+            }
             skipped += s.skipped;
             corrupt += s.corruptSubbufs;
             leftOut += s.leftOut;
@@ -268,6 +291,6 @@ public final class RelayReader {
                 heads.add(h);
             }
         }
-        return new Result(out, skipped, corrupt, leftOut, overwritten, dropped);
+        return new Result(out, skipped, corrupt, leftOut, overwritten, dropped, firstPending);
     }
 }
