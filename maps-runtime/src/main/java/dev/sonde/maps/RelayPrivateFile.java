@@ -47,9 +47,14 @@ final class RelayPrivateFile {
         return (Thread) OWNER.getVolatile(this);
     }
 
-    /** Makes {@code t} the owner if the owner is still {@code expected}. */
-    boolean take(Thread expected, Thread t) {
-        return OWNER.compareAndSet(this, expected, t);
+    /**
+     * Makes {@code t} the owner if the file has none or its owner has ended; whether it did. Volatile, then
+     * {@code Thread.isAlive()} false: everything the old owner wrote, its file's position included, happens before
+     * whatever {@code t} writes next (JLS 17.4.4), so {@code t} goes on from exactly where it stopped.
+     */
+    boolean takeIfFree(Thread t) {
+        Thread o = owner();
+        return (o == null || !o.isAlive()) && OWNER.compareAndSet(this, o, t);
     }
 
     /** No owner any more; volatile, so the next owner sees the position this one left. */

@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p>Which file a thread writes: shard {@code thread id & (shards - 1)}, shared with the other threads of that id,
  * claimed with a CAS. With {@link MapSpec#F_RELAY_PRIVATE_SHARDS} each shard {@code s} also has a private file,
  * {@code shards + s}, owned by at most one thread at a time, which writes it with plain stores: the kernel relay's
- * per-CPU buffer, where no one else ever writes, so no atomic instruction is needed (a 32-byte write's CAS is about
- * a third of it, benchmarks/README.md, "Relay"). A thread takes the private file of its shard when it closes a
+ * per-CPU buffer, where no one else ever writes, so no atomic instruction is needed (a 32-byte write in 8 ns
+ * instead of 10, benchmarks/README.md, "Relay", stop 21). A thread takes the private file of its shard when it closes a
  * sub-buffer of the shared file that it wrote alone, and keeps it until it ends; the next thread that writes a
  * shared sub-buffer alone then takes it over. Nobody else can write a file a live thread owns, so nobody needs its
  * owner's cooperation, which a thread that stops writing would never give. One thread's records stay in order:
@@ -144,22 +144,28 @@ final class RelayWriter {
         long now = now();
         int need = recordSize(size);
         Thread me = Thread.currentThread();
-        int shard = (int) me.getId() & (shards - 1);
-        RelayPrivateFile[] pf = privates;
-        RelayPrivateFile f = pf == null ? null : pf[shard];
-        boolean owned = f != null && f.owner == me; // plain: see RelayPrivateFile.owner
+        int shard = Shards.of(me, shards);
+        RelayPrivateFile f = ownFile(me, shard);
+        boolean owned = f != null;
         int file = owned ? f.file : shard;
         ByteBuffer b = owned ? f.buffer : files[shard];
         int slot = shard << EXPECT_SHIFT;
         long p = owned ? claimOwned(f, need) : claimGuessed(b, slot, need);
         if (p >= 0) {
-            if (pf != null && !owned) {
+            if (privates != null && !owned) {
                 wrote(slot, me.getId());
             }
             return (long) file << 32 | header(b, lapIn(p), offsetIn(p), size, now);
         }
         int at = advance(b, file, size, need, me);
         return at < 0 ? at : (long) file << 32 | at;
+    }
+
+    /** Thread {@code me}'s private file of {@code shard} if it owns it, else null. */
+    private RelayPrivateFile ownFile(Thread me, int shard) {
+        RelayPrivateFile[] pf = privates;
+        RelayPrivateFile f = pf == null ? null : pf[shard];
+        return f != null && f.owner == me ? f : null; // plain: see RelayPrivateFile.owner
     }
 
     /**
@@ -248,12 +254,11 @@ final class RelayWriter {
         long now = now(); // first, as in claim
         int need = recordSize(len);
         Thread me = Thread.currentThread();
-        int shard = (int) me.getId() & (shards - 1);
-        RelayPrivateFile[] pf = privates;
-        RelayPrivateFile f = pf == null ? null : pf[shard];
+        int shard = Shards.of(me, shards);
+        RelayPrivateFile f = ownFile(me, shard);
         // One path through both kinds of file, and one call of the slow path: C2 inlines a method into its
         // callers only while its compiled code stays under InlineSmallCode (2500 bytes; see SLOW_PATH_MIN_BYTECODES).
-        boolean owned = f != null && f.owner == me; // plain: see RelayPrivateFile.owner
+        boolean owned = f != null;
         ByteBuffer b = owned ? f.buffer : files[shard];
         int slot = shard << EXPECT_SHIFT;
         long p = owned ? claimOwned(f, need) : claimGuessed(b, slot, need);
@@ -266,7 +271,7 @@ final class RelayWriter {
             at = (int) (p + f.delta);
             sum = f.stamp + p * STAMP_OFFSET_FACTOR;
         } else {
-            if (pf != null) {
+            if (privates != null) {
                 wrote(slot, me.getId());
             }
             long lap = lapIn(p);
@@ -401,13 +406,7 @@ final class RelayWriter {
      * that shard's private file, unless a live thread owns it. Its next write goes there.
      */
     private void handOver(int shard, Thread me) {
-        // Volatile, then Thread.isAlive() false: everything the old owner wrote, its file's position included,
-        // happens before whatever we write next (JLS 17.4.4), so we go on from exactly where it stopped.
-        RelayPrivateFile f = privates[shard];
-        Thread o = f.owner();
-        if (o == null || !o.isAlive()) {
-            f.take(o, me);
-        }
+        privates[shard].takeIfFree(me);
     }
 
     /** Writes the header of a record just claimed at {@code off} in lap {@code lap}; returns its file offset. */
@@ -539,11 +538,10 @@ final class RelayWriter {
             return 0;
         }
         RelayPrivateFile f = privates[file - shards];
-        Thread o = f.owner();
-        if (o == me) {
+        if (f.owner() == me) {
             return advance(b, file, 0, FLUSH, me);
         }
-        if ((o != null && o.isAlive()) || !f.take(o, me)) {
+        if (!f.takeIfFree(me)) {
             return 0;
         }
         try {

@@ -37,8 +37,13 @@ public final class Shards {
     }
 
     /** The calling thread's shard among {@code shards} (a power of two). */
-    @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs JDK 19 and we compile for 17
     public static int current(int shards) {
-        return (int) Thread.currentThread().getId() & (shards - 1);
+        return of(Thread.currentThread(), shards);
+    }
+
+    /** Thread {@code t}'s shard among {@code shards} (a power of two), for callers that hold the thread already. */
+    @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs JDK 19 and we compile for 17
+    static int of(Thread t, int shards) {
+        return (int) t.getId() & (shards - 1);
     }
 }

@@ -93,16 +93,16 @@ class StreamCommandsTest {
             Result p = sonde("relay", "snapshot", PID, "cli_relay", "-o", tmp.resolve("snap2").toString(), "--progress");
             assertEquals(0, p.code, p.err);
             String[] steps = p.err.split("\n");
-            int shards = relay.numFiles();
-            assertEquals(shards + 2, steps.length, p.err);
-            assertTrue(steps[0].startsWith("snapshotting cli_relay (" + shards + " files) to "), p.err);
-            for (int i = 0; i < shards; i++) {
+            int files = relay.numFiles();
+            assertEquals(files + 2, steps.length, p.err);
+            assertTrue(steps[0].startsWith("snapshotting cli_relay (" + files + " files) to "), p.err);
+            for (int i = 0; i < files; i++) {
                 long size = Files.size(tmp.resolve("snap2").resolve("cli_relay#" + i));
-                assertTrue(steps[i + 1].startsWith("file " + (i + 1) + "/" + shards + " copied: cli_relay#" + i + ", "),
+                assertTrue(steps[i + 1].startsWith("file " + (i + 1) + "/" + files + " copied: cli_relay#" + i + ", "),
                         p.err);
                 assertTrue(steps[i + 1].endsWith(", " + Term.bytes(size)), p.err);
             }
-            assertTrue(steps[shards + 1].matches("done in \\d+(\\.\\d)? m?s: .*"), p.err);
+            assertTrue(steps[files + 1].matches("done in \\d+(\\.\\d)? m?s: .*"), p.err);
             assertFalse(p.out.contains("file "), p.out);
 
             // -j with --progress: stdout is JSON alone, the progress stays on stderr.
@@ -112,7 +112,7 @@ class StreamCommandsTest {
             JsonNode snapJson = new ObjectMapper().readTree(j.out);
             assertEquals(20, snapJson.get("records").asInt());
             assertEquals(relay.numShards(), snapJson.get("shards").asInt());
-            assertEquals(shards, snapJson.get("files").asInt());
+            assertEquals(files, snapJson.get("files").asInt());
             assertTrue(j.err.startsWith("snapshotting cli_relay"), j.err);
             Result quiet = sonde("relay", "snapshot", PID, "cli_relay", "-o", tmp.resolve("snap4").toString(),
                     "--no-progress");
