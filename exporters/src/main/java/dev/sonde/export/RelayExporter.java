@@ -27,8 +27,9 @@ import java.util.concurrent.locks.LockSupport;
  * Relay records as OTLP log records, one per record: body = the record's text (UTF-8, one trailing newline
  * dropped) or its bytes when it is not text; timestamp = the record's wall-clock time; attributes
  * {@code sonde.relay.map}, {@code sonde.relay.shard} (the file's number, {@link RelayRecord#shard()}),
- * {@code sonde.relay.lap} (the sub-buffer's sequence number in its file), {@code sonde.relay.seq} (the record's place in this export, oldest first) and
- * {@code sonde.relay.reason}. Three ways out, all reading with {@link RelayReader} while writers go on:
+ * {@code sonde.relay.lap} (the sub-buffer's sequence number in its file), {@code sonde.relay.seq} (the record's
+ * place in this export, oldest first) and {@code sonde.relay.reason}. Three ways out, all reading with
+ * {@link RelayReader} while writers go on:
  * <ul>
  *   <li>{@link #exportSnapshot} (on demand, the CLI or control channel): every record present now;</li>
  *   <li>the schedule ({@code sonde.relay.exportInterval}): the records written since the previous pass;</li>
@@ -215,7 +216,6 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
         return n;
     }
 
-    /** {@code since}/{@code until}: the window in the relay's clock (records' {@code timestamp}), ends included. */
     /**
      * Per file of relay {@code slot}, the position after which this pass holds records back: that of the first
      * claim still being written past the file's mark, for {@link #MAX_HOLD_PASSES} passes; else none. Without it
@@ -240,6 +240,7 @@ public final class RelayExporter implements AutoCloseable, RelayDumps.Sink {
         return from;
     }
 
+    /** {@code since}/{@code until}: the window in the relay's clock (records' {@code timestamp}), ends included. */
     private int emit(RelayMap relay, List<RelayRecord> records, long since, long until,
             long[] watermark, long[] holdFrom, String reason, long causeKey, int causeMethodId) {
         long now = System.currentTimeMillis() * 1_000_000L;

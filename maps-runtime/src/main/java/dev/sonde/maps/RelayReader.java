@@ -239,7 +239,7 @@ public final class RelayReader {
         /** A claim at {@code o} in lap {@code lap} skipped as being written. */
         void pending(long lap, int o) {
             skipped++;
-            firstPending = Math.min(firstPending, lap << 32 | o);
+            firstPending = Math.min(firstPending, RelayRecord.position(lap, o));
         }
 
         Shard(long overwritten, long dropped) {

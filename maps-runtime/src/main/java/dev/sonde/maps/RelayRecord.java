@@ -33,7 +33,12 @@ public final class RelayRecord {
      * Its place in its file: records of one file compare in the order they were claimed, whatever their
      * timestamps (a coarse clock gives a millisecond's records one time).
      */
-    public long position() { return lap << 32 | offset; }
+    public long position() { return position(lap, offset); }
+
+    /** {@link #position()} of a record at {@code offset} in lap {@code lap}'s sub-buffer. */
+    static long position(long lap, int offset) {
+        return lap << 32 | offset;
+    }
     /** The writer's {@code System.nanoTime()} at reservation. */
     public long timestamp() { return timestamp; }
     /** Wall-clock time of the reservation, epoch nanoseconds (through the file's clock base). */
