@@ -24,7 +24,6 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 final class RelayWriter {
     private static final VarHandle LONG = MapMemory.LONG;
-    private static final VarHandle INT = MapMemory.INT;
     private static final byte[] ZEROS = new byte[4096];
 
     /** The map's files: the shared shards, then the private ones (RelayMap's array). */
