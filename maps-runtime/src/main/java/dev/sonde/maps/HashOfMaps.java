@@ -154,8 +154,7 @@ public final class HashOfMaps extends BpfMap {
 
     @Override
     public boolean metaEqual(BpfMap candidate) {
-        throw new SondeException(Errno.EINVAL, "map '" + name() + "' is a map-in-map; only one level of nesting is "
-                + "supported, use an array or hash as the template");
+        throw InnerMaps.nestingRefused(this);
     }
 
     @Override

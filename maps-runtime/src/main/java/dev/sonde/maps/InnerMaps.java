@@ -128,4 +128,10 @@ public final class InnerMaps {
             }
         }
     }
+
+    /** A map-in-map as another one's template: the kernel, too, allows one level of nesting only. */
+    static SondeException nestingRefused(BpfMap outer) {
+        return new SondeException(Errno.EINVAL, "map '" + outer.name() + "' is a map-in-map; only one level of "
+                + "nesting is supported, use an array or hash as the template");
+    }
 }

@@ -41,46 +41,26 @@ public final class MapFile {
             throw new SondeException(Errno.E2BIG, "map '" + name + "' needs " + size + " bytes, more than the "
                     + MAX_FILE_SIZE + " one map file can map; lower max_entries or the value size");
         }
-        SondeDir.ensureDir(path.getParent());
-        boolean created = false;
-        try (FileChannel ch = FileChannel.open(path, java.util.EnumSet.of(StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.READ, StandardOpenOption.WRITE), SondeDir.fileAttribute())) {
-            created = true;
-            ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(size, 1 << 16));
-            long pos = 0;
-            while (pos < size) {
-                zeros.clear().limit((int) Math.min(zeros.capacity(), size - pos));
-                pos += ch.write(zeros, pos);
-            }
-            MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
-            buf.order(ByteOrder.LITTLE_ENDIAN);
-            byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
-            buf.putInt(VERSION_OFFSET, VERSION);
-            buf.putInt(TYPE_OFFSET, spec.type().code());
-            buf.putInt(KEY_SIZE_OFFSET, spec.keySize());
-            buf.putInt(VALUE_SIZE_OFFSET, spec.valueSize());
-            buf.putInt(MAX_ENTRIES_OFFSET, spec.maxEntries());
-            buf.putInt(NUM_SHARDS_OFFSET, spec.numShards());
-            buf.putLong(FLAGS_OFFSET, spec.flags());
-            buf.putLong(MAP_EXTRA_OFFSET, spec.mapExtra());
-            buf.putInt(ID_OFFSET, id);
-            buf.putInt(DATA_OFFSET_OFFSET, DATA_OFFSET);
-            buf.putLong(DATA_SIZE_OFFSET, dataSize);
-            buf.putLong(PID_OFFSET, ProcessHandle.current().pid());
-            buf.putLong(CREATED_OFFSET, System.currentTimeMillis() * 1_000_000L);
-            buf.putInt(NAME_LEN_OFFSET, nameBytes.length);
-            buf.put(NAME_OFFSET, nameBytes);
-            // The magic goes last, with release semantics: a reader that sees it sees a complete header.
-            MapMemory.LONG.setRelease(buf, MAGIC_OFFSET, MAGIC);
-            return new MapFile(path, buf, true);
-        } catch (IOException e) {
-            if (created) {
-                deleteQuietly(path);
-            }
-            int errno = e.getMessage() != null && e.getMessage().contains("No space") ? Errno.ENOSPC : Errno.EPERM;
-            throw new SondeException(errno, "cannot create map file " + path + ": " + e
-                    + "; check free space and permissions of the Sonde directory (-Dsonde.dir)", e);
-        }
+        MappedByteBuffer buf = SondeDir.createMapped(path, size, "map file");
+        byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+        buf.putInt(VERSION_OFFSET, VERSION);
+        buf.putInt(TYPE_OFFSET, spec.type().code());
+        buf.putInt(KEY_SIZE_OFFSET, spec.keySize());
+        buf.putInt(VALUE_SIZE_OFFSET, spec.valueSize());
+        buf.putInt(MAX_ENTRIES_OFFSET, spec.maxEntries());
+        buf.putInt(NUM_SHARDS_OFFSET, spec.numShards());
+        buf.putLong(FLAGS_OFFSET, spec.flags());
+        buf.putLong(MAP_EXTRA_OFFSET, spec.mapExtra());
+        buf.putInt(ID_OFFSET, id);
+        buf.putInt(DATA_OFFSET_OFFSET, DATA_OFFSET);
+        buf.putLong(DATA_SIZE_OFFSET, dataSize);
+        buf.putLong(PID_OFFSET, ProcessHandle.current().pid());
+        buf.putLong(CREATED_OFFSET, System.currentTimeMillis() * 1_000_000L);
+        buf.putInt(NAME_LEN_OFFSET, nameBytes.length);
+        buf.put(NAME_OFFSET, nameBytes);
+        // The magic goes last, with release semantics: a reader that sees it sees a complete header.
+        MapMemory.LONG.setRelease(buf, MAGIC_OFFSET, MAGIC);
+        return new MapFile(path, buf, true);
     }
 
     /**

@@ -69,7 +69,7 @@ public final class MapSpec {
         this.flags = b.flags;
         this.mapExtra = b.mapExtra;
         this.innerMap = b.innerMap;
-        this.numShards = b.numShards;
+        this.numShards = b.numShards == 0 ? Maps.numShards() : b.numShards;
         this.keySchema = Collections.unmodifiableList(new ArrayList<>(b.keySchema));
         this.valueSchema = Collections.unmodifiableList(new ArrayList<>(b.valueSchema));
         this.structOps = b.structOps;
@@ -198,27 +198,7 @@ public final class MapSpec {
             }
             checkSchema(what, "key", keySchema, keySize);
             checkSchema(what, "value", valueSchema, valueSize);
-            Builder b = this;
-            if (numShards == 0) {
-                b = copyWithShards(Maps.numShards());
-            }
-            return new MapSpec(b);
-        }
-
-        private Builder copyWithShards(int shards) {
-            Builder b = new Builder(type);
-            b.name = name;
-            b.keySize = keySize;
-            b.valueSize = valueSize;
-            b.maxEntries = maxEntries;
-            b.flags = flags;
-            b.mapExtra = mapExtra;
-            b.innerMap = innerMap;
-            b.numShards = shards;
-            b.keySchema.addAll(keySchema);
-            b.valueSchema.addAll(valueSchema);
-            b.structOps = structOps;
-            return b;
+            return new MapSpec(this); // numShards 0 becomes Maps.numShards() there
         }
 
         private static void checkSchema(String what, String part, List<Field> fields, int size) {

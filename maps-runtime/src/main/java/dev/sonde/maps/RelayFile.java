@@ -21,49 +21,26 @@ final class RelayFile {
     static MappedByteBuffer create(Path path, int subbufSize, int nSubbufs, int shard, int numShards, int flags,
             int mapId, long clockBase) {
         long size = fileSize(subbufSize, nSubbufs);
-        SondeDir.ensureDir(path.getParent());
-        boolean created = false;
-        try (FileChannel ch = FileChannel.open(path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE), SondeDir.fileAttribute())) {
-            created = true;
-            ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(size, 1 << 16));
-            long pos = 0;
-            while (pos < size) {
-                zeros.clear().limit((int) Math.min(zeros.capacity(), size - pos));
-                pos += ch.write(zeros, pos);
-            }
-            MappedByteBuffer b = ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
-            b.order(ByteOrder.LITTLE_ENDIAN);
-            b.putInt(VERSION_OFFSET, VERSION);
-            b.putInt(HEADER_SIZE_OFFSET, FILE_HEADER_SIZE);
-            b.putInt(SUBBUF_SIZE_OFFSET, subbufSize);
-            b.putInt(N_SUBBUFS_OFFSET, nSubbufs);
-            b.putInt(SHARD_OFFSET, shard);
-            b.putInt(NUM_SHARDS_OFFSET, numShards);
-            b.putInt(FLAGS_OFFSET, flags);
-            b.putInt(SUBBUF_HEADER_SIZE_OFFSET, SUBBUF_HEADER_SIZE);
-            b.putLong(PID_OFFSET, ProcessHandle.current().pid());
-            b.putLong(CLOCK_BASE_OFFSET, clockBase);
-            b.putInt(MAP_ID_OFFSET, mapId);
-            b.putInt(RECORD_HEADER_SIZE_OFFSET, RECORD_HEADER_SIZE);
-            // Lap 0 starts in slot 0 right away, so the first write never has to switch.
-            b.putLong(FILE_HEADER_SIZE + SB_START_OFFSET, System.nanoTime());
-            b.putLong(FILE_HEADER_SIZE + SB_SEQ_OFFSET, 1);
-            b.putLong(POS_OFFSET, SUBBUF_HEADER_SIZE);
-            // The magic goes last, with release: whoever sees it sees a complete header.
-            MapMemory.LONG.setRelease(b, MAGIC_OFFSET, MAGIC);
-            return b;
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-            throw new SondeException(Errno.EEXIST, "relay file " + path + " already exists (a pinned relay?); delete it "
-                    + "or pick another map name", e);
-        } catch (IOException e) {
-            if (created) {
-                MapFile.deleteQuietly(path);
-            }
-            int errno = e.getMessage() != null && e.getMessage().contains("No space") ? Errno.ENOSPC : Errno.EPERM;
-            throw new SondeException(errno, "cannot create relay file " + path + ": " + e
-                    + "; check free space and permissions of the Sonde directory (-Dsonde.dir)", e);
-        }
+        MappedByteBuffer b = SondeDir.createMapped(path, size, "relay file");
+        b.putInt(VERSION_OFFSET, VERSION);
+        b.putInt(HEADER_SIZE_OFFSET, FILE_HEADER_SIZE);
+        b.putInt(SUBBUF_SIZE_OFFSET, subbufSize);
+        b.putInt(N_SUBBUFS_OFFSET, nSubbufs);
+        b.putInt(SHARD_OFFSET, shard);
+        b.putInt(NUM_SHARDS_OFFSET, numShards);
+        b.putInt(FLAGS_OFFSET, flags);
+        b.putInt(SUBBUF_HEADER_SIZE_OFFSET, SUBBUF_HEADER_SIZE);
+        b.putLong(PID_OFFSET, ProcessHandle.current().pid());
+        b.putLong(CLOCK_BASE_OFFSET, clockBase);
+        b.putInt(MAP_ID_OFFSET, mapId);
+        b.putInt(RECORD_HEADER_SIZE_OFFSET, RECORD_HEADER_SIZE);
+        // Lap 0 starts in slot 0 right away, so the first write never has to switch.
+        b.putLong(FILE_HEADER_SIZE + SB_START_OFFSET, System.nanoTime());
+        b.putLong(FILE_HEADER_SIZE + SB_SEQ_OFFSET, 1);
+        b.putLong(POS_OFFSET, SUBBUF_HEADER_SIZE);
+        // The magic goes last, with release: whoever sees it sees a complete header.
+        MapMemory.LONG.setRelease(b, MAGIC_OFFSET, MAGIC);
+        return b;
     }
 
     /** Maps an existing shard file after checking its header; a bad or truncated file throws {@link SondeException}. */

@@ -40,20 +40,42 @@ public final class RelayMap extends BpfMap {
     /** Only the JVM that made the files deletes them; a relay opened from its map file never does. */
     private final boolean owner;
 
-    /** A new relay: creates and zero-fills one file per shard. */
+    /** A new relay: creates and zero-fills one file per shard (and a private one per shard, if asked). */
     RelayMap(MapSpec spec, int id, MapFile file) {
-        super(spec, id, file, false);
+        this(spec, id, file, false, true);
+    }
+
+    /** A relay from its map file, in another process or after its JVM died; its shard files sit in {@code ../relay}. */
+    RelayMap(MapSpec spec, MapFile file, boolean readOnly) {
+        this(spec, file.id(), file, readOnly, false);
+    }
+
+    private RelayMap(MapSpec spec, int id, MapFile file, boolean readOnly, boolean create) {
+        super(spec, id, file, readOnly);
         this.numShards = spec.numShards();
         this.subbufSize = spec.subbufSize();
         this.nSubbufs = spec.nSubbufs();
         this.maxPayload = subbufSize - SUBBUF_HEADER_SIZE - RECORD_HEADER_SIZE;
         this.overwrite = spec.hasFlag(MapSpec.F_RELAY_OVERWRITE);
         this.coarseClock = spec.hasFlag(MapSpec.F_RELAY_COARSE_CLOCK);
-        this.owner = true;
-        this.names = new RelayNames(this, file, SondeDir.relayDir());
+        this.owner = create;
+        this.names = new RelayNames(this, file, create ? SondeDir.relayDir()
+                : file.path().toAbsolutePath().getParent().resolveSibling("relay"));
         this.shards = new ByteBuffer[numFiles(spec)];
         boolean privateShards = spec.hasFlag(MapSpec.F_RELAY_PRIVATE_SHARDS);
-        names.writeBase(spec.name(), 0);
+        if (create) {
+            createFiles(id, privateShards);
+        } else {
+            openFiles(readOnly);
+        }
+        // An opened relay never hands private files over: this JVM cannot see whether another JVM's owner threads
+        // are alive.
+        this.writer = readOnly ? null : new RelayWriter(shards, numShards, subbufSize, nSubbufs, overwrite,
+                coarseClock, create && privateShards);
+    }
+
+    private void createFiles(int id, boolean privateShards) {
+        names.writeBase(name(), 0);
         // One clock base for all shards, so their timestamps compare exactly when merged.
         long clockBase = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
         int flags = (overwrite ? FLAG_OVERWRITE : 0) | (coarseClock ? FLAG_COARSE_CLOCK : 0)
@@ -67,21 +89,9 @@ public final class RelayMap extends BpfMap {
             names.deleteFiles();
             throw e;
         }
-        this.writer = new RelayWriter(shards, numShards, subbufSize, nSubbufs, overwrite, coarseClock, privateShards);
     }
 
-    /** A relay from its map file, in another process or after its JVM died; its shard files sit in {@code ../relay}. */
-    RelayMap(MapSpec spec, MapFile file, boolean readOnly) {
-        super(spec, file.id(), file, readOnly);
-        this.numShards = spec.numShards();
-        this.subbufSize = spec.subbufSize();
-        this.nSubbufs = spec.nSubbufs();
-        this.maxPayload = subbufSize - SUBBUF_HEADER_SIZE - RECORD_HEADER_SIZE;
-        this.overwrite = spec.hasFlag(MapSpec.F_RELAY_OVERWRITE);
-        this.coarseClock = spec.hasFlag(MapSpec.F_RELAY_COARSE_CLOCK);
-        this.owner = false;
-        this.names = new RelayNames(this, file, file.path().toAbsolutePath().getParent().resolveSibling("relay"));
-        this.shards = new ByteBuffer[numFiles(spec)];
+    private void openFiles(boolean readOnly) {
         for (int i = 0; i < shards.length; i++) {
             Path p = names.shardPath(i);
             shards[i] = RelayFile.open(p, !readOnly);
@@ -91,9 +101,6 @@ public final class RelayMap extends BpfMap {
                         + "' (its geometry or shard number differs from the map file's); remove the stray file");
             }
         }
-        // Never hands private files over: this JVM cannot see whether another JVM's owner threads are alive.
-        this.writer = readOnly ? null
-                : new RelayWriter(shards, numShards, subbufSize, nSubbufs, overwrite, coarseClock, false);
     }
 
     /** The map's files: one per shard, and with {@link MapSpec#F_RELAY_PRIVATE_SHARDS} a private one per shard. */

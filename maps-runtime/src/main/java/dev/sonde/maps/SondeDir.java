@@ -1,14 +1,20 @@
 package dev.sonde.maps;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
 import java.util.Set;
 
 /**
@@ -83,6 +89,39 @@ public final class SondeDir {
 
     static FileAttribute<Set<PosixFilePermission>> fileAttribute() {
         return PosixFilePermissions.asFileAttribute(FILE_PERMS);
+    }
+
+    /**
+     * Creates {@code path} (mode 0600, which must not exist yet; its directory 0700), zero-filled to {@code size}
+     * bytes so that a full disk fails here and not on a later store through the mapping, and maps it read-write,
+     * little-endian. {@code what} names the file in errors ("map file", "relay file"). The caller writes the header.
+     */
+    static MappedByteBuffer createMapped(Path path, long size, String what) {
+        ensureDir(path.getParent());
+        boolean created = false;
+        try (FileChannel ch = FileChannel.open(path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE), fileAttribute())) {
+            created = true;
+            ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(size, 1 << 16));
+            long pos = 0;
+            while (pos < size) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), size - pos));
+                pos += ch.write(zeros, pos);
+            }
+            MappedByteBuffer b = ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
+            b.order(ByteOrder.LITTLE_ENDIAN);
+            return b;
+        } catch (FileAlreadyExistsException e) {
+            throw new SondeException(Errno.EEXIST, what + " " + path + " already exists (a pinned map?); delete it "
+                    + "or pick another map name", e);
+        } catch (IOException e) {
+            if (created) {
+                MapFile.deleteQuietly(path);
+            }
+            int errno = e.getMessage() != null && e.getMessage().contains("No space") ? Errno.ENOSPC : Errno.EPERM;
+            throw new SondeException(errno, "cannot create " + what + " " + path + ": " + e
+                    + "; check free space and permissions of the Sonde directory (-Dsonde.dir)", e);
+        }
     }
 
     /** Writes {@code text} to {@code file} (mode 0600) through a temporary file and a rename, so readers never see half. */
