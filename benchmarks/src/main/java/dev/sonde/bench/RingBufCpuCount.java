@@ -21,7 +21,7 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  * rows do, but this counts every record the consumer gets and reads each thread's CPU time. On two cores three
  * busy threads share the CPUs, so throughput swings with the scheduler; the consumer's CPU time per record does
  * not. Sonde's ring ({@code poll}, which parks when idle) and Agrona's {@code ManyToOneRingBuffer} (a reader that
- * yields when idle), alternated round by round. Not a JMH benchmark: JMH measures the producer threads only.
+ * yields when idle), alternated round by round, and {@link RingFloorBenchmark}'s minimal ring for scale. Not a JMH benchmark: JMH measures the producer threads only.
  *
  * <p>Run: {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
  * dev.sonde.bench.RingBufCpuCount 2 8 4} (producers, record bytes, rounds of 2 s per ring).
@@ -101,6 +101,28 @@ public final class RingBufCpuCount {
         };
     }
 
+    /** {@link RingFloorBenchmark.MinimalRing}: the least a ring with one shared claim does, for scale. */
+    private static Ring floor() {
+        RingFloorBenchmark.MinimalRing rb = new RingFloorBenchmark.MinimalRing(RING_BYTES, "minimal");
+        long[] sink = new long[1];
+        return new Ring() {
+            public boolean offer(byte[] src, UnsafeBuffer unused) {
+                return rb.write(src, src.length);
+            }
+
+            public long drain() {
+                long n = rb.read(sink);
+                if (n == 0) {
+                    Thread.yield();
+                }
+                return n;
+            }
+
+            public void close() {
+            }
+        };
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length != 3) {
             System.err.println("usage: RingBufCpuCount <producers> <record bytes> <rounds>");
@@ -111,8 +133,8 @@ public final class RingBufCpuCount {
         int rounds = Integer.parseInt(args[2]);
         BenchDir.ensure();
         for (int round = 0; round < rounds; round++) {
-            for (String name : new String[] {"sonde", "agrona"}) {
-                try (Ring ring = name.equals("sonde") ? sonde() : agrona()) {
+            for (String name : new String[] {"sonde", "agrona", "floor"}) {
+                try (Ring ring = name.equals("sonde") ? sonde() : name.equals("agrona") ? agrona() : floor()) {
                     System.out.println(name + " " + run(ring, producers, size));
                 }
             }
