@@ -118,7 +118,10 @@ public final class RingBuf extends BpfMap {
             }
             // CAS where the kernel takes a spin lock: a loser retries at once, nobody waits for a descheduled holder.
         } while (!HotMemory.compareAndSetLong(m, PRODUCER_POS_OFFSET, p, p + len));
-        return writeBusyHeader(m, p, size);
+        // Volatile, after the CAS (a full fence): Dekker with the consumer, which clears the mark, fences, then
+        // reads the producer position before it parks (RingBufConsumer.await). A claim that saw the mark is seen
+        // there, so its commit may skip the exchange and the wake-up check (QUIET_BIT).
+        return writeBusyHeader(m, p, size, (long) CACHE.getVolatile(consuming, CACHED) != 0);
     }
 
     /** Which refusal of {@link #reserve} applies: the read-only ring first, then a negative size, then too big. */
@@ -156,7 +159,7 @@ public final class RingBuf extends BpfMap {
                 return drop();
             }
         } while (!HotMemory.compareAndSetLong(mem, PRODUCER_POS_OFFSET, p, p + len));
-        return writeBusyHeader(mem, p, size);
+        return writeBusyHeader(mem, p, size, false);
     }
 
     /**
@@ -165,12 +168,13 @@ public final class RingBuf extends BpfMap {
      * stay in the file. An ordinary ring needs no stamp: its consumer zeroed this space when it consumed it, so
      * until this store the word reads zero, "not written yet" (RingBufLayout).
      */
-    private long writeBusyHeader(ByteBuffer m, long p, int size) {
+    private long writeBusyHeader(ByteBuffer m, long p, int size, boolean quiet) {
         int r = (int) (p & mask);
         int hdr = DATA_OFFSET + r;
+        int pgOff = quiet ? pageOffset(r) | QUIET_BIT : pageOffset(r);
         // Release (a plain store on x86): an overwrite-mode consumer that reads this header also sees the
         // overwrite position that let us reuse the space, and so knows the old record it was reading is gone.
-        HotMemory.putLongRelease(m, hdr, ((size | BUSY_BIT) & 0xFFFF_FFFFL) | ((long) pageOffset(r) << 32));
+        HotMemory.putLongRelease(m, hdr, ((size | BUSY_BIT) & 0xFFFF_FFFFL) | ((long) pgOff << 32));
         if (overwrite) {
             // Release: whoever sees the stamp sees the BUSY header written above.
             HotMemory.putLongRelease(m, seqOffset + (r >>> 3) * 8, p + 1);
@@ -365,12 +369,18 @@ public final class RingBuf extends BpfMap {
         if (r + HEADER_SIZE + len > size) {
             copyWrappedTail(r + HEADER_SIZE + len - size);
         }
-        if (flags == NO_WAKEUP) {
-            // Release: the record is published and, with no wake-up to decide, no consumer-position read follows
-            // that a fence would have to order after it. The kernel exchanges here too; a program that batches its
-            // wake-ups (NO_WAKEUP, then FORCE_WAKEUP every so often) saves a locked instruction per record.
-            HotMemory.putIntRelease(m, hdr, lenWord);
+        int pgOff = HotMemory.getInt(m, hdr + 4); // plain: this thread wrote it when it reserved
+        if (flags == NO_WAKEUP || (pgOff & QUIET_BIT) != 0 && (flags & FORCE_WAKEUP) == 0) {
+            // Release: the record is published and no wake-up is to be decided, so no consumer-position read
+            // follows that a fence would have to order after it: NO_WAKEUP asks for none, and a quiet claim was
+            // made while the consumer was awake, which then either reads this record or, about to park, sees the
+            // claim and parks in short steps. The kernel exchanges here too; at 64-byte records the exchange is a
+            // fifth of a two-producer row's time (RingFloorBenchmark, 2026-11-30). The QUIET mark goes with it.
+            HotMemory.putLongRelease(m, hdr, (lenWord & 0xFFFF_FFFFL) | ((long) (pgOff & ~QUIET_BIT) << 32));
             return;
+        }
+        if ((pgOff & QUIET_BIT) != 0) {
+            HotMemory.putInt(m, hdr + 4, pgOff & ~QUIET_BIT); // plain: the exchange below releases it
         }
         // Exchange, as the kernel's xchg(): a full fence, so the record is published (release) and the consumer
         // position read below cannot move before it; a consumer about to park either sees this commit or is seen.

@@ -23,6 +23,8 @@ public final class RingBufConsumer implements AutoCloseable {
     private static final int SPINS = 100;
     private static final int BRIEF_SPINS = 64;
     private static final int BRIEF_YIELDS = 16;
+    /** How long a consumer parks at first while a claim it will not be woken for is outstanding (then doubling). */
+    private static final long CLAIM_PARK_NANOS = 50_000L;
 
     private RingBuf[] rings = new RingBuf[0];
     private RingBufReader[] readers = new RingBufReader[0];
@@ -141,6 +143,7 @@ public final class RingBufConsumer implements AutoCloseable {
     private int await(int timeoutMs, long deadline) {
         Thread me = Thread.currentThread();
         long backoff = 1_000L;
+        long claimBackoff = CLAIM_PARK_NANOS;
         int spins = 0;
         int got;
         try {
@@ -168,6 +171,12 @@ public final class RingBufConsumer implements AutoCloseable {
                     }
                     LockSupport.parkNanos(this, Math.min(remaining, backoff));
                     backoff = Math.min(MAX_BACKOFF_NANOS, backoff * 2);
+                } else if (anyClaimed()) {
+                    // A claim made while we were awake commits without waking us: park in short steps until it is
+                    // committed, growing, as a producer preempted between reserve and commit may take a while and
+                    // one that never commits (a leaked reservation) stops the ring for good, as in the kernel.
+                    LockSupport.parkNanos(this, Math.min(remaining, claimBackoff));
+                    claimBackoff = Math.min(MAX_BACKOFF_NANOS, claimBackoff * 2);
                 } else if (timeoutMs < 0) {
                     LockSupport.park(this);
                 } else {
@@ -220,6 +229,15 @@ public final class RingBufConsumer implements AutoCloseable {
         // Full fence: the re-check's acquire loads must not move above these stores (store-buffering, as in
         // Dekker's protocol; the producer's side is the commit's exchange).
         VarHandle.fullFence();
+    }
+
+    private boolean anyClaimed() {
+        for (RingBufReader r : readers) {
+            if (r.claimed()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean anyReady() {

@@ -42,6 +42,7 @@ package dev.sonde.maps;
  *           | data: size bytes (max_entries, a power of 2, >= 4096)        |
  *           |  record = [ len u32 | pg_off u32 ] data ... pad to 8         |
  *           |  len bit 31 BUSY, bit 30 DISCARD, bits 0..29 data bytes     |
+ *           |  pg_off bit 31 QUIET while BUSY (Sonde's; see QUIET_BIT)     |
  *  +size    +-------------------------------------------------------------+
  *           | mirror: size bytes, tails of records that wrap               |
  *  +2*size  +-------------------------------------------------------------+
@@ -88,6 +89,12 @@ public final class RingBufLayout {
     public static final int BUSY_BIT = 1 << 31;
     /** {@code BPF_RINGBUF_DISCARD_BIT}: the consumer skips the record. */
     public static final int DISCARD_BIT = 1 << 30;
+    /**
+     * Sonde's, in {@code pg_off} while the record is BUSY: reserved while this process's consumer was awake, so its
+     * commit publishes with a release store and decides no wake-up (RingBuf.publish). Cleared by the commit: a
+     * committed header's {@code pg_off} is the kernel's.
+     */
+    public static final int QUIET_BIT = 1 << 31;
     /** {@code RINGBUF_MAX_RECORD_SZ} ({@code UINT_MAX / 4}): what fits in the length bits. */
     public static final int MAX_RECORD_SIZE = 0x3FFF_FFFF;
     /** Largest data size: the file (header, two pages, data, mirror, sequence array) must stay under 2 GiB. */

@@ -70,6 +70,15 @@ final class RingBufReader {
     }
 
     /**
+     * Whether a producer of this process has claimed space the consumer has not consumed: read by a consumer about
+     * to park, after its fence, so that a claim made while it was awake (whose commit will not wake it, QUIET_BIT)
+     * is seen. Overwrite rings have no quiet claims.
+     */
+    boolean claimed() {
+        return !ring.overwrite && ring.producerPos() != HotMemory.getLongAcquire(consBuf, consOffset);
+    }
+
+    /**
      * Whether an ordinary ring's header word is a record to consume (committed or discarded): zero is a claim whose
      * header is not written yet, since the consumer zeroed the space (RingBufLayout), and BUSY one not committed.
      */

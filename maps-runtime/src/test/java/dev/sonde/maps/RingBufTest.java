@@ -226,6 +226,34 @@ class RingBufTest {
     }
 
     @Test
+    void aClaimMadeWhileTheConsumerIsAwakeCommitsQuietlyAndStillReachesAParkedConsumer() throws Exception {
+        try (RingBuf rb = ring("rb_quiet", 4096); RingBufConsumer consumer = RingBufConsumer.create(rb, rec -> 0)) {
+            assertEquals(0, rb.output(longBytes(1), 0));
+            assertEquals(1, consumer.poll(-1)); // draining: the ring stays marked as being consumed
+            long h = rb.reserve(8); // seen the mark: its commit will be quiet
+            assertTrue(h >= 0);
+            long wakeups = rb.wakeups();
+            CompletableFuture<Integer> bg = CompletableFuture.supplyAsync(() -> consumer.poll(60_000));
+            sleepQuietly(50); // the poll found nothing, cleared the mark and sees the claim: it parks in short steps
+            rb.putLong(h, 0, 2L);
+            assertEquals(0, rb.commit(h, 0));
+            int hdr = (int) h - RingBufLayout.HEADER_SIZE;
+            assertEquals(RingBufLayout.pageOffset(hdr - RingBufLayout.DATA_OFFSET), rb.memory().getInt(hdr + 4),
+                    "the committed header's pg_off is the kernel's, without the quiet mark");
+            assertEquals(1, bg.get(5, TimeUnit.SECONDS), "the parked consumer got the record long before its time-out");
+            assertEquals(wakeups, rb.wakeups(), "a quiet commit decides no wake-up: the consumer found it itself");
+            // The same claim with FORCE_WAKEUP still wakes, as the kernel's flag promises.
+            assertEquals(0, rb.output(longBytes(3), 0));
+            assertEquals(1, consumer.poll(-1));
+            long h2 = rb.reserve(8);
+            long before = rb.wakeups();
+            assertEquals(0, rb.commit(h2, RingBuf.FORCE_WAKEUP));
+            assertEquals(before + 1, rb.wakeups());
+            assertEquals(1, consumer.poll(0));
+        }
+    }
+
+    @Test
     void pollTimesOutWithZero() {
         try (RingBuf rb = ring("rb_timeout", 4096); RingBufConsumer consumer = RingBufConsumer.create(rb, rec -> 0)) {
             assertEquals(0, consumer.poll(20));
