@@ -2,6 +2,7 @@ package dev.sonde.maps;
 
 import static dev.sonde.maps.RingBufLayout.*;
 
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.concurrent.locks.LockSupport;
 
@@ -371,12 +372,21 @@ public final class RingBuf extends BpfMap {
         }
         int pgOff = HotMemory.getInt(m, hdr + 4); // plain: this thread wrote it when it reserved
         if (flags == NO_WAKEUP || (pgOff & QUIET_BIT) != 0 && (flags & FORCE_WAKEUP) == 0) {
-            // Release: the record is published and no wake-up is to be decided, so no consumer-position read
-            // follows that a fence would have to order after it: NO_WAKEUP asks for none, and a quiet claim was
-            // made while the consumer was awake, which then either reads this record or, about to park, sees the
-            // claim and parks in short steps. The kernel exchanges here too; at 64-byte records the exchange is a
-            // fifth of a two-producer row's time (RingFloorBenchmark, 2026-11-30). The QUIET mark goes with it.
+            // Release: the record is published with no fence, so no consumer-position read may follow it: NO_WAKEUP
+            // asks for none, and a quiet claim was made while the consumer was awake, which then either reads this
+            // record or, about to park, sees the claim and parks in short steps. The kernel exchanges here too; at
+            // 64-byte records the exchange is a fifth of a two-producer row's time (RingFloorBenchmark,
+            // 2026-11-30). The QUIET mark goes with it.
             HotMemory.putLongRelease(m, hdr, (lenWord & 0xFFFF_FFFFL) | ((long) (pgOff & ~QUIET_BIT) << 32));
+            // A quiet commit under the default flags still wakes a consumer that parked meanwhile and that it can
+            // see has (volatile read; the fence only then, to order the position read after the publication).
+            // One it cannot see yet wakes itself: it saw this claim outstanding before it parked.
+            if (flags == 0 && (pgOff & QUIET_BIT) != 0 && waiter != null) {
+                VarHandle.fullFence();
+                if (waitsAt(m, r)) {
+                    wakeUp();
+                }
+            }
             return;
         }
         if ((pgOff & QUIET_BIT) != 0) {

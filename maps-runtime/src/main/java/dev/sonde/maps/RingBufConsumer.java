@@ -31,6 +31,8 @@ public final class RingBufConsumer implements AutoCloseable {
     private RingBufCallback[] callbacks = new RingBufCallback[0];
     private boolean anyRemote;
     private boolean closed;
+    /** How long {@link #await} parks behind a claim that will not wake it: see there. */
+    private long claimPark = CLAIM_PARK_NANOS;
     /** Whether every ring's {@link RingBuf#consuming} mark is set by {@link #poll}, which leaves it set after records. */
     private boolean awake;
 
@@ -143,7 +145,6 @@ public final class RingBufConsumer implements AutoCloseable {
     private int await(int timeoutMs, long deadline) {
         Thread me = Thread.currentThread();
         long backoff = 1_000L;
-        long claimBackoff = CLAIM_PARK_NANOS;
         int spins = 0;
         int got;
         try {
@@ -171,12 +172,17 @@ public final class RingBufConsumer implements AutoCloseable {
                     }
                     LockSupport.parkNanos(this, Math.min(remaining, backoff));
                     backoff = Math.min(MAX_BACKOFF_NANOS, backoff * 2);
-                } else if (anyClaimed()) {
-                    // A claim made while we were awake commits without waking us: park in short steps until it is
-                    // committed, growing, as a producer preempted between reserve and commit may take a while and
-                    // one that never commits (a leaked reservation) stops the ring for good, as in the kernel.
-                    LockSupport.parkNanos(this, Math.min(remaining, claimBackoff));
-                    claimBackoff = Math.min(MAX_BACKOFF_NANOS, claimBackoff * 2);
+                } else if (anyQuietClaim()) {
+                    // A claim made while we were awake may commit without waking us: park in short steps until it
+                    // is committed. A producer preempted between reserve and commit may take a while, and one that
+                    // never commits (a leaked reservation) stops the ring for good, as in the kernel.
+                    long parked = System.nanoTime();
+                    LockSupport.parkNanos(this, Math.min(remaining, claimPark));
+                    // Woken early: that commit (default flags) saw us. Slept the step out: its commit decides no
+                    // wake-up (NO_WAKEUP, a FORCE_WAKEUP to come) or never comes, so the next step is longer, as the
+                    // sleep a NO_WAKEUP producer expects: a FORCE_WAKEUP still cuts it short.
+                    claimPark = System.nanoTime() - parked < claimPark / 2 ? CLAIM_PARK_NANOS
+                            : Math.min(MAX_BACKOFF_NANOS, claimPark * 2);
                 } else if (timeoutMs < 0) {
                     LockSupport.park(this);
                 } else {
@@ -231,9 +237,9 @@ public final class RingBufConsumer implements AutoCloseable {
         VarHandle.fullFence();
     }
 
-    private boolean anyClaimed() {
+    private boolean anyQuietClaim() {
         for (RingBufReader r : readers) {
-            if (r.claimed()) {
+            if (r.quietClaim()) {
                 return true;
             }
         }

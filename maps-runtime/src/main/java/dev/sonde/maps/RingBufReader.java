@@ -70,12 +70,22 @@ final class RingBufReader {
     }
 
     /**
-     * Whether a producer of this process has claimed space the consumer has not consumed: read by a consumer about
-     * to park, after its fence, so that a claim made while it was awake (whose commit will not wake it, QUIET_BIT)
-     * is seen. Overwrite rings have no quiet claims.
+     * Whether the record at the consumer position was claimed while this process's consumer was awake
+     * ({@code QUIET_BIT}), or is claimed with its header not written yet (its producer may have seen the consumer
+     * awake): a commit that may not wake the consumer. Read by a consumer about to park, after its fence, which
+     * pairs with the fence of the claim's CAS. Only that record matters: the consumer cannot pass it, and once it
+     * is consumed the records after it are read in the same pass. Overwrite rings have no quiet claims.
      */
-    boolean claimed() {
-        return !ring.overwrite && ring.producerPos() != HotMemory.getLongAcquire(consBuf, consOffset);
+    boolean quietClaim() {
+        if (ring.overwrite) {
+            return false;
+        }
+        long c = HotMemory.getLongAcquire(consBuf, consOffset);
+        if (ring.producerPos() == c) {
+            return false;
+        }
+        long header = HotMemory.getLongAcquire(mem, DATA_OFFSET + (int) (c & mask));
+        return header == 0 || ((int) (header >>> 32) & QUIET_BIT) != 0;
     }
 
     /**

@@ -230,26 +230,29 @@ class RingBufTest {
         try (RingBuf rb = ring("rb_quiet", 4096); RingBufConsumer consumer = RingBufConsumer.create(rb, rec -> 0)) {
             assertEquals(0, rb.output(longBytes(1), 0));
             assertEquals(1, consumer.poll(-1)); // draining: the ring stays marked as being consumed
-            long h = rb.reserve(8); // seen the mark: its commit will be quiet
-            assertTrue(h >= 0);
+            // 1. Seen the mark, so its commit is quiet; committed with NO_WAKEUP it wakes nobody, yet the consumer,
+            // which parked behind it, gets it long before its time-out: it saw the quiet claim and parks in steps.
+            long h = rb.reserve(8);
             long wakeups = rb.wakeups();
             CompletableFuture<Integer> bg = CompletableFuture.supplyAsync(() -> consumer.poll(60_000));
-            sleepQuietly(50); // the poll found nothing, cleared the mark and sees the claim: it parks in short steps
+            sleepQuietly(50);
             rb.putLong(h, 0, 2L);
-            assertEquals(0, rb.commit(h, 0));
+            assertEquals(0, rb.commit(h, RingBuf.NO_WAKEUP));
             int hdr = (int) h - RingBufLayout.HEADER_SIZE;
             assertEquals(RingBufLayout.pageOffset(hdr - RingBufLayout.DATA_OFFSET), rb.memory().getInt(hdr + 4),
                     "the committed header's pg_off is the kernel's, without the quiet mark");
             assertEquals(1, bg.get(5, TimeUnit.SECONDS), "the parked consumer got the record long before its time-out");
-            assertEquals(wakeups, rb.wakeups(), "a quiet commit decides no wake-up: the consumer found it itself");
-            // The same claim with FORCE_WAKEUP still wakes, as the kernel's flag promises.
+            assertEquals(wakeups, rb.wakeups(), "NO_WAKEUP decides no wake-up");
+            // 2. A quiet claim committed with the default flags wakes a consumer that it sees parked.
             assertEquals(0, rb.output(longBytes(3), 0));
             assertEquals(1, consumer.poll(-1));
             long h2 = rb.reserve(8);
+            bg = CompletableFuture.supplyAsync(() -> consumer.poll(60_000));
+            sleepQuietly(50);
             long before = rb.wakeups();
-            assertEquals(0, rb.commit(h2, RingBuf.FORCE_WAKEUP));
-            assertEquals(before + 1, rb.wakeups());
-            assertEquals(1, consumer.poll(0));
+            assertEquals(0, rb.commit(h2, 0));
+            assertEquals(1, bg.get(5, TimeUnit.SECONDS));
+            assertEquals(before + 1, rb.wakeups(), "the quiet commit found the consumer parked at its record");
         }
     }
 
