@@ -70,11 +70,13 @@ final class RingBufReader {
     }
 
     /**
-     * Whether the record at the consumer position was claimed while this process's consumer was awake
-     * ({@code QUIET_BIT}), or is claimed with its header not written yet (its producer may have seen the consumer
-     * awake): a commit that may not wake the consumer. Read by a consumer about to park, after its fence, which
-     * pairs with the fence of the claim's CAS. Only that record matters: the consumer cannot pass it, and once it
-     * is consumed the records after it are read in the same pass. Overwrite rings have no quiet claims.
+     * Whether the record at the consumer position is claimed and may be committed without waking the consumer:
+     * anything but a BUSY header without {@code QUIET_BIT}, whose commit exchanges and checks for a waiter. A header
+     * not written yet may be a quiet claim; a committed one may be a quiet commit that read the waiter before ours
+     * was visible, and parking until woken behind it would leave it unread. Read by a consumer about to park, after
+     * its fence, which pairs with the fence of the claim's CAS (nothing claimed: every later claim sees the consumer
+     * asleep, and is not quiet). Only that record matters: the consumer cannot pass it, and once it is consumed the
+     * records after it are read in the same pass. Overwrite rings have no quiet claims.
      */
     boolean quietClaim() {
         if (ring.overwrite) {
@@ -85,7 +87,7 @@ final class RingBufReader {
             return false;
         }
         long header = HotMemory.getLongAcquire(mem, DATA_OFFSET + (int) (c & mask));
-        return header == 0 || ((int) (header >>> 32) & QUIET_BIT) != 0;
+        return ((int) header & BUSY_BIT) == 0 || ((int) (header >>> 32) & QUIET_BIT) != 0;
     }
 
     /**
