@@ -3,7 +3,6 @@ package dev.sonde.maps;
 import static dev.sonde.maps.MapHeaderLayout.*;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;

@@ -10,7 +10,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.EnumSet;
 
 /** Creates, maps and checks one relay shard file in the format of {@link RelayLayout}. */
 final class RelayFile {
