@@ -4,8 +4,6 @@ import dev.sonde.maps.BpfMap;
 import dev.sonde.maps.MapSpec;
 import dev.sonde.maps.MapType;
 import dev.sonde.maps.Maps;
-import java.lang.reflect.Field;
-import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
@@ -67,19 +65,7 @@ public class HashMapBenchmark {
     /** sideStateGet's state bits of a live slot; 0 is an empty one. */
     private static final int SIDE_LIVE = 3;
     private static final LongLongFunction SUM = Long::sum;
-    private static final sun.misc.Unsafe U;
-    private static final long ADDRESS;
-
-    static {
-        try {
-            Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            U = (sun.misc.Unsafe) f.get(null);
-            ADDRESS = U.objectFieldOffset(Buffer.class.getDeclaredField("address"));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final sun.misc.Unsafe U = BenchUnsafe.U;
 
     /** Keys in the map: from cache-resident to beyond L2. */
     @Param({"1024", "65536"})
@@ -158,7 +144,7 @@ public class HashMapBenchmark {
             bare.putLong(idx * BARE_SLOT, keys[i]);
             bare.putLong(idx * BARE_SLOT + 8, i + 1L); // a value of 0 marks an empty slot
         }
-        bareAddress = U.getLong(bare, ADDRESS);
+        bareAddress = BenchUnsafe.address(bare);
         folded = new FoldedTableMap(bareAddress, 2 * size, true);
         format = ByteBuffer.allocateDirect(2 * size * FORMAT_SLOT).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < size; i++) {
@@ -170,9 +156,9 @@ public class HashMapBenchmark {
             format.putLong(idx * FORMAT_SLOT + 16, keys[i]);
             format.putLong(idx * FORMAT_SLOT + 24, i);
         }
-        formatAddress = U.getLong(format, ADDRESS);
+        formatAddress = BenchUnsafe.address(format);
         side = ByteBuffer.allocateDirect(2 * size * 4 + 2 * size * BARE_SLOT + 64).order(ByteOrder.LITTLE_ENDIAN);
-        long sideBase = (U.getLong(side, ADDRESS) + 63) & ~63L;
+        long sideBase = (BenchUnsafe.address(side) + 63) & ~63L;
         sideCtrl = sideBase;
         sideSlots = sideBase + 2 * size * 4;
         for (int i = 0; i < size; i++) {

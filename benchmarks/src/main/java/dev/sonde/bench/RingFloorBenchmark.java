@@ -2,8 +2,6 @@ package dev.sonde.bench;
 
 import dev.sonde.bench.RingBufBenchmark.Attempts;
 import dev.sonde.bench.RingBufBenchmark.Payload;
-import java.lang.reflect.Field;
-import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.*;
@@ -27,20 +25,8 @@ import org.openjdk.jmh.annotations.*;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx1g"})
 public class RingFloorBenchmark {
-    private static final sun.misc.Unsafe U;
-    private static final long ADDRESS;
+    private static final sun.misc.Unsafe U = BenchUnsafe.U;
     private static final long BYTES = sun.misc.Unsafe.ARRAY_BYTE_BASE_OFFSET;
-
-    static {
-        try {
-            Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            U = (sun.misc.Unsafe) f.get(null);
-            ADDRESS = U.objectFieldOffset(Buffer.class.getDeclaredField("address"));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     /**
      * Records are an 8-byte length word and the payload, 8-aligned; a record that would cross the end is preceded
@@ -71,7 +57,7 @@ public class RingFloorBenchmark {
             this.mask = capacity - 1;
             this.release = capacity >>> 6;
             this.memory = ByteBuffer.allocateDirect(capacity + 4 * 128 + 64);
-            long base = (U.getLong(memory, ADDRESS) + 63) & ~63L;
+            long base = (BenchUnsafe.address(memory) + 63) & ~63L;
             this.data = base;
             this.tail = base + capacity + 128;
             this.head = tail + 128;
