@@ -167,7 +167,8 @@ public final class RingBuf extends BpfMap {
      * Writes the BUSY header of the record claimed at position {@code p}, then, in overwrite mode, its stamp; returns
      * the record's handle. Both offsets are {@code p & mask} into the data area and its stamp array, so raw stores
      * stay in the file. An ordinary ring needs no stamp: its consumer zeroed this space when it consumed it, so
-     * until this store the word reads zero, "not written yet" (RingBufLayout).
+     * until this store the word reads zero, "not written yet" (RingBufLayout). {@code quiet}: the claim saw this
+     * process's consumer awake, and its header carries {@code QUIET_BIT} for the commit.
      */
     private long writeBusyHeader(ByteBuffer m, long p, int size, boolean quiet) {
         int r = (int) (p & mask);

@@ -91,8 +91,8 @@ public final class RingBufLayout {
     public static final int DISCARD_BIT = 1 << 30;
     /**
      * Sonde's, in {@code pg_off} while the record is BUSY: reserved while this process's consumer was awake, so its
-     * commit publishes with a release store and decides no wake-up (RingBuf.publish). Cleared by the commit: a
-     * committed header's {@code pg_off} is the kernel's.
+     * commit publishes with a release store instead of the exchange, and decides a wake-up only for a consumer it
+     * sees parked (RingBuf.publish). Cleared by the commit: a committed header's {@code pg_off} is the kernel's.
      */
     public static final int QUIET_BIT = 1 << 31;
     /** {@code RINGBUF_MAX_RECORD_SZ} ({@code UINT_MAX / 4}): what fits in the length bits. */
