@@ -42,6 +42,15 @@ public final class RingBuf extends BpfMap {
     final int seqOffset;
     /** True for a ring opened from a file: its producers are in another process and cannot wake our consumer. */
     final boolean remote;
+    /**
+     * The largest record {@link #reserve} admits (the kernel's: its length must stay under the ring size), -1 when
+     * read-only; and the sign bit when read-only, or'ed into a handle's offset before it is checked. With them each
+     * hot check is one branch: the JIT turns every branch a check never takes into a deoptimization stub of ~40
+     * bytes, and with one per condition reserve, putBytes and commit together compiled past the 2.5 KB up to which
+     * the JIT inlines compiled code into a caller (InlineSmallCode; benchmarks/README.md, stop 23).
+     */
+    private final int maxReserve;
+    private final long readOnlyBit;
     /** The consumer thread while it is about to park, for the committing producer to unpark. */
     volatile Thread waiter;
     /** The consumer side, made when a consumer first adds this ring ({@link #reader}). */
@@ -69,6 +78,8 @@ public final class RingBuf extends BpfMap {
         this.overwrite = spec.hasFlag(MapSpec.F_RB_OVERWRITE);
         this.seqOffset = RingBufLayout.seqOffset(size);
         this.remote = remote;
+        this.maxReserve = readOnly ? -1 : Math.min(MAX_RECORD_SIZE, size - 2 * HEADER_SIZE);
+        this.readOnlyBit = readOnly ? Long.MIN_VALUE : 0;
     }
 
     /** The spec checks of {@code ringbuf_map_alloc()}. */
@@ -102,7 +113,8 @@ public final class RingBuf extends BpfMap {
      */
     public long reserve(int size) {
         // One test for every refusal, told apart off the hot path: small hot methods inline into the caller.
-        if (readOnly || size < 0 || size > MAX_RECORD_SIZE || recordLength(size) >= this.size) {
+        // recordLength(size) < this.size exactly when size <= this.size - 16.
+        if ((size | (maxReserve - size)) < 0) {
             return refuse(size);
         }
         if (overwrite) {
@@ -122,7 +134,8 @@ public final class RingBuf extends BpfMap {
         // Volatile, after the CAS (a full fence): Dekker with the consumer, which clears the mark, fences, then
         // reads the producer position before it parks (RingBufConsumer.await). A claim that saw the mark is seen
         // there, so its commit may skip the exchange and the wake-up check (QUIET_BIT).
-        return writeBusyHeader(m, p, size, (long) CACHE.getVolatile(consuming, CACHED) != 0);
+        // The mark is 0 or 1, so shifted it is QUIET_BIT or nothing: no branch (see reservedLength).
+        return writeBusyHeader(m, p, size, (int) (long) CACHE.getVolatile(consuming, CACHED) << 31);
     }
 
     /** Which refusal of {@link #reserve} applies: the read-only ring first, then a negative size, then too big. */
@@ -160,20 +173,20 @@ public final class RingBuf extends BpfMap {
                 return drop();
             }
         } while (!HotMemory.compareAndSetLong(mem, PRODUCER_POS_OFFSET, p, p + len));
-        return writeBusyHeader(mem, p, size, false);
+        return writeBusyHeader(mem, p, size, 0);
     }
 
     /**
      * Writes the BUSY header of the record claimed at position {@code p}, then, in overwrite mode, its stamp; returns
      * the record's handle. Both offsets are {@code p & mask} into the data area and its stamp array, so raw stores
      * stay in the file. An ordinary ring needs no stamp: its consumer zeroed this space when it consumed it, so
-     * until this store the word reads zero, "not written yet" (RingBufLayout). {@code quiet}: the claim saw this
-     * process's consumer awake, and its header carries {@code QUIET_BIT} for the commit.
+     * until this store the word reads zero, "not written yet" (RingBufLayout). {@code quietBit}: {@code QUIET_BIT}
+     * when the claim saw this process's consumer awake, for the commit; else 0.
      */
-    private long writeBusyHeader(ByteBuffer m, long p, int size, boolean quiet) {
+    private long writeBusyHeader(ByteBuffer m, long p, int size, int quietBit) {
         int r = (int) (p & mask);
         int hdr = DATA_OFFSET + r;
-        int pgOff = quiet ? pageOffset(r) | QUIET_BIT : pageOffset(r);
+        int pgOff = pageOffset(r) | quietBit;
         // Release (a plain store on x86): an overwrite-mode consumer that reads this header also sees the
         // overwrite position that let us reuse the space, and so knows the old record it was reading is gone.
         HotMemory.putLongRelease(m, hdr, ((size | BUSY_BIT) & 0xFFFF_FFFFL) | ((long) pgOff << 32));
@@ -242,8 +255,9 @@ public final class RingBuf extends BpfMap {
      */
     public int putBytes(long handle, int offset, byte[] src, int srcOffset, int length) {
         int len = reservedLength(handle);
-        if (len < 0 || offset < 0 || length < 0 || (long) offset + length > len || srcOffset < 0
-                || (long) srcOffset + length > src.length) {
+        // One branch for every refusal (see maxReserve); in longs, where the differences cannot overflow.
+        if (((len | offset | length | srcOffset) | ((long) len - offset - length)
+                | ((long) src.length - srcOffset - length)) < 0) {
             return -Errno.EINVAL;
         }
         // Inside the record, which reservedLength keeps inside the data area and its mirror: safe unchecked.
@@ -274,8 +288,9 @@ public final class RingBuf extends BpfMap {
 
     /** Whether {@code n} bytes at {@code handle + offset} lie in the data area or its mirror of a writable ring. */
     private boolean inData(long handle, int offset, int n) {
-        // One unsigned compare: anything below the data area, past the mirror or overflowed is a huge difference.
-        return !readOnly && Long.compareUnsigned(handle + offset - DATA_OFFSET, 2L * size - n) <= 0;
+        // One unsigned compare, one branch (see maxReserve): anything below the data area, past the mirror or
+        // overflowed is a huge difference, and so is everything in a read-only ring.
+        return Long.compareUnsigned((handle + offset - DATA_OFFSET) | readOnlyBit, 2L * size - n) <= 0;
     }
 
     /**
@@ -296,7 +311,7 @@ public final class RingBuf extends BpfMap {
     /** Commits a reserved record: 0, or -EINVAL for unknown flags or a handle that is not a reserved record. */
     public int commit(long handle, long flags) {
         int len = reservedLength(handle);
-        if (len < 0 || (flags & ~WAKEUP_FLAGS) != 0) {
+        if (((flags & ~WAKEUP_FLAGS) | (len >>> 31)) != 0) { // one branch (see maxReserve)
             return -Errno.EINVAL;
         }
         publish((int) handle, len, len, flags);
@@ -306,7 +321,7 @@ public final class RingBuf extends BpfMap {
     /** Discards a reserved record: the consumer skips it. 0 or -EINVAL, as {@link #commit}. */
     public int discard(long handle, long flags) {
         int len = reservedLength(handle);
-        if (len < 0 || (flags & ~WAKEUP_FLAGS) != 0) {
+        if (((flags & ~WAKEUP_FLAGS) | (len >>> 31)) != 0) { // one branch (see maxReserve)
             return -Errno.EINVAL;
         }
         publish((int) handle, len, len | DISCARD_BIT, flags);
@@ -351,19 +366,26 @@ public final class RingBuf extends BpfMap {
      * payload may find any bytes there, a "length" of 2^30 - 1 included.
      */
     private int reservedLength(long handle) {
-        long hdr = handle - HEADER_SIZE;
-        if (readOnly || hdr < DATA_OFFSET || hdr >= DATA_OFFSET + size || (hdr & 7) != 0) {
+        long r = handle - HEADER_SIZE - DATA_OFFSET;
+        // In the data area and 8-aligned: no bit set outside those of size - 8 (a power of two's). One branch
+        // (see maxReserve).
+        if (((r | readOnlyBit) & ~(long) (size - 8)) != 0) {
             return -1;
         }
         // Plain (was opaque): the calling producer wrote this header itself when it reserved, earlier in its own
         // program order; a concurrent writer of these bytes means the handle was not the caller's anyway.
-        int lenWord = HotMemory.getInt(mem, (int) hdr);
+        int lenWord = HotMemory.getInt(mem, DATA_OFFSET + (int) r);
         int len = lenWord & LEN_MASK;
         // reserve admits recordLength(len) < size only, so a real record is shorter than this.
-        return (lenWord & BUSY_BIT) == 0 || len > size - 2 * HEADER_SIZE ? -1 : len;
+        // BUSY is the sign bit: ~lenWord is negative when it is clear.
+        return ((size - 2 * HEADER_SIZE - len) | ~lenWord) < 0 ? -1 : len;
     }
 
-    /** Ends the reserved record at {@code handle} ({@code len} data bytes) with {@code lenWord}, then maybe wakes. */
+    /**
+     * Ends the reserved record at {@code handle} ({@code len} data bytes) with {@code lenWord}, then maybe wakes.
+     * The exchange and the quiet commit's wake-up are methods of their own, so that a caller whose profile never
+     * takes them does not carry their code (see maxReserve for why a producer's compiled size matters).
+     */
     private void publish(int handle, int len, int lenWord, long flags) {
         ByteBuffer m = mem;
         int hdr = handle - HEADER_SIZE;
@@ -372,27 +394,34 @@ public final class RingBuf extends BpfMap {
             copyWrappedTail(r + HEADER_SIZE + len - size);
         }
         int pgOff = HotMemory.getInt(m, hdr + 4); // plain: this thread wrote it when it reserved
-        if (flags == NO_WAKEUP || (pgOff & QUIET_BIT) != 0 && (flags & FORCE_WAKEUP) == 0) {
-            // Release: the record is published with no fence, so no consumer-position read may follow it: NO_WAKEUP
-            // asks for none, and a quiet claim was made while the consumer was awake, which then either reads this
-            // record or, about to park, sees the claim and parks in short steps. The kernel exchanges here too; at
-            // 64-byte records the exchange is a fifth of a two-producer row's time (RingFloorBenchmark,
-            // 2026-11-30). The QUIET mark goes with it.
-            HotMemory.putLongRelease(m, hdr, (lenWord & 0xFFFF_FFFFL) | ((long) (pgOff & ~QUIET_BIT) << 32));
-            // A quiet commit under the default flags still wakes a consumer that parked meanwhile and that it can
-            // see has (volatile read; the fence only then, to order the position read after the publication).
-            // One it cannot see yet wakes itself: it saw this claim outstanding before it parked.
-            if (flags == 0 && (pgOff & QUIET_BIT) != 0 && waiter != null) {
-                VarHandle.fullFence();
-                if (waitsAt(m, r)) {
-                    wakeUp();
-                }
+        if ((pgOff & QUIET_BIT) == 0) {
+            if (flags == NO_WAKEUP) {
+                // Release: the record is published and, with no wake-up to decide, no consumer-position read
+                // follows that a fence would have to order after it. The kernel exchanges here too; a program that
+                // batches its wake-ups (NO_WAKEUP, then FORCE_WAKEUP every so often) saves a locked instruction.
+                HotMemory.putIntRelease(m, hdr, lenWord);
+            } else {
+                exchange(m, hdr, r, lenWord, flags);
             }
-            return;
+        } else if ((flags & FORCE_WAKEUP) == 0) {
+            // Release: a quiet claim was made while the consumer was awake, which then either reads this record or,
+            // about to park, sees the claim and parks in short steps, so no consumer-position read follows that a
+            // fence would have to order. At 64-byte records the kernel's exchange here is a fifth of a two-producer
+            // row's time (RingFloorBenchmark, 2026-11-30). The QUIET mark goes with it.
+            HotMemory.putLongRelease(m, hdr, (lenWord & 0xFFFF_FFFFL) | ((long) (pgOff & ~QUIET_BIT) << 32));
+            // Under the default flags it still wakes a consumer that parked meanwhile and that it can see has
+            // (volatile read). One it cannot see yet wakes itself: it saw this claim outstanding before it parked.
+            if (flags == 0 && waiter != null) {
+                wakeParked(m, r);
+            }
+        } else {
+            HotMemory.putInt(m, hdr + 4, pgOff & ~QUIET_BIT); // plain: the exchange releases it
+            exchange(m, hdr, r, lenWord, flags);
         }
-        if ((pgOff & QUIET_BIT) != 0) {
-            HotMemory.putInt(m, hdr + 4, pgOff & ~QUIET_BIT); // plain: the exchange below releases it
-        }
+    }
+
+    /** The kernel's commit: publish with an exchange, then wake the consumer as the flags and self-pacing say. */
+    private void exchange(ByteBuffer m, int hdr, int r, int lenWord, long flags) {
         // Exchange, as the kernel's xchg(): a full fence, so the record is published (release) and the consumer
         // position read below cannot move before it; a consumer about to park either sees this commit or is seen.
         HotMemory.getAndSetInt(m, hdr, lenWord);
@@ -400,6 +429,14 @@ public final class RingBuf extends BpfMap {
         // record is waiting for it. Volatile, to pair with the consumer's volatile store of its position before it
         // announces that it sleeps.
         if ((flags & FORCE_WAKEUP) != 0 || ((flags & NO_WAKEUP) == 0 && waitsAt(m, r))) {
+            wakeUp();
+        }
+    }
+
+    /** A quiet commit saw a consumer registered to park: the fence orders its position read after the record. */
+    private void wakeParked(ByteBuffer m, int r) {
+        VarHandle.fullFence();
+        if (waitsAt(m, r)) {
             wakeUp();
         }
     }
