@@ -39,6 +39,11 @@ public final class RingBufCpuCount {
 
         long drain();
 
+        /** Times the consumer was woken by a commit, or -1 where the ring does not count them. */
+        default long wakeups() {
+            return -1;
+        }
+
         @Override
         void close();
     }
@@ -64,6 +69,10 @@ public final class RingBufCpuCount {
 
             public long drain() {
                 return Math.max(0, c.poll(100));
+            }
+
+            public long wakeups() {
+                return rb.wakeups();
             }
 
             public void close() {
@@ -176,11 +185,15 @@ public final class RingBufCpuCount {
         Thread.sleep(1000);
         long c0 = consumed.getOpaque();
         long cpu0 = mx.getThreadCpuTime(consumer.getId());
+        long pcpu0 = producerCpu(mx, ps);
+        long w0 = ring.wakeups();
         long t0 = System.nanoTime();
         Thread.sleep(2000);
         long dt = System.nanoTime() - t0;
         long got = consumed.getOpaque() - c0;
         long cpu = mx.getThreadCpuTime(consumer.getId()) - cpu0;
+        long pcpu = producerCpu(mx, ps) - pcpu0;
+        long woken = ring.wakeups() - w0;
         stop.setOpaque(true);
         consumer.join();
         long written = 0;
@@ -192,8 +205,20 @@ public final class RingBufCpuCount {
             written += c[0];
             full += c[1];
         }
-        return String.format("%d producers, %d B: consumed %.1f/µs, consumer CPU %.0f%%, %.1f ns of consumer CPU a record"
-                + " (whole run: %d written, %d refused as full, %d consumed)", producers, size, got * 1e3 / dt,
-                cpu * 100.0 / dt, got == 0 ? 0 : (double) cpu / got, written, full, consumed.get());
+        return String.format("%d producers, %d B: consumed %.1f/µs, consumer CPU %.0f%%, %.1f ns of consumer CPU a record,"
+                + " producers' CPU %.0f%%, %.1f ns a record%s (whole run: %d written, %d refused as full, %d consumed)",
+                producers, size, got * 1e3 / dt, cpu * 100.0 / dt, got == 0 ? 0 : (double) cpu / got,
+                pcpu * 100.0 / dt, got == 0 ? 0 : (double) pcpu / got,
+                w0 < 0 ? "" : String.format(", %.1f wake-ups/ms", woken * 1e6 / dt), written, full,
+                consumed.get());
+    }
+
+    /** The CPU time the producer threads have used so far, all together. */
+    private static long producerCpu(ThreadMXBean mx, Thread[] ps) {
+        long sum = 0;
+        for (Thread p : ps) {
+            sum += mx.getThreadCpuTime(p.getId());
+        }
+        return sum;
     }
 }

@@ -8,7 +8,7 @@ import java.util.concurrent.locks.LockSupport;
  * libbpf's {@code struct ring_buffer}: one consumer over several rings, each with its callback. {@link #poll}
  * waits on all of them at once with this one thread, the way libbpf waits in {@code epoll_wait}: it announces
  * that it is about to sleep, checks every ring once more, then parks; a commit that must wake the consumer
- * (see {@link RingBuf#commit}) unparks it. Before that it spins, then yields, a bounded number of times
+ * (see {@link RingBuf#commit}) unparks it. Before that it spins a bounded number of times
  * ({@link #awaitBriefly}); an idle consumer then parks and spins no more.
  *
  * <p>A ring opened from another process's file has no shared wake-up, so while such a ring is added
@@ -22,7 +22,6 @@ public final class RingBufConsumer implements AutoCloseable {
     private static final long MAX_BACKOFF_NANOS = 1_000_000L;
     private static final int SPINS = 100;
     private static final int BRIEF_SPINS = 64;
-    private static final int BRIEF_YIELDS = 16;
     /** How long a consumer parks at first while a claim it will not be woken for is outstanding (then doubling). */
     private static final long CLAIM_PARK_NANOS = 50_000L;
 
@@ -119,7 +118,7 @@ public final class RingBufConsumer implements AutoCloseable {
             int got = consumeN(Integer.MAX_VALUE, true);
             if (got == 0 && timeoutMs != 0) {
                 long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMs * 1_000_000L;
-                got = awaitBriefly(timeoutMs > 0, deadline);
+                got = awaitBriefly();
                 if (got == 0) {
                     got = await(timeoutMs, deadline);
                 }
@@ -197,23 +196,20 @@ public final class RingBufConsumer implements AutoCloseable {
     }
 
     /**
-     * Before parking, a short phase of spins then yields (the Disruptor's phased back-off): a consumer that has
-     * caught up with busy producers usually finds the next record committed within microseconds, and parking for
-     * it would cost a park, the producer's unpark call and the wake-up latency for a handful of records. The
-     * yields matter when the thread it waits for is a producer preempted between reserve and commit. Bounded
-     * ({@link #BRIEF_SPINS} spins and {@link #BRIEF_YIELDS} yields), so an idle consumer still parks.
-     * No waiter is announced meanwhile, so commits do not unpark. With {@code timed}, the yields stop once poll's
-     * {@code deadline} ({@code System.nanoTime()} based) has passed.
+     * Before parking, a short phase of spins: a consumer that has caught up with busy producers usually finds the
+     * next record committed within microseconds, and parking for it would cost a park, the producer's unpark call
+     * and the wake-up latency for a handful of records. Bounded ({@link #BRIEF_SPINS}), so an idle consumer still
+     * parks. No yields (the Disruptor's phased back-off has them): with more busy threads than cores, a yield hands
+     * this core to a producer, which fills the ring while the consumer waits for a time slice, where a parked
+     * consumer is woken with the scheduler's preference for sleepers; dropping 16 yields raised one producer with
+     * batched wake-ups from 38 to 46-48 records/µs and two producers from 23-28 to 27-30 (benchmarks/README.md,
+     * stop 23). A producer preempted between reserve and commit needs none: its commit wakes a parked consumer, or
+     * the consumer parks in steps behind its quiet claim (await). No waiter is announced meanwhile, so commits do
+     * not unpark.
      */
-    private int awaitBriefly(boolean timed, long deadline) {
-        for (int i = 0; i < BRIEF_SPINS + BRIEF_YIELDS; i++) {
-            if (i < BRIEF_SPINS) {
-                Thread.onSpinWait();
-            } else if (timed && System.nanoTime() - deadline >= 0) {
-                return 0; // a yield may last a time slice: a short time-out is not overrun by the brief phase
-            } else {
-                Thread.yield();
-            }
+    private int awaitBriefly() {
+        for (int i = 0; i < BRIEF_SPINS; i++) {
+            Thread.onSpinWait();
             if (anyReady()) {
                 return consumeN(Integer.MAX_VALUE, true);
             }
