@@ -203,9 +203,9 @@ public final class RingBufConsumer implements AutoCloseable {
      * this core to a producer, which fills the ring while the consumer waits for a time slice, where a parked
      * consumer is woken with the scheduler's preference for sleepers. Dropping 16 yields raised one producer with
      * batched wake-ups from 38-46 to 46-49 records/µs at 8 bytes; at 64 bytes two producers lost up to a tenth
-     * (benchmarks/README.md, stop 23). A producer preempted between reserve and commit needs none: its commit wakes a parked consumer, or
-     * the consumer parks in steps behind its quiet claim (await). No waiter is announced meanwhile, so commits do
-     * not unpark.
+     * (benchmarks/README.md, stop 23). A producer preempted between reserve and commit needs none: its commit
+     * wakes a parked consumer, or the consumer parks in steps behind its quiet claim (await). No waiter is
+     * announced meanwhile, so commits do not unpark.
      */
     private int awaitBriefly() {
         for (int i = 0; i < BRIEF_SPINS; i++) {
