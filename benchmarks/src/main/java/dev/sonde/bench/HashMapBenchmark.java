@@ -200,6 +200,11 @@ public class HashMapBenchmark {
     }
 
     @Benchmark
+    public long sondeGetByKey(Cursor c) {
+        return sonde.lookupLong(keys[c.i++ & mask], 0, -1L);
+    }
+
+    @Benchmark
     public long bareGet(Cursor c) {
         long k = keys[c.i++ & mask];
         int slotMask = 2 * size - 1;
@@ -434,6 +439,11 @@ public class HashMapBenchmark {
     @Benchmark
     public long sondeGetShuffled(Cursor c) {
         return sonde.getLong(sonde.lookupElem(keys[shuffled[c.i++ & mask]]), 0);
+    }
+
+    @Benchmark
+    public long sondeGetByKeyShuffled(Cursor c) {
+        return sonde.lookupLong(keys[shuffled[c.i++ & mask]], 0, -1L);
     }
 
     /**

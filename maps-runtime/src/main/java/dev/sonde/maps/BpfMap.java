@@ -180,6 +180,18 @@ public abstract class BpfMap implements AutoCloseable {
         return 0;
     }
 
+    /**
+     * The {@code long} at {@code offset} of {@code key}'s value, or {@code missing} when {@link #lookupElem} finds
+     * none (the key is absent, or any other errno it gives): a read by key, bpftrace's {@code @m[key]}, what
+     * {@code ConcurrentHashMap.getOrDefault} is to a Java map. The value found is read with {@link #getLong}'s
+     * checks. One call where a program would make two: a hash of 8-byte keys and values reads the value in its
+     * probe, without handing a handle on to be checked (benchmarks/README.md, "Maps", stop 24).
+     */
+    public long lookupLong(long key, int offset, long missing) {
+        long h = lookupElem(key);
+        return h < 0 ? missing : getLong(h, offset);
+    }
+
     // ---- map-in-map -----------------------------------------------------------------------------------------
 
     /**

@@ -142,6 +142,29 @@ abstract class FoldedHashMap extends HashValueMap {
         }
     }
 
+    /**
+     * As {@link #probe}, but reads the value word of the slot it finds ({@code missing} when the key is absent): a
+     * plain read after the key's acquire, as {@link #getLong} after a lookup. The slot is on the line just loaded.
+     */
+    final long probeLong(long word, long home, long missing) {
+        ByteBuffer s = slots;
+        long b = slotsBase;
+        long msk = mask;
+        long idx = home;
+        for (;;) {
+            long off = idx * SLOT_SIZE;
+            long w = HotMemory.getLongAcquire(s, b, off);
+            if (w == word) {
+                return HotMemory.getLong(s, b, off + FoldedHashLayout.VALUE_OFFSET);
+            }
+            if ((w & ~3L) == 0 && (w == FoldedHashLayout.EMPTY || ((idx - home) & msk)
+                    >= (HotMemory.getIntAcquire(mem, bounds + (int) home * 4) & FoldedHashLayout.BOUND_MASK))) {
+                return missing;
+            }
+            idx = (idx + 1) & msk;
+        }
+    }
+
     /** The table's own lookup, bounded in a file of any content: the handle of the key's value, or -ENOENT. */
     final long lookupInTable(long key) {
         int off = table.findLong(key);
@@ -169,6 +192,20 @@ abstract class FoldedHashMap extends HashValueMap {
             }
             return probe(word, HashFunction.fibChunk(0, word) >>> shift);
         }
+
+        /**
+         * {@link #lookupElem}'s probe, reading the value word where it finds the key: what {@code getLong(h, 0)}
+         * reads, for a value of any size (a slot's value is one word). Other offsets, and the keys that leave the
+         * probe, take the two calls.
+         */
+        @Override
+        public long lookupLong(long key, int offset, long missing) {
+            long word = key ^ fold;
+            if ((word & ~3L) == 0 || offset != 0) {
+                return super.lookupLong(key, offset, missing);
+            }
+            return probeLong(word, HashFunction.fibChunk(0, word) >>> shift, missing);
+        }
     }
 
     /**
@@ -189,6 +226,16 @@ abstract class FoldedHashMap extends HashValueMap {
         public long lookupElem(long key) {
             long k = key & 0xFFFF_FFFFL;
             return probe(k ^ fold, HashFunction.fibChunk(start, k) >>> shift);
+        }
+
+        /** As {@link LongKeys#lookupLong}: no key of this kind leaves the probe. */
+        @Override
+        public long lookupLong(long key, int offset, long missing) {
+            if (offset != 0) {
+                return super.lookupLong(key, offset, missing);
+            }
+            long k = key & 0xFFFF_FFFFL;
+            return probeLong(k ^ fold, HashFunction.fibChunk(start, k) >>> shift, missing);
         }
     }
 

@@ -237,6 +237,11 @@ final class HotMemory {
         return RAW ? rawGetLong(base + off) : (long) LONG.get(b, off);
     }
 
+    /** As above with a long offset, below 2^31 (see getLongAcquire's). */
+    static long getLong(ByteBuffer b, long base, long off) {
+        return RAW ? rawGetLong(base + off) : (long) LONG.get(b, (int) off);
+    }
+
     static int getInt(ByteBuffer b, long base, int off) {
         return RAW ? rawGetInt(base + off) : (int) INT.get(b, off);
     }

@@ -69,10 +69,14 @@ class FoldedHashMapTest {
                         if (j <= gone) {
                             assertEquals(-Errno.ENOENT, h, "deleted key " + Long.toHexString(keys[j]));
                             assertEquals(-Errno.ENOENT, ho);
+                            assertEquals(-7, m.lookupLong(keys[j], 0, -7));
+                            assertEquals(-7, o.lookupLong(keys[j], 0, -7));
                         } else {
                             assertTrue(h >= 0, "key " + Long.toHexString(keys[j]) + " not found");
                             assertEquals(100 + j, m.getLong(h, 0));
                             assertEquals(100 + j, o.getLong(ho, 0));
+                            assertEquals(100 + j, m.lookupLong(keys[j], 0, -7));
+                            assertEquals(100 + j, o.lookupLong(keys[j], 0, -7));
                         }
                     }
                 }

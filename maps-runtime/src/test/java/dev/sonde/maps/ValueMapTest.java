@@ -53,6 +53,62 @@ class ValueMapTest {
         }
     }
 
+    /**
+     * {@code lookupLong} reads what {@code lookupElem} and {@code getLong} read, on every kind of map: the fast
+     * probes of format 3 (8- and 4-byte keys, values of 8 and 4 bytes), format 2, per-shard and LRU maps, arrays at
+     * an offset, a view opened read-only; {@code missing} where lookupElem gives an errno, and getLong's refusal of
+     * an offset outside the file.
+     */
+    @Test
+    void lookupLongReadsWhatLookupAndGetLongRead() {
+        MapSpec[] specs = {
+            hashSpec(MapType.HASH, 8, 8), hashSpec(MapType.HASH, 8, 4), hashSpec(MapType.HASH, 4, 8),
+            hashSpec(MapType.HASH, 8, 16), hashSpec(MapType.HASH, 16, 8), hashSpec(MapType.PERCPU_HASH, 8, 8),
+            hashSpec(MapType.LRU_HASH, 8, 8), array("vm_ll_arr", 16, 64).build(),
+            MapSpec.builder(MapType.PERCPU_ARRAY).name(name("vm_ll_pca")).keySize(4).valueSize(8).maxEntries(64)
+                    .build(),
+        };
+        for (MapSpec spec : specs) {
+            try (BpfMap m = Maps.create(spec); BpfMap o = Maps.open(m.path())) {
+                boolean array = spec.type() == MapType.ARRAY || spec.type() == MapType.PERCPU_ARRAY;
+                for (int i = 0; i < 40; i++) {
+                    long key = array ? i : i * 0x9E37_79B9_7F4A_7C15L;
+                    long h = m.lookupOrInitElem(key);
+                    if (h >= 0) {
+                        m.putInt(h, 0, 1000 + i); // a 4-byte value's whole value; the low half of a wider one
+                        if (spec.valueSize() >= 16) {
+                            m.putLong(h, 8, 2000 + i);
+                        }
+                    }
+                }
+                for (int i = 0; i < 80; i++) { // the 40 keys written, then 40 never written (or past the end)
+                    long key = array ? i : i * 0x9E37_79B9_7F4A_7C15L;
+                    for (BpfMap v : new BpfMap[] {m, o}) {
+                        for (int offset : spec.valueSize() >= 16 ? new int[] {0, 8} : new int[] {0}) {
+                            long h = v.lookupElem(key);
+                            long expected = h < 0 ? -7 : v.getLong(h, offset);
+                            assertEquals(expected, v.lookupLong(key, offset, -7), spec + " key " + i + " offset "
+                                    + offset + (v == o ? " (opened)" : ""));
+                        }
+                    }
+                }
+                long present = m.lookupElem(0);
+                if (present >= 0) {
+                    int pastEnd = (int) (m.memoryBytes() - present);
+                    assertRefused(() -> m.lookupLong(0, pastEnd, -7), present, pastEnd);
+                }
+            }
+        }
+        try (BpfMap ring = Maps.create(MapSpec.builder(MapType.RINGBUF).name(name("vm_ll_rb")).maxEntries(4096)
+                .build())) {
+            assertEquals(-7, ring.lookupLong(0, 0, -7), "a ring has no elements: lookupElem's -ENOTSUPP");
+        }
+    }
+
+    private static MapSpec hashSpec(MapType type, int keySize, int valueSize) {
+        return MapSpec.builder(type).name(name("vm_ll")).keySize(keySize).valueSize(valueSize).maxEntries(64).build();
+    }
+
     @Test
     void hashAccessorsRefuseFieldsOutsideTheFile() {
         MapSpec spec = MapSpec.builder(MapType.HASH).name(name("vm_hash")).keySize(8).valueSize(8).maxEntries(64)

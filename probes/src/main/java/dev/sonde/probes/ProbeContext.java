@@ -311,8 +311,7 @@ public final class ProbeContext {
     /** The long at {@code offset} of {@code key}'s value, or {@code dflt} when the key is absent. */
     public long getLong(int mapIndex, long key, int offset, long dflt) {
         BpfMap m = maps[mapIndex];
-        long h = MapCheck.progReadable(m) ? m.lookupElem(key) : -Errno.EACCES; // F_WRONLY_PROG: write-only
-        return h < 0 ? dflt : m.getLong(h, offset);
+        return MapCheck.progReadable(m) ? m.lookupLong(key, offset, dflt) : dflt; // F_WRONLY_PROG: write-only
     }
 
     /** The program's {@code i}-th map as a ringbuf (declared {@code type = RINGBUF}): reserve, put, commit. */
