@@ -184,8 +184,8 @@ public abstract class BpfMap implements AutoCloseable {
      * The {@code long} at {@code offset} of {@code key}'s value, or {@code missing} when {@link #lookupElem} finds
      * none (the key is absent, or any other errno it gives): a read by key, bpftrace's {@code @m[key]}, what
      * {@code ConcurrentHashMap.getOrDefault} is to a Java map. The value found is read with {@link #getLong}'s
-     * checks. One call where a program would make two: a hash of 8-byte keys and values reads the value in its
-     * probe, without handing a handle on to be checked (benchmarks/README.md, "Maps", stop 24).
+     * checks. One call where a program would make two: a hash of 8- or 4-byte keys reads the value where its probe
+     * found the key, without handing on a handle to be checked (benchmarks/README.md, "Maps", stop 24).
      */
     public long lookupLong(long key, int offset, long missing) {
         long h = lookupElem(key);
