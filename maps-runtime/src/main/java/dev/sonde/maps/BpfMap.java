@@ -186,6 +186,10 @@ public abstract class BpfMap implements AutoCloseable {
      * {@code ConcurrentHashMap.getOrDefault} is to a Java map. The value found is read with {@link #getLong}'s
      * checks. One call where a program would make two: a hash of 8- or 4-byte keys reads the value where its probe
      * found the key, without handing on a handle to be checked (benchmarks/README.md, "Maps", stop 24).
+     *
+     * <p>A typed access, with the semantics of a BPF program's load through the pointer a lookup gave: while another
+     * thread deletes the key and inserts another into the same slot, the value read may be the newcomer's, as in the
+     * kernel's preallocated hash. The syscall-style {@link #lookup(byte[], byte[])} never returns such a value.
      */
     public long lookupLong(long key, int offset, long missing) {
         long h = lookupElem(key);
