@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.Test;
@@ -151,6 +152,60 @@ class HashMapConcurrencyTest {
             });
             assertEquals(0, hm.count());
             assertTrue(walk(m).isEmpty());
+        }
+    }
+
+    /**
+     * Readers of {@code lookupLong} while two threads insert every key (a value published with its key), then while
+     * they delete every key: each read is the key's own value or {@code missing}, never a state's or a neighbour's,
+     * and each key's reads change once: a key seen present stays present while keys are inserted, one seen gone
+     * stays gone while keys are deleted. No insert follows a delete, so no slot is reused under a reader (the one
+     * case where a typed read may see another key's value).
+     */
+    @Test
+    void lookupLongReadersSeeEachKeysOwnValueWhileOthersInsertThenDelete() throws InterruptedException {
+        long[] key = new long[40_000];
+        for (int i = 0; i < key.length; i++) {
+            key[i] = i * 0x9E37_79B9_7F4A_7C15L; // spread over the table, neighbours in runs
+        }
+        for (int round = 0; round < 10; round++) {
+            try (BpfMap m = hash(MapType.HASH, 8, 8, key.length)) {
+                readWhileWriting(m, key, false);
+                readWhileWriting(m, key, true);
+            }
+        }
+    }
+
+    /** Two writers insert (or delete) every key while two readers check each lookupLong; then every key is checked. */
+    private static void readWhileWriting(BpfMap m, long[] key, boolean deleting) throws InterruptedException {
+        int writers = 2;
+        int keys = key.length;
+        AtomicInteger finished = new AtomicInteger();
+        runParallel(writers + 2, t -> {
+            if (t < writers) {
+                for (int i = t; i < keys; i += writers) {
+                    assertEquals(0, deleting ? m.delete(k8(key[i])) : m.update(k8(key[i]), k8(i + 1), NOEXIST));
+                }
+                finished.incrementAndGet();
+                return;
+            }
+            boolean[] changed = new boolean[keys]; // seen present (inserting) or gone (deleting)
+            long reads = 0;
+            while (finished.get() < writers || reads < keys) {
+                int i = (int) (reads++ % keys);
+                long v = m.lookupLong(key[i], 0, -1);
+                if (v != -1 && v != i + 1) {
+                    throw new AssertionError("key " + i + " read " + v);
+                }
+                boolean now = deleting ? v == -1 : v == i + 1;
+                if (changed[i] && !now) {
+                    throw new AssertionError("key " + i + " read " + v + " after it changed");
+                }
+                changed[i] |= now;
+            }
+        });
+        for (int i = 0; i < keys; i++) {
+            assertEquals(deleting ? -1 : i + 1, m.lookupLong(key[i], 0, -1), "key " + i);
         }
     }
 
