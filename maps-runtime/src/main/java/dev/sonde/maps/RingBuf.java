@@ -48,6 +48,14 @@ public final class RingBuf extends BpfMap {
      * hot check is one branch: the JIT turns every branch a check never takes into a deoptimization stub of ~40
      * bytes, and with one per condition reserve, putBytes and commit together compiled past the 2.5 KB up to which
      * the JIT inlines compiled code into a caller (InlineSmallCode; benchmarks/README.md, stop 23).
+     *
+     * <p>For the same reason {@link #putBytes}, {@link #commit} and {@link #discard} are small entries that call their
+     * bodies. From JDK 18 on, C2 inlines a callee at a call site taken in under a quarter of its caller's runs only if
+     * the callee has at most 35 bytes of bytecode (MaxInlineSize) and no compiled code of its own over 625 bytes
+     * (JDK-8272873). A producer whose ring is full three attempts in four skips putBytes and commit that often: on
+     * JDK 25 both were then calls ("too big" at 69 and 40 bytes, "already compiled into a medium method"). Entries of
+     * 8 to 25 bytes are inlined by C1 and C2 alike, and their bodies' calls, taken on every run of the entry, are
+     * frequent (stop 24).
      */
     private final int maxReserve;
     private final long readOnlyBit;
@@ -254,6 +262,10 @@ public final class RingBuf extends BpfMap {
      * the range is outside the record or the handle is not a reserved record.
      */
     public int putBytes(long handle, int offset, byte[] src, int srcOffset, int length) {
+        return copyIn(handle, offset, src, srcOffset, length); // a small entry (see maxReserve)
+    }
+
+    private int copyIn(long handle, int offset, byte[] src, int srcOffset, int length) {
         int len = reservedLength(handle);
         // One branch for every refusal (see maxReserve); in longs, where the differences cannot overflow.
         if (((len | offset | length | srcOffset) | ((long) len - offset - length)
@@ -310,22 +322,25 @@ public final class RingBuf extends BpfMap {
 
     /** Commits a reserved record: 0, or -EINVAL for unknown flags or a handle that is not a reserved record. */
     public int commit(long handle, long flags) {
-        int len = reservedLength(handle);
-        if (((flags & ~WAKEUP_FLAGS) | (len >>> 31)) != 0) { // one branch (see maxReserve)
-            return -Errno.EINVAL;
-        }
-        publish((int) handle, len, len, flags);
-        return 0;
+        return end(handle, flags, 0); // a small entry (see maxReserve)
     }
 
     /** Discards a reserved record: the consumer skips it. 0 or -EINVAL, as {@link #commit}. */
     public int discard(long handle, long flags) {
+        int r = end(handle, flags, DISCARD_BIT);
+        if (r == 0) {
+            count(DISCARDED_STRIPES_OFFSET);
+        }
+        return r;
+    }
+
+    /** Commit or discard ({@code discardBit}): the checks, then the publication. */
+    private int end(long handle, long flags, int discardBit) {
         int len = reservedLength(handle);
         if (((flags & ~WAKEUP_FLAGS) | (len >>> 31)) != 0) { // one branch (see maxReserve)
             return -Errno.EINVAL;
         }
-        publish((int) handle, len, len | DISCARD_BIT, flags);
-        count(DISCARDED_STRIPES_OFFSET);
+        publish((int) handle, len, len | discardBit, flags);
         return 0;
     }
 
