@@ -203,14 +203,17 @@ public final class RingBufConsumer implements AutoCloseable {
      * this core to a producer, which fills the ring while the consumer waits for a time slice, where a parked
      * consumer is woken with the scheduler's preference for sleepers. Dropping 16 yields raised one producer with
      * batched wake-ups from 38-46 to 46-49 records/µs at 8 bytes; at 64 bytes two producers lost up to a tenth
-     * (benchmarks/README.md, stop 23). A producer preempted between reserve and commit needs none: its commit
+     * (benchmarks/README.md, stop 23); looking at the rings after 1, 2, 4, ... spins instead of after each raised
+     * that row from 43-45 to 51-56 (stop 24). A producer preempted between reserve and commit needs none: its commit
      * wakes a parked consumer, or the consumer parks in steps behind its quiet claim (await). No waiter is
      * announced meanwhile, so commits do not unpark.
      */
     private int awaitBriefly() {
         for (int i = 0; i < BRIEF_SPINS; i++) {
             Thread.onSpinWait();
-            if (anyReady()) {
+            // Looks at the rings after 1, 2, 4, ... 64 spins, not after each: every look reads the line a producer
+            // is writing the next records into, and takes it from that producer's core.
+            if ((i & (i + 1)) == 0 && anyReady()) {
                 return consumeN(Integer.MAX_VALUE, true);
             }
         }
