@@ -129,13 +129,7 @@ abstract class FoldedHashMap extends HashValueMap {
             if (w == word) {
                 return off + (FoldedHashLayout.SLOTS_OFFSET + FoldedHashLayout.VALUE_OFFSET);
             }
-            // 0..3: EMPTY, BUSY, DELETED, or the one live key word 3 (a bound read too many). Only a run with no
-            // EMPTY slot left needs the home's bound to end a miss, and such a run holds BUSY or DELETED slots:
-            // the live ones are at most max_entries, under half the slots. So the bound is read there alone,
-            // and the probe over live slots counts nothing (a counter on every collision measured 7% of a get
-            // in random order, stop 19). Acquire on the bound: raised before the key it covers was published.
-            if ((w & ~3L) == 0 && (w == FoldedHashLayout.EMPTY || ((idx - home) & msk)
-                    >= (HotMemory.getIntAcquire(mem, bounds + (int) home * 4) & FoldedHashLayout.BOUND_MASK))) {
+            if (endsMiss(w, idx, home, msk)) {
                 return -Errno.ENOENT;
             }
             idx = (idx + 1) & msk;
@@ -159,12 +153,24 @@ abstract class FoldedHashMap extends HashValueMap {
             if (w == word) {
                 return HotMemory.getLong(s, b, off + FoldedHashLayout.VALUE_OFFSET);
             }
-            if ((w & ~3L) == 0 && (w == FoldedHashLayout.EMPTY || ((idx - home) & msk)
-                    >= (HotMemory.getIntAcquire(mem, bounds + (int) home * 4) & FoldedHashLayout.BOUND_MASK))) {
+            if (endsMiss(w, idx, home, msk)) {
                 return missing;
             }
             idx = (idx + 1) & msk;
         }
+    }
+
+    /**
+     * Whether the key word {@code w}, read at {@code idx} by a probe from {@code home} that did not match, ends a
+     * miss. 0..3: EMPTY, BUSY, DELETED, or the one live key word 3 (a bound read too many). Only a run with no
+     * EMPTY slot left needs the home's bound to end a miss, and such a run holds BUSY or DELETED slots: the live
+     * ones are at most max_entries, under half the slots. So the bound is read there alone, and the probe over live
+     * slots counts nothing (a counter on every collision measured 7% of a get in random order, stop 19). Acquire on
+     * the bound: raised before the key it covers was published.
+     */
+    private boolean endsMiss(long w, long idx, long home, long msk) {
+        return (w & ~3L) == 0 && (w == FoldedHashLayout.EMPTY || ((idx - home) & msk)
+                >= (HotMemory.getIntAcquire(mem, bounds + (int) home * 4) & FoldedHashLayout.BOUND_MASK));
     }
 
     /** The table's own lookup, bounded in a file of any content: the handle of the key's value, or -ENOENT. */
