@@ -18,8 +18,9 @@ package dev.sonde.maps;
  *
  *  4096: side slots, one line: 3 x (state u64: 0 absent, 1 present, 2 being deleted | value u64) for the keys
  *        fold, fold ^ 1 and fold ^ 2, which cannot live in the table (their key word would read as a state, below)
- *  4160: capacity slots, slot i at 4160 + 16 * i; a key lives at or after its home slot (fib64 v2: the top
- *        log2(capacity) bits of the hash), at most its home's bound slots further (linear probing, wrapping)
+ *  4160: capacity slots (four per element: capacity()), slot i at 4160 + 16 * i; a key lives at or after its
+ *        home slot (fib64 v2: the top log2(capacity) bits of the hash), at most its home's bound slots further
+ *        (linear probing, wrapping)
  *        +--------------------------+--------------------------------------------+
  *        | key word u64: key ^ fold | value u64 (value_size bytes, zero-padded)  |
  *        +--------------------------+--------------------------------------------+
@@ -106,9 +107,23 @@ public final class FoldedHashLayout {
         return SIDE_OFFSET + i * SLOT_SIZE;
     }
 
+    /**
+     * Slots for a map of {@code maxEntries}: four per element, rounded up to a power of two, at least 8. With the
+     * table at most a quarter full, 88% of keys lie in their home slot, against 75% at half full (HashLayout's two
+     * per element): a probe's first compare is the branch a get mispredicts, and a misprediction behind a cache
+     * miss also throws away the next gets' loads already in flight. A get by key ran 1.5x as fast at 65536 keys and
+     * 1.1x at 1024 (benchmarks/README.md, "Maps", stop 25). 80 bytes an element with the bound words: what the
+     * kernel's preallocated hash spends on an element of 8-byte key and value with its bucket, and about what
+     * ConcurrentHashMap spends on a node with its boxed key and value.
+     */
+    public static long capacity(int maxEntries) {
+        long want = Math.max(8L, 4L * maxEntries);
+        return Long.highestOneBit(want - 1) << 1;
+    }
+
     /** Bytes of map-file data area for {@code capacity} slots: side line, slots, bound words. */
-    public static long dataAreaSize(int capacity) {
-        return 64L + (long) capacity * (SLOT_SIZE + 4);
+    public static long dataAreaSize(long capacity) {
+        return 64L + capacity * (SLOT_SIZE + 4);
     }
 
     /** The fold of a map with this seed and key size: a key word never equals a state for a real short key. */

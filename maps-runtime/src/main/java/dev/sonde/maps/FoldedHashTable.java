@@ -62,7 +62,7 @@ final class FoldedHashTable {
     /** Writes the control words of a freshly created, zeroed file: every slot is EMPTY already. */
     static void format(ByteBuffer mem, int keySize, int valueSize, int maxEntries, long seed) {
         mem.putInt(HASH_ALGO_OFFSET, HASH_ALGO_FOLDED);
-        mem.putInt(CAPACITY_OFFSET, (int) HashLayout.capacity(maxEntries));
+        mem.putInt(CAPACITY_OFFSET, (int) FoldedHashLayout.capacity(maxEntries));
         mem.putLong(SEED_OFFSET, seed);
         mem.putInt(KEY_SIZE_OFFSET, keySize);
         mem.putInt(VALUE_SIZE_OFFSET, valueSize);

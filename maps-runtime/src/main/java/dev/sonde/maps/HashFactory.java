@@ -97,7 +97,7 @@ final class HashFactory implements MapFactory {
     @Override
     public long dataSize(MapSpec spec) {
         if (folded(spec)) {
-            return FoldedHashLayout.dataAreaSize((int) capacity(spec.maxEntries()));
+            return FoldedHashLayout.dataAreaSize(FoldedHashLayout.capacity(spec.maxEntries()));
         }
         int slots = spec.type().perShard() ? spec.numShards() : 1;
         return capacity(spec.maxEntries()) * slotSize(spec.keySize(), MapMemory.roundUp8(spec.valueSize()), slots)

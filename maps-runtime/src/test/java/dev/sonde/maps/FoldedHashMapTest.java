@@ -28,6 +28,30 @@ class FoldedHashMapTest {
         }
     }
 
+    /**
+     * Four slots an element (FoldedHashLayout.capacity), in the file's header and its size; a max_entries whose
+     * table would pass what one file holds is refused with E2BIG, not wrapped around by int arithmetic.
+     */
+    @Test
+    void aTableHasFourSlotsAnElementAndTooManyIsRefused() {
+        assertEquals(8, FoldedHashLayout.capacity(1));
+        assertEquals(4096, FoldedHashLayout.capacity(1024));
+        assertEquals(8192, FoldedHashLayout.capacity(1025));
+        assertEquals(1L << 33, FoldedHashLayout.capacity(Integer.MAX_VALUE));
+        try (BpfMap m = hash(MapType.HASH, 8, 8, 1000, 0)) {
+            assertEquals(4096, m.mem.getInt(FoldedHashLayout.CAPACITY_OFFSET));
+            assertTrue(m.memoryBytes() >= MapHeaderLayout.DATA_OFFSET + FoldedHashLayout.dataAreaSize(4096));
+            for (int k = 1; k <= 1000; k++) {
+                assertEquals(0, m.update(k8(k), k8(-k), ANY));
+            }
+            assertEquals(-Errno.E2BIG, m.update(k8(1001), k8(0), ANY), "max_entries is 1000, not the slots");
+        }
+        for (int n : new int[] {1 << 26, 1 << 29, Integer.MAX_VALUE}) {
+            SondeException e = assertThrows(SondeException.class, () -> hash(MapType.HASH, 8, 8, n, 0).close());
+            assertEquals(Errno.E2BIG, e.errno(), e.getMessage());
+        }
+    }
+
     /** LongKeys hashes the key word itself, which holds only while fold is the hash's start: every new file. */
     @Test
     void anEightByteKeyFileFoldsWithTheHashStart() {

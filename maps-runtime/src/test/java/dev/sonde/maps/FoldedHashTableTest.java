@@ -27,7 +27,7 @@ class FoldedHashTableTest {
     }
 
     private static ByteBuffer memory(int keySize, int valueSize, int maxEntries, long seed) {
-        int capacity = (int) HashLayout.capacity(maxEntries);
+        int capacity = (int) FoldedHashLayout.capacity(maxEntries);
         ByteBuffer mem = ByteBuffer.allocateDirect((int) (MapHeaderLayout.DATA_OFFSET
                 + FoldedHashLayout.dataAreaSize(capacity))).order(ByteOrder.LITTLE_ENDIAN);
         FoldedHashTable.format(mem, keySize, valueSize, maxEntries, seed);
