@@ -186,13 +186,12 @@ final class RingBufReader {
                     n++;
                 }
                 // Past a record only once its callback returned: one that throws gets the record again.
-                int length = recordLength(len);
-                zero(r, length);
-                c += length;
+                c += recordLength(len);
                 if (ret < 0) {
                     return ret;
                 }
                 if (c - released >= chunk) {
+                    zero(released, c);
                     // Release: our reads of these records, and the zeroes that tell the next lap's stale bytes from
                     // a header, happen before a producer that sees this position reuses the space.
                     HotMemory.putLongRelease(pos, posOffset, c);
@@ -202,6 +201,7 @@ final class RingBufReader {
             return n;
         } finally {
             if (c != released) {
+                zero(released, c);
                 HotMemory.putLongRelease(pos, posOffset, c); // as above
             }
         }
@@ -214,11 +214,21 @@ final class RingBufReader {
     }
 
     /**
-     * Zeroes the {@code length} bytes of the record at data offset {@code r}, the part that wrapped too: any of
-     * its words may hold a header in a later lap, where zero means "not written yet". Raw stores: {@code r} and
-     * {@code length} come from a header the ring's own arithmetic bounds ({@code length < size}).
+     * Zeroes the consumed records between positions {@code from} and {@code to}, the part that wrapped too: any of
+     * their words may hold a header in a later lap, where zero means "not written yet". Called just before the
+     * position that gives them back is released, not record by record: a consumer that has caught up reads the
+     * line a producer is writing the next records into, and a store there took that line back from the producer
+     * for every record. Zeroed a release at a time, two producers of 8-byte records got 27.3-27.6 records/µs
+     * through, against 23.4-25.7, and of 64-byte records 18.4-18.9 against 14.7-15.0 (RingBufBenchmark,
+     * alternated twice, stop 25). Agrona's consumer also zeroes its batch when it is done with it.
+     *
+     * <p>Raw stores: every claimed record lies within a ring's size of the released position (a producer admits
+     * a record only there), so {@code to - from < size} and the range wraps at most once; the lengths summed come
+     * from headers the ring's arithmetic bounds.
      */
-    private void zero(int r, int length) {
+    private void zero(long from, long to) {
+        int r = (int) (from & mask);
+        int length = (int) (to - from);
         ByteBuffer z = zeroBuf;
         int at = zeroOffset + r;
         int first = r + length <= size ? length : size - r;
