@@ -76,6 +76,42 @@ class RingBufZeroedTest {
         }
     }
 
+    /**
+     * The consumer gives space back every 64th of the ring within one call, and zeroes the records it read in
+     * batches: whenever a producer could see space given back (the consumer position), every byte of it is zero.
+     * Looked at from inside the callback, after each record, for a call that consumes a whole lap.
+     */
+    @Test
+    void spaceGivenBackWithinOneCallIsAlreadyZero() {
+        try (RingBuf rb = ring("rbz_release")) {
+            long start = rb.query(RingBuf.CONS_POS);
+            int records = 0;
+            while (rb.output(filled(40, 0x5A), 0) == 0) { // 48 bytes a record, until the ring is full
+                records++;
+            }
+            long[] checks = new long[2];
+            try (RingBufConsumer c = RingBufConsumer.create(rb, rec -> {
+                long released = rb.query(RingBuf.CONS_POS);
+                ByteBuffer data;
+                try {
+                    data = read(rb.path(), RingBufLayout.DATA_OFFSET, SIZE);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                for (long at = start; at < released; at += 8) {
+                    assertEquals(0, data.getLong((int) (at % SIZE)), "released byte " + at + " before it was zeroed");
+                    checks[1]++;
+                }
+                checks[0] = Math.max(checks[0], released - start);
+                return 0;
+            })) {
+                assertEquals(records, c.consume());
+            }
+            assertTrue(checks[0] >= SIZE / 2, "space was given back during the call: " + checks[0] + " bytes");
+            assertTrue(checks[1] > 0);
+        }
+    }
+
     @Test
     void aClaimWhoseHeaderIsNotWrittenYetIsNotARecord() throws IOException {
         try (RingBuf rb = ring("rbz_claim"); RingBufConsumer c = RingBufConsumer.create(rb, rec -> 0)) {
