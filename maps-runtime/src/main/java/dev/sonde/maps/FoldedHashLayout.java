@@ -117,8 +117,7 @@ public final class FoldedHashLayout {
      * ConcurrentHashMap spends on a node with its boxed key and value.
      */
     public static long capacity(int maxEntries) {
-        long want = Math.max(8L, 4L * maxEntries);
-        return Long.highestOneBit(want - 1) << 1;
+        return HashLayout.slotsFor(4L * maxEntries);
     }
 
     /** Bytes of map-file data area for {@code capacity} slots: side line, slots, bound words. */

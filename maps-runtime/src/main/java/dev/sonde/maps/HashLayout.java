@@ -136,8 +136,12 @@ public final class HashLayout {
 
     /** Capacity for {@code maxEntries}: a power of two at least twice as large, so probe runs stay short. */
     public static long capacity(int maxEntries) {
-        long want = Math.max(8L, 2L * maxEntries);
-        return Long.highestOneBit(want - 1) << 1;
+        return slotsFor(2L * maxEntries);
+    }
+
+    /** The smallest power of two of at least {@code want} slots, and at least 8: a table's capacity. */
+    static long slotsFor(long want) {
+        return Long.highestOneBit(Math.max(8L, want) - 1) << 1;
     }
 
     public static int valueOffset(int keySize) {
