@@ -21,13 +21,14 @@ import org.openjdk.jmh.annotations.*;
 
 /**
  * Multi-producer, single-consumer rings side by side: Sonde's {@link RingBuf} (reserve, copy, commit; the consumer
- * a {@link RingBufConsumer} that parks when idle), the Disruptor's multi-producer {@code RingBuffer} (tryNext,
- * copy into the preallocated event, publish; a {@code BatchEventProcessor} with a yielding wait) and Agrona's
- * {@code ManyToOneRingBuffer} (tryClaim, copy, commit; a reading thread that yields when idle). One or two
- * producers, 8- or 64-byte payloads, each ring 1 MiB. Every producer call is a try: a full ring fails at once,
- * and the {@code written} / {@code full} counters show how the attempts split. The {@code full_*} benchmarks
- * measure that failure alone on a ring nobody drains; the {@code *_sameThread} ones a record's round trip (produce,
- * then consume it) in one thread, each ring's CPU cost without another core's cache lines or any waiting.
+ * a {@link RingBufConsumer} that parks when idle and coalesces when busy, see {@link SondeEagerRing}), the
+ * Disruptor's multi-producer {@code RingBuffer} (tryNext, copy into the preallocated event, publish; a
+ * {@code BatchEventProcessor} with a yielding wait) and Agrona's {@code ManyToOneRingBuffer} (tryClaim, copy,
+ * commit; a reading thread that yields when idle). One or two producers, 8- or 64-byte payloads, each ring 1 MiB.
+ * Every producer call is a try: a full ring fails at once, and the {@code written} / {@code full} counters show how
+ * the attempts split. The {@code full_*} benchmarks measure that failure alone on a ring nobody drains; the
+ * {@code *_sameThread} ones a record's round trip (produce, then consume it) in one thread, each ring's CPU cost
+ * without another core's cache lines or any waiting.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar RingBufBenchmark -prof gc}.
  */
@@ -93,7 +94,7 @@ public class RingBufBenchmark {
             drainer.start();
         }
 
-        /** The consumer thread: {@code poll}, which parks when the ring is empty. */
+        /** The consumer thread: {@code poll}, which parks when the ring is empty and coalesces when it is busy. */
         Drainer drainer() {
             return new Drainer("sonde-consumer", () -> Math.max(0, consumer.poll(100)), false);
         }
@@ -163,6 +164,28 @@ public class RingBufBenchmark {
     @GroupThreads(2)
     public void sondeBatched2(SondeRing s, Payload p, Attempts a) {
         sonde(s, p, a, true);
+    }
+
+    /**
+     * Sonde's ring with a consumer that does not coalesce ({@link RingBufConsumer#coalesce}{@code (false)}): every
+     * {@code poll} looks at the ring at once, so a consumer that has caught up reads each record as it is committed.
+     * The default consumer ({@link SondeRing}) waits once, about 100 µs, after a poll that found records without
+     * parking; this row shows what that is worth.
+     */
+    @State(Scope.Benchmark)
+    public static class SondeEagerRing extends SondeRing {
+        @Override
+        Drainer drainer() {
+            consumer.coalesce(false);
+            return super.drainer();
+        }
+    }
+
+    @Benchmark
+    @Group("sonde_eager_2p")
+    @GroupThreads(2)
+    public void sondeEager2(SondeEagerRing s, Payload p, Attempts a) {
+        sonde(s, p, a, false);
     }
 
     @Benchmark

@@ -57,6 +57,15 @@ final class RingBufReader {
         }
     }
 
+    /** The consumer position, as this reader last wrote it (the consumer thread only). */
+    long position() {
+        return HotMemory.getLong(consBuf, consOffset); // plain: our own store
+    }
+
+    int size() {
+        return size;
+    }
+
     /** True when the record at the consumer position is committed or discarded (something to do). */
     boolean ready() {
         long c = HotMemory.getLongAcquire(consBuf, consOffset);
