@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * What coalescing ({@link RingBufConsumer#coalesce}) costs in latency: one producer writes 8-byte records into a
  * 1 MiB ring at a given rate, every 64th stamped with {@code System.nanoTime()}, and the consumer ({@code poll} in a
- * loop) takes the time from commit to callback of each stamped one. Coalescing on and off alternate, round by round,
+ * loop) takes the time from commit to callback of each stamped one, and the consumer thread's CPU time. Coalescing on and off alternate, round by round,
  * at each rate; the rate 0 is "as fast as the producer can". Percentiles of the stamped records, and the records
  * consumed per µs. Not a JMH benchmark: JMH has no way to time a record across two threads.
  *
@@ -91,12 +91,15 @@ public final class RingBufLatency {
         producer.start();
         Thread.sleep(1000);
         long c0 = consumed[0];
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpu0 = mx.getThreadCpuTime(consumer.getId());
         measuring.setOpaque(true);
         long t0 = System.nanoTime();
         Thread.sleep(2000);
         measuring.setOpaque(false);
         long dt = System.nanoTime() - t0;
         long got = consumed[0] - c0; // read racily: a rate, not a count
+        long cpu = mx.getThreadCpuTime(consumer.getId()) - cpu0;
         stop.setOpaque(true);
         producer.join();
         consumer.join();
@@ -105,9 +108,10 @@ public final class RingBufLatency {
         rb.close();
         long[] s = Arrays.copyOf(samples, n[0]);
         Arrays.sort(s);
-        return String.format("%s rate %s/µs: consumed %.1f/µs, latency µs p50 %.1f p90 %.1f p99 %.1f max %.1f"
+        return String.format("%s rate %s/µs: consumed %.1f/µs, consumer CPU %.0f%%, latency µs p50 %.1f p90 %.1f p99 %.1f max %.1f"
                 + " (%d stamped), %d lingers, %d refused as full",
                 coalesce ? "coalescing" : "eager     ", perMicro <= 0 ? "max" : perMicro, got * 1e3 / dt,
+                cpu * 100.0 / dt,
                 pct(s, 0.5), pct(s, 0.9), pct(s, 0.99), s.length == 0 ? 0 : s[s.length - 1] / 1e3, s.length, lingers,
                 written[1]);
     }
