@@ -12,7 +12,7 @@ import java.util.concurrent.locks.LockSupport;
  * the producers are writing the next records into. Every look moves that line to the consumer's core and back, and
  * on a machine with more busy threads than cores the consumer also takes a core's time from the producers for a
  * handful of records a call. Lingering once after such a poll, two producers of 8-byte records into a 1 MiB ring got
- * 47.5 records/µs through where they got 31.2, and one producer 104 where it got 37 (RingBufBenchmark, 2 vCPUs,
+ * 47.8-51.4 records/µs through, against 24.4-31.2 for a consumer that looks at once (RingBufBenchmark on 2 vCPUs,
  * benchmarks/README.md, stop 26).
  *
  * <p>When: only after a poll that returned records without parking (the producers are busy; a consumer that had to
@@ -44,10 +44,6 @@ final class RingBufCoalescer {
     void enable(boolean on) {
         enabled = on;
         due &= on;
-    }
-
-    boolean enabled() {
-        return enabled;
     }
 
     long lingers() {
