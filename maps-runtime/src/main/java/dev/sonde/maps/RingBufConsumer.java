@@ -9,7 +9,9 @@ import java.util.concurrent.locks.LockSupport;
  * waits on all of them at once with this one thread, the way libbpf waits in {@code epoll_wait}: it announces
  * that it is about to sleep, checks every ring once more, then parks; a commit that must wake the consumer
  * (see {@link RingBuf#commit}) unparks it. Before that it spins a bounded number of times
- * ({@link #awaitBriefly}); an idle consumer then parks and spins no more.
+ * ({@link #awaitBriefly}); an idle consumer then parks and spins no more. Under load it coalesces: a poll that
+ * found records without parking makes the next one wait once, so they are read in batches ({@link #coalesce},
+ * {@link RingBufCoalescer}).
  *
  * <p>A ring opened from another process's file has no shared wake-up, so while such a ring is added
  * {@code poll} backs off instead: a few spins, then parks growing from 1 µs to 1 ms.
