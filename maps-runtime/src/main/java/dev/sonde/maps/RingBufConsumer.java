@@ -11,7 +11,7 @@ import java.util.concurrent.locks.LockSupport;
  * (see {@link RingBuf#commit}) unparks it. Before that it spins a bounded number of times
  * ({@link #awaitBriefly}); an idle consumer then parks and spins no more. Under load it coalesces: a poll that
  * found records without parking makes the next one wait once, so they are read in batches ({@link #coalesce},
- * {@link RingBufCoalescer}).
+ * {@code RingBufCoalescer}).
  *
  * <p>A ring opened from another process's file has no shared wake-up, so while such a ring is added
  * {@code poll} backs off instead: a few spins, then parks growing from 1 µs to 1 ms.
