@@ -137,7 +137,8 @@ public class RingBufBenchmark {
     /**
      * Sonde's ring with the peers' way of waiting: the consumer calls {@code consume()} (libbpf's
      * {@code ring_buffer__consume}) in a loop and yields when it found nothing, as the Agrona consumer here does,
-     * instead of {@code poll}, which parks when idle. Apart from the waiting, the same as {@link SondeRing}.
+     * instead of {@code poll}, which parks when idle and coalesces when busy. Apart from the waiting, the same as
+     * {@link SondeRing}.
      */
     @State(Scope.Benchmark)
     public static class SondeBusyRing extends SondeRing {
@@ -357,7 +358,8 @@ public class RingBufBenchmark {
 
         /** The reading thread: reads what is there, yields when there was nothing. */
         Drainer drainer(long[] sink) {
-            return new Drainer("agrona-consumer", () -> ring.read((type, buf, index, len) -> sink[0] += buf.getByte(index)), true);
+            return new Drainer("agrona-consumer",
+                    () -> ring.read((type, buf, index, len) -> sink[0] += buf.getByte(index)), true);
         }
 
         @TearDown(Level.Trial)

@@ -20,9 +20,9 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  * fails the attempt, which is counted) while one consumer drains it, as {@link RingBufBenchmark}'s two-producer
  * rows do, but this counts every record the consumer gets and reads each thread's CPU time. On two cores three
  * busy threads share the CPUs, so throughput swings with the scheduler; the consumer's CPU time per record does
- * not. Sonde's ring ({@code poll}, which parks when idle) and Agrona's {@code ManyToOneRingBuffer} (a reader that
- * yields when idle), alternated round by round, and {@link RingFloorBenchmark}'s minimal ring for scale. Not a
- * JMH benchmark: JMH measures the producer threads only.
+ * not. Sonde's ring ({@code poll}, which parks when idle and coalesces when busy) and Agrona's
+ * {@code ManyToOneRingBuffer} (a reader that yields when idle), alternated round by round, and
+ * {@link RingFloorBenchmark}'s minimal ring for scale. Not a JMH benchmark: JMH measures the producer threads only.
  *
  * <p>Run: {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
  * dev.sonde.bench.RingBufCpuCount 2 8 4} (producers, record bytes, rounds of 2 s per ring).

@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * What coalescing ({@link RingBufConsumer#coalesce}) costs in latency: one producer writes 8-byte records into a
  * 1 MiB ring at a given rate, every 64th stamped with {@code System.nanoTime()}, and the consumer ({@code poll} in a
- * loop) takes the time from commit to callback of each stamped one, and the consumer thread's CPU time. Coalescing on and off alternate, round by round,
- * at each rate; the rate 0 is "as fast as the producer can". Percentiles of the stamped records, and the records
- * consumed per µs. Not a JMH benchmark: JMH has no way to time a record across two threads.
+ * loop) takes the time from commit to callback of each stamped one. Coalescing on and off alternate, round by round,
+ * at each rate; the rate 0 is "as fast as the producer can". Percentiles of the stamped records, the records
+ * consumed per µs and the consumer thread's CPU share. Not a JMH benchmark: JMH has no way to time a record across
+ * two threads.
  *
  * <p>Run: {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
  * dev.sonde.bench.RingBufLatency 2 0.1 1 10 0} (rounds, then records per µs).
@@ -108,8 +109,8 @@ public final class RingBufLatency {
         rb.close();
         long[] s = Arrays.copyOf(samples, n[0]);
         Arrays.sort(s);
-        return String.format("%s rate %s/µs: consumed %.1f/µs, consumer CPU %.0f%%, latency µs p50 %.1f p90 %.1f p99 %.1f max %.1f"
-                + " (%d stamped), %d lingers, %d refused as full",
+        return String.format("%s rate %s/µs: consumed %.1f/µs, consumer CPU %.0f%%, latency µs p50 %.1f p90 %.1f"
+                + " p99 %.1f max %.1f (%d stamped), %d lingers, %d refused as full",
                 coalesce ? "coalescing" : "eager     ", perMicro <= 0 ? "max" : perMicro, got * 1e3 / dt,
                 cpu * 100.0 / dt,
                 pct(s, 0.5), pct(s, 0.9), pct(s, 0.99), s.length == 0 ? 0 : s[s.length - 1] / 1e3, s.length, lingers,
