@@ -61,7 +61,7 @@ public final class RingBufLatency {
             return 0;
         }).coalesce(coalesce);
         AtomicBoolean stop = new AtomicBoolean();
-        long[] written = new long[2];
+        long[] refused = new long[1];
         Thread producer = new Thread(() -> {
             long gap = perMicro <= 0 ? 0 : (long) (1000 / perMicro);
             long next = System.nanoTime();
@@ -75,12 +75,11 @@ public final class RingBufLatency {
                 }
                 long h = rb.reserve(8);
                 if (h < 0) {
-                    written[1]++;
+                    refused[0]++;
                     continue;
                 }
                 rb.putLong(h, 0, ++seq % STAMP_EVERY == 0 ? System.nanoTime() : 0);
                 rb.commit(h, 0);
-                written[0]++;
             }
         }, "producer");
         Thread consumer = new Thread(() -> {
@@ -114,7 +113,7 @@ public final class RingBufLatency {
                 coalesce ? "coalescing" : "eager     ", perMicro <= 0 ? "max" : perMicro, got * 1e3 / dt,
                 cpu * 100.0 / dt,
                 pct(s, 0.5), pct(s, 0.9), pct(s, 0.99), s.length == 0 ? 0 : s[s.length - 1] / 1e3, s.length, lingers,
-                written[1]);
+                refused[0]);
     }
 
     private static double pct(long[] sorted, double q) {

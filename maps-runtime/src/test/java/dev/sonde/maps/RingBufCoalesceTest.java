@@ -48,7 +48,7 @@ class RingBufCoalesceTest {
             for (int i = 0; i < 3; i++) {
                 // Committed long after the poll has spun briefly and parked: a trickle, read as soon as woken.
                 Thread producer = new Thread(() -> {
-                    sleep(50);
+                    RingBufTest.sleepQuietly(50);
                     rb.output(new byte[8], 0);
                 });
                 producer.start();
@@ -68,7 +68,7 @@ class RingBufCoalesceTest {
             for (RingBuf rb : new RingBuf[] {small, big}) {
                 assertEquals(0, rb.output(new byte[8], 0));
             }
-            sleep(10); // a slow inflow: 16 bytes in 10 ms
+            RingBufTest.sleepQuietly(10); // a slow inflow: 16 bytes in 10 ms
             assertEquals(1, cs.poll(100));
             assertEquals(1, cb.poll(100));
             // Then a burst: 4016 bytes within a linger, about a tenth of a millisecond. That rate fills the small
@@ -131,17 +131,9 @@ class RingBufCoalesceTest {
             c.close();
             assertEquals(records, next.get());
             assertEquals(0, outOfOrder.get());
-            assertTrue(c.lingers() > 0, "a producer that never pauses keeps the consumer busy");
+            assertTrue(c.lingers() > 0, "a steady producer keeps the consumer busy");
             System.out.println("coalesce_stress: " + polls + " polls, " + c.lingers() + " lingers, "
                     + rb.droppedRecords() + " reservations refused as full");
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }
